@@ -1,0 +1,327 @@
+// Package cmd is hostfix's cobra wiring and nothing more: global flags, configuration,
+// output rendering and the one place errors become exit codes. Each runbook noun has one
+// file here that parses flags into the runbook's Options, calls its pkg and renders.
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/hostfix/hostfix/pkg/check"
+	"github.com/hostfix/hostfix/pkg/config"
+	"github.com/hostfix/hostfix/pkg/iostreams"
+	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/system"
+	"github.com/hostfix/hostfix/pkg/usage"
+)
+
+// Set at release by -ldflags "-X github.com/hostfix/hostfix/cmd.version=…".
+var (
+	version = "dev"
+	commit  = "none"
+	date    = "unknown"
+)
+
+// Command kinds, set as the annotation kindKey; they decide exit codes and output formats.
+const (
+	kindKey    = "hostfix/kind"
+	checkKey   = "hostfix/check" // the check's name, for Nagios lines
+	kindCheck  = "check"         // read-only diagnosis: Nagios exit codes
+	kindChange = "change"        // changes the host through a plan
+)
+
+// Exit codes (docs/exit-codes.md).
+const (
+	ExitOK       = 0
+	ExitFailed   = 1 // the change failed (rolled back where possible)
+	ExitUsage    = 2 // bad usage or bad input; nothing changed
+	ExitUnknown  = 3 // check commands: could not run the check, or bad usage
+	ExitWarning  = 1
+	ExitCritical = 2
+)
+
+// GlobalOptions are the root command's persistent flags.
+type GlobalOptions struct {
+	DryRun     bool
+	Yes        bool
+	Output     string
+	Color      string
+	Root       string
+	ConfigFile string
+	Quiet      bool
+	Verbose    bool
+}
+
+// App is what every command gets: streams, global options, configuration and the host.
+type App struct {
+	IO     *iostreams.IOStreams
+	Getenv func(string) string
+	// Runner runs external commands; tests may swap it.
+	Runner system.Runner
+	Opts   GlobalOptions
+	// Args is the command line, for the audit log.
+	Args []string
+
+	loaded   *config.Loaded
+	host     *system.Host
+	bindings map[*cobra.Command]map[string]string // command -> config key -> flag name
+	started  bool
+}
+
+// ExitError carries an exit code; a nil Err means the output already said everything.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit %d", e.Code)
+	}
+	return e.Err.Error()
+}
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Execute runs hostfix with the process's arguments and streams and returns the exit code.
+func Execute() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, os.Args[1:], iostreams.System(), os.Getenv)
+}
+
+// Run runs hostfix with the given arguments and streams (tests call it directly).
+func Run(ctx context.Context, args []string, ios *iostreams.IOStreams, getenv func(string) string) int {
+	app := &App{IO: ios, Getenv: getenv, Args: append([]string{"hostfix"}, args...),
+		bindings: map[*cobra.Command]map[string]string{}}
+	root := NewRootCmd(app)
+	root.SetArgs(args)
+	root.SetIn(ios.In)
+	root.SetOut(ios.Out)
+	root.SetErr(ios.ErrOut)
+	c, err := root.ExecuteContextC(ctx)
+	return app.exitCode(c, err)
+}
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(app *App) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "hostfix",
+		Short: "Hosting-server runbooks as safe, scriptable commands",
+		Long: `hostfix turns the classic hosting-server runbooks into commands that diagnose first,
+change only what is needed, show every change before making it (--dry-run), back up what
+they change, and verify the result.
+
+Check commands exit with Nagios plugin codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN);
+commands that change the host exit 0 on success or nothing to do, 1 when the change
+failed, 2 on bad usage or input. See docs/exit-codes.md.`,
+		Example: `  hostfix synflood check
+  hostfix synflood fix --dry-run
+  hostfix mailq stats -o nagios
+  hostfix --root /srv/snapshot synflood check -o json`,
+		Version:       fmt.Sprintf("%s (commit %s, built %s)", version, commit, date),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(c *cobra.Command, _ []string) error {
+			app.started = true
+			return app.setup(c)
+		},
+	}
+	root.SetVersionTemplate("hostfix {{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage.Wrap(err) })
+	pf := root.PersistentFlags()
+	pf.BoolVarP(&app.Opts.DryRun, "dry-run", "n", false, "show what would change, change nothing")
+	pf.BoolVarP(&app.Opts.Yes, "yes", "y", false, "answer yes to confirmation prompts (needed when stdin is not a terminal)")
+	pf.StringVarP(&app.Opts.Output, "output", "o", "text", "output format: text|json (check commands also nagios|prometheus)")
+	pf.StringVar(&app.Opts.Color, "color", "auto", "colour: auto|always|never (auto honours NO_COLOR and CLICOLOR_FORCE)")
+	pf.StringVar(&app.Opts.Root, "root", "", "resolve every system path under `DIR` (default $HOSTFIX_ROOT or /)")
+	pf.StringVar(&app.Opts.ConfigFile, "config", "", "config `FILE` (default /etc/hostfix/config.yaml under --root)")
+	pf.BoolVarP(&app.Opts.Quiet, "quiet", "q", false, "print only results and errors")
+	pf.BoolVarP(&app.Opts.Verbose, "verbose", "v", false, "print progress details on stderr")
+	root.MarkFlagsMutuallyExclusive("quiet", "verbose")
+
+	for _, add := range subcommands {
+		root.AddCommand(add(app))
+	}
+	return root
+}
+
+// subcommands is filled by each noun's file in its init(), so adding a runbook touches only
+// its own file.
+var subcommands []func(*App) *cobra.Command
+
+func register(f func(*App) *cobra.Command) { subcommands = append(subcommands, f) }
+
+// setup validates global flags, decides colour and loads configuration and the host.
+func (app *App) setup(c *cobra.Command) error {
+	mode, err := iostreams.ParseColorMode(app.Opts.Color)
+	if err != nil {
+		return usage.Wrap(err)
+	}
+	app.IO.SetColorMode(mode, app.Getenv)
+	allowed := []string{"text", "json"}
+	if c.Annotations[kindKey] == kindCheck {
+		allowed = append(allowed, "nagios", "prometheus")
+	}
+	ok := false
+	for _, f := range allowed {
+		ok = ok || app.Opts.Output == f
+	}
+	if !ok {
+		return usage.Errorf("--output %q: %s supports %s", app.Opts.Output, c.CommandPath(), strings.Join(allowed, ", "))
+	}
+	if app.Opts.Root == "" {
+		app.Opts.Root = app.Getenv("HOSTFIX_ROOT")
+	}
+	host, err := system.NewHost(app.Opts.Root, app.Runner)
+	if err != nil {
+		return usage.Wrap(err)
+	}
+	app.host = host
+	flags := map[string]*pflag.Flag{}
+	for key, name := range app.bindings[c] {
+		flags[key] = c.Flags().Lookup(name)
+	}
+	loaded, err := config.Load(config.Options{File: app.Opts.ConfigFile, Resolve: host.Path, Getenv: app.Getenv, Flags: flags})
+	if err != nil {
+		return usage.Wrap(err)
+	}
+	app.loaded = loaded
+	return nil
+}
+
+// Bind ties a command's flag to a config key, so the flag (when set) overrides env and file.
+func (app *App) Bind(c *cobra.Command, flag, key string) {
+	if app.bindings[c] == nil {
+		app.bindings[c] = map[string]string{}
+	}
+	app.bindings[c][key] = flag
+}
+
+// Config is the effective configuration (valid inside RunE).
+func (app *App) Config() *config.Config { return &app.loaded.Config }
+
+// Loaded is the configuration with its sources.
+func (app *App) Loaded() *config.Loaded { return app.loaded }
+
+// Host is the machine (or --root tree) being worked on.
+func (app *App) Host() *system.Host { return app.host }
+
+// Logf prints a progress line on stderr unless --quiet.
+func (app *App) Logf(format string, args ...any) {
+	if !app.Opts.Quiet {
+		fmt.Fprintf(app.IO.ErrOut, format+"\n", args...)
+	}
+}
+
+// Debugf prints a detail line on stderr with --verbose.
+func (app *App) Debugf(format string, args ...any) {
+	if app.Opts.Verbose {
+		fmt.Fprintf(app.IO.ErrOut, format+"\n", args...)
+	}
+}
+
+// Confirm asks before a destructive step. --yes answers for the user; without it a
+// non-terminal stdin is refused rather than blocking or guessing.
+func (app *App) Confirm(question string) error {
+	if app.Opts.Yes {
+		return nil
+	}
+	if !app.IO.InTTY {
+		return usage.Errorf("%s needs confirmation, but stdin is not a terminal: pass --yes to confirm (or --dry-run to preview)", question)
+	}
+	fmt.Fprintf(app.IO.ErrOut, "%s [y/N] ", question)
+	line, _ := bufio.NewReader(app.IO.In).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return nil
+	}
+	return &ExitError{Code: ExitFailed, Err: errors.New("not confirmed: nothing changed")}
+}
+
+// RenderCheck prints a check result in the chosen format and returns the Nagios exit code
+// as an error (nil for OK). textfileDir, when set with -o prometheus, gets NAME.prom.
+func (app *App) RenderCheck(r *check.Result, textfileDir, promName string) error {
+	r.Normalize()
+	var err error
+	switch app.Opts.Output {
+	case "json":
+		err = check.WriteJSON(app.IO.Out, r)
+	case "nagios":
+		err = check.WriteNagios(app.IO.Out, r)
+	case "prometheus":
+		samples := append(check.StatusSamples("hostfix_"+promName, r), r.Samples...)
+		if textfileDir != "" {
+			err = check.WriteTextfile(textfileDir, "hostfix_"+promName+".prom", samples)
+		} else {
+			err = check.WritePrometheus(app.IO.Out, samples)
+		}
+	default:
+		err = check.WriteText(app.IO.Out, r, app.IO.PaletteOut())
+	}
+	if err != nil {
+		return err
+	}
+	if r.Status != check.OK {
+		return &ExitError{Code: r.Status.ExitCode()}
+	}
+	return nil
+}
+
+// RenderPlan prints a plan report (dry-run or applied) in the chosen format.
+func (app *App) RenderPlan(r *plan.Report) error {
+	if app.Opts.Output == "json" {
+		return plan.WriteJSON(app.IO.Out, r)
+	}
+	return plan.WriteText(app.IO.Out, r, app.IO.PaletteOut())
+}
+
+// exitCode is the one place errors become exit codes and error messages.
+func (app *App) exitCode(c *cobra.Command, err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	isCheck := c != nil && c.Annotations[kindKey] == kindCheck
+	code := ExitFailed
+	var ee *ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.Code
+		if ee.Err == nil {
+			return code
+		}
+	case usage.Is(err) || !app.started:
+		// !started: cobra refused the arguments before any command ran.
+		code = ExitUsage
+		if isCheck {
+			code = ExitUnknown
+		}
+	case isCheck:
+		code = ExitUnknown
+	}
+	msg := err.Error()
+	if app.Opts.Output == "json" {
+		enc := json.NewEncoder(app.IO.ErrOut)
+		_ = enc.Encode(map[string]any{"error": msg, "exit_code": code})
+		return code
+	}
+	if isCheck && app.Opts.Output == "nagios" {
+		name := strings.ToUpper(c.Annotations[checkKey])
+		fmt.Fprintf(app.IO.Out, "%s UNKNOWN: %s\n", name, strings.ReplaceAll(msg, "|", "/"))
+	}
+	p := app.IO.PaletteErr()
+	fmt.Fprintf(app.IO.ErrOut, "%s %s\n", p.Red("hostfix:"), msg)
+	if !app.started && c != nil && !strings.Contains(msg, "--help") {
+		fmt.Fprintf(app.IO.ErrOut, "Run '%s --help' for usage.\n", c.CommandPath())
+	}
+	return code
+}

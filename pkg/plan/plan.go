@@ -1,0 +1,121 @@
+package plan
+
+import (
+	"context"
+)
+
+// Kind names an action kind in the output contract.
+type Kind string
+
+const (
+	KindEditFile        Kind = "edit_file"
+	KindRemoveFiles     Kind = "remove_files"
+	KindMove            Kind = "move"
+	KindSysctl          Kind = "sysctl"
+	KindCommand         Kind = "command"
+	KindInstallPackages Kind = "install_packages"
+	KindService         Kind = "service"
+	KindWaitUnlock      Kind = "wait_unlock"
+	KindRestore         Kind = "restore"
+)
+
+// Op is the summary symbol of an action: + add, ~ change, - remove, ! run (not previewable).
+type Op string
+
+const (
+	OpAdd    Op = "+"
+	OpChange Op = "~"
+	OpRemove Op = "-"
+	OpRun    Op = "!"
+)
+
+// Description is what an action shows in a dry-run and in the report. It is computed when
+// the action is planned and does not change when it is applied.
+type Description struct {
+	Kind   Kind
+	Op     Op
+	Target string // host path, sysctl key, service name or command line
+	Detail string // one line for a human
+	Diff   string // unified diff for files; secrets already masked
+	// Previewable is false for actions whose effect hostfix cannot show in advance
+	// (an arbitrary command): dry-run says "cannot be previewed".
+	Previewable bool
+	// Notify names handlers (service restarts) to run once at the end if this changed.
+	Notify []string
+	// Count and Bytes summarise bulk removals.
+	Count int64
+	Bytes int64
+}
+
+// Action is one change. Implementations live in this package; runbooks only construct
+// them through the constructors (EditFile, SetSysctl, RemoveFiles, …).
+type Action interface {
+	Describe() Description
+	// Verify checks that the state the action was planned against still holds (file
+	// checksum, live value); it returns a *StaleError when it does not.
+	Verify(ctx context.Context, r *Run) error
+	// Apply changes the host, saving in r's backup what it changes before changing it.
+	Apply(ctx context.Context, r *Run) error
+}
+
+// Handler is a service restart or reload triggered by actions' Notify, run once, at the end
+// of a run, only if a notifying action changed something (Ansible handler semantics).
+type Handler struct {
+	Name   string
+	Argv   []string
+	Detail string
+}
+
+// Plan is an ordered list of changes for one command.
+type Plan struct {
+	Command  string
+	Actions  []Action
+	Handlers []Handler
+	// Finally actions run at the end of every apply, also after a failure
+	// (e.g. start qmail again). They are shown in the dry-run too.
+	Finally []Action
+	// Notes are facts the runbook wants shown with the plan (e.g. which network namespace).
+	Notes []string
+	// Secrets are strings masked wherever the plan is shown.
+	Secrets []string
+}
+
+// New starts an empty plan for a command ("synflood fix").
+func New(command string) *Plan { return &Plan{Command: command} }
+
+// Add appends actions; nil actions (nothing to change) are dropped, so builders can pass the
+// constructors' results straight in.
+func (p *Plan) Add(actions ...Action) {
+	for _, a := range actions {
+		if a != nil {
+			p.Actions = append(p.Actions, a)
+		}
+	}
+}
+
+// AddFinally appends actions that always run at the end of an apply.
+func (p *Plan) AddFinally(actions ...Action) {
+	for _, a := range actions {
+		if a != nil {
+			p.Finally = append(p.Finally, a)
+		}
+	}
+}
+
+// Handle registers a handler (name -> argv) that actions can Notify.
+func (p *Plan) Handle(name string, argv []string, detail string) {
+	for _, h := range p.Handlers {
+		if h.Name == name {
+			return
+		}
+	}
+	p.Handlers = append(p.Handlers, Handler{Name: name, Argv: argv, Detail: detail})
+}
+
+// Note adds a line shown with the plan.
+func (p *Plan) Note(format string) { p.Notes = append(p.Notes, format) }
+
+// Empty reports whether there is nothing to change. Finally actions alone do not count:
+// a plan whose only actions are wrappers (stop/start) around nothing is nothing to do, and
+// runbooks should then not add them.
+func (p *Plan) Empty() bool { return len(p.Actions) == 0 }

@@ -1,0 +1,211 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/hostfix/hostfix/pkg/iostreams"
+)
+
+// Report is the change-command object of the output contract (docs/output.md).
+type Report struct {
+	Command   string         `json:"command"`
+	DryRun    bool           `json:"dry_run"`
+	Changed   bool           `json:"changed"`
+	Actions   []ActionResult `json:"actions"`
+	RunID     string         `json:"run_id"`
+	BackupDir string         `json:"backup_dir"`
+	Notes     []string       `json:"notes,omitempty"`
+	// Error is set when the apply failed; Restored lists what rollback put back.
+	Error    string   `json:"error,omitempty"`
+	Restored []string `json:"restored,omitempty"`
+}
+
+// ActionResult is one action in a report. In a dry-run Changed means "would change".
+type ActionResult struct {
+	Kind    Kind   `json:"kind"`
+	Op      Op     `json:"op"`
+	Target  string `json:"target"`
+	Changed bool   `json:"changed"`
+	Detail  string `json:"detail"`
+	Diff    string `json:"diff"`
+	Count   int64  `json:"count,omitempty"`
+	Bytes   int64  `json:"bytes,omitempty"`
+	// Previewable is false for commands whose effect cannot be shown in advance.
+	Previewable bool `json:"previewable"`
+	// Phase is "action", "handler" or "finally".
+	Phase string `json:"phase"`
+	Error string `json:"error,omitempty"`
+}
+
+// Preview is the report of a dry-run: exactly the plan Apply would execute.
+func Preview(p *Plan) *Report {
+	r := &Report{Command: p.Command, DryRun: true, Notes: p.Notes, Actions: []ActionResult{}}
+	notified := map[string]bool{}
+	for _, a := range p.Actions {
+		d := a.Describe()
+		r.Actions = append(r.Actions, resultOf(d, "action", true, p.Secrets))
+		for _, n := range d.Notify {
+			notified[n] = true
+		}
+	}
+	for _, h := range p.Handlers {
+		if notified[h.Name] {
+			r.Actions = append(r.Actions, resultOf(h.describe(), "handler", true, p.Secrets))
+		}
+	}
+	if len(p.Actions) > 0 {
+		for _, a := range p.Finally {
+			r.Actions = append(r.Actions, resultOf(a.Describe(), "finally", true, p.Secrets))
+		}
+	}
+	r.Changed = len(p.Actions) > 0
+	return r
+}
+
+func (h Handler) describe() Description {
+	return Description{Kind: KindService, Op: OpRun, Target: h.Name, Detail: h.Detail}
+}
+
+func resultOf(d Description, phase string, changed bool, secrets []string) ActionResult {
+	return ActionResult{
+		Kind: d.Kind, Op: d.Op, Target: d.Target, Changed: changed,
+		Detail: Mask(d.Detail, secrets), Diff: Mask(d.Diff, secrets),
+		Count: d.Count, Bytes: d.Bytes, Previewable: d.Previewable, Phase: phase,
+	}
+}
+
+// Mask replaces every secret in s with ********.
+func Mask(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "********")
+		}
+	}
+	return s
+}
+
+// WriteJSON writes the report as one JSON object.
+func WriteJSON(w io.Writer, r *Report) error {
+	if r.Actions == nil {
+		r.Actions = []ActionResult{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// Summary is the terraform-style count line: "2 to add, 1 to change, 0 to remove, 1 to run".
+func (r *Report) Summary() string {
+	var add, change, remove, run int
+	for _, a := range r.Actions {
+		if !a.Changed {
+			continue
+		}
+		switch a.Op {
+		case OpAdd:
+			add++
+		case OpChange:
+			change++
+		case OpRemove:
+			remove++
+		case OpRun:
+			run++
+		}
+	}
+	verb := "to"
+	if !r.DryRun {
+		verb = ""
+	}
+	if verb == "" {
+		return fmt.Sprintf("%d added, %d changed, %d removed, %d run", add, change, remove, run)
+	}
+	return fmt.Sprintf("%d to add, %d to change, %d to remove, %d to run", add, change, remove, run)
+}
+
+// WriteText writes the human form: a headline, the summary line, then per action its symbol,
+// target, detail and diff (coloured when the palette is on).
+func WriteText(w io.Writer, r *Report, p iostreams.Palette) error {
+	var b strings.Builder
+	switch {
+	case len(r.Actions) == 0 || !r.Changed && r.Error == "":
+		fmt.Fprintf(&b, "%s: nothing to do\n", r.Command)
+	case r.DryRun:
+		fmt.Fprintf(&b, "%s (dry run, nothing changed): %s\n", r.Command, r.Summary())
+	case r.Error != "":
+		fmt.Fprintf(&b, "%s: %s\n", r.Command, p.Red("FAILED: "+r.Error))
+	default:
+		fmt.Fprintf(&b, "%s: %s\n", r.Command, r.Summary())
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "  %s %s\n", p.Dim("note:"), n)
+	}
+	for _, a := range r.Actions {
+		sym := string(a.Op)
+		switch a.Op {
+		case OpAdd:
+			sym = p.Green(sym)
+		case OpChange:
+			sym = p.Yellow(sym)
+		case OpRemove:
+			sym = p.Red(sym)
+		case OpRun:
+			sym = p.Cyan(sym)
+		}
+		line := fmt.Sprintf("%s %s %s", sym, a.Kind, p.Bold(a.Target))
+		if a.Detail != "" {
+			line += ": " + a.Detail
+		}
+		switch {
+		case a.Phase == "handler":
+			line += p.Dim(" (handler: runs once at the end)")
+		case a.Phase == "finally":
+			line += p.Dim(" (always runs at the end)")
+		}
+		if r.DryRun && !a.Previewable && a.Diff == "" {
+			line += p.Dim(" [cannot be previewed]")
+		}
+		if !r.DryRun && !a.Changed {
+			line += p.Dim(" (unchanged)")
+		}
+		if a.Error != "" {
+			line += " " + p.Red("error: "+a.Error)
+		}
+		b.WriteString(line + "\n")
+		if a.Diff != "" {
+			b.WriteString(colorDiff(a.Diff, p))
+		}
+	}
+	if len(r.Restored) > 0 {
+		fmt.Fprintf(&b, "rolled back: %s\n", strings.Join(r.Restored, ", "))
+	}
+	if !r.DryRun && r.RunID != "" && r.Changed {
+		fmt.Fprintf(&b, "run %s; backup in %s (undo: hostfix undo %s)\n", r.RunID, r.BackupDir, r.RunID)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func colorDiff(diff string, p iostreams.Palette) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(diff, "\n") {
+		if line == "" {
+			continue
+		}
+		body := strings.TrimSuffix(line, "\n")
+		switch {
+		case strings.HasPrefix(body, "+++") || strings.HasPrefix(body, "---"):
+			body = p.Bold(body)
+		case strings.HasPrefix(body, "+"):
+			body = p.Green(body)
+		case strings.HasPrefix(body, "-"):
+			body = p.Red(body)
+		case strings.HasPrefix(body, "@@"):
+			body = p.Cyan(body)
+		}
+		b.WriteString("    " + body + "\n")
+	}
+	return b.String()
+}
