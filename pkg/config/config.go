@@ -48,7 +48,7 @@ func Default() Config {
 
 // Source says where a value came from.
 type Source struct {
-	Kind   string `json:"kind" yaml:"kind"`             // default, file, env, flag
+	Kind   string `json:"kind" yaml:"kind"`               // default, file, env, flag
 	Detail string `json:"detail,omitempty" yaml:"detail"` // file:line, variable or flag name
 }
 
