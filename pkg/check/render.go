@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/google/renameio/v2"
 
 	"github.com/hostfix/hostfix/pkg/iostreams"
 )
@@ -181,14 +180,42 @@ func StatusSamples(prefix string, r *Result) []Sample {
 
 // WriteTextfile writes samples to DIR/NAME for node_exporter's textfile collector
 // atomically (a temp file in DIR, then rename), so the collector never reads half a file.
+// The temp name does not end in .prom, so the collector never picks it up either.
+// (renameio would do the same but does not build on Windows, where hostfix must build.)
 func WriteTextfile(dir, name string, samples []Sample) error {
 	var b strings.Builder
 	if err := WritePrometheus(&b, samples); err != nil {
 		return err
 	}
 	path := filepath.Join(dir, name)
-	if err := renameio.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+	if err := writeAtomic(path, []byte(b.String()), 0o644); err != nil {
 		return fmt.Errorf("write textfile %s: %w", path, err)
 	}
 	return nil
+}
+
+func writeAtomic(path string, data []byte, mode os.FileMode) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Chmod(mode); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
