@@ -1,0 +1,455 @@
+package mailq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ScanOptions say how much of each message a scan reads. The directory listings and one
+// stat per file are always done; envelopes and headers only when asked.
+type ScanOptions struct {
+	// Envelope reads info/, local/, remote/ and todo/ (sender and recipients).
+	Envelope bool
+	// Headers reads the header part of mess/ (for the subject).
+	Headers bool
+	// Workers read split directories in parallel (default: 2, or GOMAXPROCS if lower).
+	Workers int
+}
+
+// maxEnvelope caps what is read of one envelope file; a real one is a few hundred bytes,
+// a mailing list's recipient file some megabytes.
+const maxEnvelope = 64 << 20
+
+// Scan streams every message of the queue to fn, split bucket by bucket (ids in numeric
+// order inside a bucket), reading buckets in parallel but calling fn from one goroutine
+// only. Memory is bounded by a few buckets' envelopes; bodies are never read. An error
+// from fn stops the scan and is returned.
+func (q *Queue) Scan(ctx context.Context, o ScanOptions, fn func(*Message) error) error {
+	workers := o.Workers
+	if workers <= 0 {
+		workers = min(2, runtime.GOMAXPROCS(0))
+	}
+	flat, err := q.readFlat()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	type result struct {
+		msgs []*Message
+		err  error
+	}
+	results := make([]chan result, q.Split)
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	// tokens bound how many finished buckets wait for the consumer.
+	tokens := make(chan struct{}, workers+1)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range next {
+				msgs, err := q.scanBucket(ctx, b, flat[b], o)
+				results[b] <- result{msgs, err}
+			}
+		}()
+	}
+	go func() {
+		defer close(next)
+		for b := 0; b < q.Split; b++ {
+			select {
+			case tokens <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case next <- b:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	defer wg.Wait()
+	for b := 0; b < q.Split; b++ {
+		var r result
+		select {
+		case r = <-results[b]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		<-tokens
+		if r.err != nil {
+			return r.err
+		}
+		for _, m := range r.msgs {
+			if err := fn(m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Errors from Scan's callback that only mean "stop early".
+var errStop = errors.New("stop")
+
+// flatEntry is a file of an unsplit directory (todo/, intd/, bounce/) assigned to a bucket.
+type flatEntry struct {
+	name    string
+	slot    Slot
+	regular bool
+}
+
+// readFlat lists the unsplit directories and assigns their files to buckets by id mod split.
+func (q *Queue) readFlat() ([][]flatEntry, error) {
+	out := make([][]flatEntry, q.Split)
+	add := func(dir string, slot Slot) error {
+		ents, err := os.ReadDir(q.root + "/" + dir)
+		if err != nil {
+			return fmt.Errorf("queue %s: read %s/: %w", q.Dir, dir, err)
+		}
+		for _, e := range ents {
+			b := 0
+			if n, err := strconv.ParseUint(e.Name(), 10, 64); err == nil {
+				b = int(n % uint64(q.Split))
+			}
+			out[b] = append(out[b], flatEntry{name: e.Name(), slot: slot, regular: e.Type().IsRegular()})
+		}
+		return nil
+	}
+	if !q.BigTodo {
+		if err := add("todo", SlotTodo); err != nil {
+			return nil, err
+		}
+	}
+	if !q.IntdSplit {
+		if err := add("intd", SlotIntd); err != nil {
+			return nil, err
+		}
+	}
+	if err := add("bounce", SlotBounce); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// dirFD is an open directory of the queue for *at() calls.
+type dirFD struct {
+	fd  int
+	rel string
+}
+
+func (q *Queue) openDir(rel string) (dirFD, []fs.DirEntry, error) {
+	path := q.root + "/" + rel
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return dirFD{fd: -1}, nil, fmt.Errorf("queue %s: open %s/: %w", q.Dir, rel, err)
+	}
+	// os.File reads the entries (getdents with d_type, no stat); the fd stays ours for
+	// openat/fstatat, so dup it for the File that closes its own copy.
+	dup, err := unix.Dup(fd)
+	if err != nil {
+		unix.Close(fd)
+		return dirFD{fd: -1}, nil, fmt.Errorf("queue %s: open %s/: %w", q.Dir, rel, err)
+	}
+	f := os.NewFile(uintptr(dup), path)
+	ents, err := f.ReadDir(-1)
+	f.Close()
+	if err != nil {
+		unix.Close(fd)
+		return dirFD{fd: -1}, nil, fmt.Errorf("queue %s: read %s/: %w", q.Dir, rel, err)
+	}
+	return dirFD{fd: fd, rel: rel}, ents, nil
+}
+
+func (d dirFD) close() {
+	if d.fd >= 0 {
+		unix.Close(d.fd)
+	}
+}
+
+// scanBucket builds the messages of split bucket b.
+func (q *Queue) scanBucket(ctx context.Context, b int, flat []flatEntry, o ScanOptions) ([]*Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	bs := strconv.Itoa(b)
+	var dirs [nSlots]dirFD
+	for i := range dirs {
+		dirs[i].fd = -1
+	}
+	defer func() {
+		for _, d := range dirs {
+			d.close()
+		}
+	}()
+	msgs := map[string]*Message{}
+	get := func(name string) *Message {
+		m := msgs[name]
+		if m == nil {
+			m = &Message{ID: name}
+			msgs[name] = m
+		}
+		return m
+	}
+	regular := map[string]bool{} // slot/name -> regular, only for non-regular entries
+	splitSlots := []Slot{SlotMess, SlotInfo, SlotLocal, SlotRemote}
+	if q.BigTodo {
+		splitSlots = append(splitSlots, SlotTodo)
+	}
+	if q.IntdSplit {
+		splitSlots = append(splitSlots, SlotIntd)
+	}
+	for _, s := range splitSlots {
+		d, ents, err := q.openDir(s.String() + "/" + bs)
+		if err != nil {
+			return nil, err
+		}
+		dirs[s] = d
+		for _, e := range ents {
+			m := get(e.Name())
+			m.has[s] = true
+			if !e.Type().IsRegular() {
+				regular[s.String()+"/"+e.Name()] = false
+			}
+		}
+	}
+	for _, s := range []Slot{SlotTodo, SlotIntd, SlotBounce} {
+		if dirs[s].fd >= 0 {
+			continue
+		}
+		if (s == SlotTodo && q.BigTodo) || (s == SlotIntd && q.IntdSplit) {
+			continue
+		}
+		// Flat directory: opened lazily, only if this bucket has files there.
+		for _, e := range flat {
+			if e.slot == s {
+				fd, err := unix.Open(q.root+"/"+s.String(), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+				if err != nil {
+					return nil, fmt.Errorf("queue %s: open %s/: %w", q.Dir, s, err)
+				}
+				dirs[s] = dirFD{fd: fd, rel: s.String()}
+				break
+			}
+		}
+	}
+	for _, e := range flat {
+		m := get(e.name)
+		m.has[e.slot] = true
+		if !e.regular {
+			regular[e.slot.String()+"/"+e.name] = false
+		}
+	}
+	ids := make([]string, 0, len(msgs))
+	for id := range msgs {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return idLess(ids[i], ids[j]) })
+	out := make([]*Message, 0, len(ids))
+	buf := make([]byte, 0, 4096)
+	for i, id := range ids {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		m := msgs[id]
+		buf = q.fill(m, b, &dirs, regular, o, buf)
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// rel is the path of a message's file relative to the queue.
+func (q *Queue) rel(s Slot, b int, id string) string {
+	switch {
+	case s == SlotBounce, s == SlotTodo && !q.BigTodo, s == SlotIntd && !q.IntdSplit:
+		return s.String() + "/" + id
+	}
+	return s.String() + "/" + strconv.Itoa(b) + "/" + id
+}
+
+// fill reads what the options ask for and classifies the message.
+func (q *Queue) fill(m *Message, b int, dirs *[nSlots]dirFD, irregular map[string]bool, o ScanOptions, buf []byte) []byte {
+	var mtime [nSlots]time.Time
+	damage := func(format string, args ...any) { m.Damaged = append(m.Damaged, fmt.Sprintf(format, args...)) }
+	n, numErr := strconv.ParseUint(m.ID, 10, 64)
+	if numErr != nil {
+		damage("%q is not a qmail message id (ids are numbers)", m.ID)
+	} else if int(n%uint64(q.Split)) != b {
+		damage("files are in split directory %d but qmail looks for id %s in %d", b, m.ID, n%uint64(q.Split))
+	}
+	var todo []byte
+	var todoOK bool
+	for s := Slot(0); s < nSlots; s++ {
+		if !m.has[s] {
+			continue
+		}
+		f := File{Slot: s, Rel: q.rel(s, b, m.ID), Regular: true}
+		if _, bad := irregular[s.String()+"/"+m.ID]; bad {
+			f.Regular = false
+			damage("%s is not a regular file (hostfix leaves it alone)", f.Rel)
+			m.Files = append(m.Files, f)
+			continue
+		}
+		fd := dirs[s].fd
+		read := o.Envelope && (s == SlotInfo || s == SlotLocal || s == SlotRemote || s == SlotTodo)
+		var st unix.Stat_t
+		var data []byte
+		var err error
+		if read {
+			data, err = readAt(fd, m.ID, &st, buf[:0])
+			if cap(data) > cap(buf) && cap(data) <= 1<<20 {
+				buf = data[:0]
+			}
+		} else {
+			err = unix.Fstatat(fd, m.ID, &st, unix.AT_SYMLINK_NOFOLLOW)
+		}
+		if err != nil {
+			if errors.Is(err, unix.ENOENT) {
+				// Delivered or preprocessed between listing and reading: not there any more.
+				m.has[s] = false
+				continue
+			}
+			damage("%s: %v", f.Rel, err)
+			m.Files = append(m.Files, f)
+			continue
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFREG {
+			f.Regular = false
+			damage("%s is not a regular file (hostfix leaves it alone)", f.Rel)
+			m.Files = append(m.Files, f)
+			continue
+		}
+		f.Size = st.Size
+		mtime[s] = time.Unix(st.Mtim.Sec, st.Mtim.Nsec)
+		m.Files = append(m.Files, f)
+		if !read {
+			continue
+		}
+		switch s {
+		case SlotInfo:
+			if !m.has[SlotTodo] {
+				sender, err := ParseInfo(data)
+				if err != nil {
+					damage("%s: %v", f.Rel, err)
+				} else {
+					m.Sender, m.SenderKnown = sender, true
+				}
+			}
+		case SlotLocal, SlotRemote:
+			if m.has[SlotTodo] {
+				continue // being preprocessed again: todo/ is the truth
+			}
+			rs, err := ParseRecipients(data, s.String())
+			if err != nil {
+				damage("%s: %v", f.Rel, err)
+			}
+			m.Recipients = append(m.Recipients, rs...)
+		case SlotTodo:
+			todo, todoOK = append([]byte(nil), data...), true
+		}
+	}
+	if m.has[SlotMess] {
+		for _, f := range m.Files {
+			if f.Slot == SlotMess {
+				m.Size = f.Size
+			}
+		}
+	}
+	switch {
+	case m.has[SlotTodo]:
+		m.State = StateQueued
+		if todoOK {
+			t, err := ParseTodo(todo)
+			if err != nil {
+				damage("%s: %v", q.rel(SlotTodo, b, m.ID), err)
+			} else {
+				m.Sender, m.SenderKnown = t.Sender, true
+				for _, r := range t.Recipients {
+					m.Recipients = append(m.Recipients, Recipient{Address: r, Channel: "unprocessed"})
+				}
+			}
+		}
+	case m.has[SlotInfo]:
+		m.State = StatePreprocessed
+	default:
+		m.State = StateInjecting
+		if m.has[SlotLocal] || m.has[SlotRemote] || m.has[SlotBounce] {
+			damage("no info/ file (sender record) for its local/, remote/ or bounce/ file")
+		}
+	}
+	if !m.has[SlotMess] {
+		damage("no mess/ file (the message itself is gone)")
+	}
+	m.Bounce = m.has[SlotBounce]
+	for _, s := range []Slot{SlotInfo, SlotTodo, SlotIntd, SlotMess} {
+		if !mtime[s].IsZero() {
+			m.Queued = mtime[s]
+			break
+		}
+	}
+	if o.Headers && m.has[SlotMess] && dirs[SlotMess].fd >= 0 {
+		subj, err := readSubject(dirs[SlotMess].fd, m.ID)
+		if err == nil {
+			m.Subject = subj
+		}
+	}
+	return buf
+}
+
+// readAt reads a regular file in dir without following symlinks.
+func readAt(dirfd int, name string, st *unix.Stat_t, buf []byte) ([]byte, error) {
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		if errors.Is(err, unix.ELOOP) {
+			// O_NOFOLLOW on a symlink: report it as what it is.
+			return nil, unix.Fstatat(dirfd, name, st, unix.AT_SYMLINK_NOFOLLOW)
+		}
+		return nil, err
+	}
+	defer unix.Close(fd)
+	if err := unix.Fstat(fd, st); err != nil {
+		return nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, nil
+	}
+	size := int(min(st.Size, maxEnvelope))
+	if cap(buf) < size+1 {
+		buf = make([]byte, 0, size+1)
+	}
+	buf = buf[:size+1]
+	total := 0
+	for total < len(buf) {
+		n, err := unix.Read(fd, buf[total:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			break
+		}
+		total += n
+	}
+	if total > size && st.Size >= maxEnvelope {
+		return nil, fmt.Errorf("envelope larger than %d bytes", maxEnvelope)
+	}
+	return buf[:total], nil
+}
