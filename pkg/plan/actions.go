@@ -1,11 +1,24 @@
 package plan
 
-// API of the action constructors. Bodies are being written (see the plan-layer issue);
-// the signatures are the contract runbooks code against.
+// The action constructors runbooks build plans with, and the actions they return. A
+// constructor reads the host (through system.Host, under --root) to compute what would
+// change and returns a nil Action when nothing would; the action's Apply re-checks that
+// state (Verify), saves what it replaces in the run's backup, then changes the host.
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/pmezard/go-difflib/difflib"
+	"golang.org/x/sys/unix"
 
 	"github.com/hostfix/hostfix/pkg/system"
 )
@@ -26,12 +39,226 @@ type EditOptions struct {
 	Detail string
 }
 
+// outcome is implemented by actions that know after Apply whether they changed anything
+// and how to say what they did.
+type outcome interface {
+	outcome() (changed bool, detail string)
+}
+
+// rollbacker is implemented by actions that can put back what this run's Apply changed.
+// It returns what it restored, for the report.
+type rollbacker interface {
+	rollback(ctx context.Context, r *Run) (string, error)
+}
+
+// ---------------------------------------------------------------------------------------
+// Edit a file
+
+type editAction struct {
+	h        *system.Host
+	path     string // system path as the runbook named it
+	real     string // system path of the real file (symlinks resolved under --root)
+	exists   bool
+	old      []byte
+	oldSum   string
+	oldMeta  fileMeta
+	data     []byte
+	newMeta  fileMeta
+	validate []string
+	secret   bool
+	desc     Description
+	// restoreOf marks an undo restore: the meta is forced, and Verify also accepts a
+	// file whose content is already the target (nothing left to do).
+	applied bool
+	detail  string
+}
+
 // EditFile plans a write of the system path from transform(old). exists is false when the
 // file is missing (old is then nil) and the file will be created. It returns a nil Action
 // when the new content equals the old (nothing to do).
 func EditFile(h *system.Host, path string, transform func(old []byte, exists bool) ([]byte, error), o EditOptions) (Action, error) {
-	return nil, ErrNotImplemented
+	path = filepath.Clean("/" + path)
+	real, err := realPath(h, path)
+	if err != nil {
+		return nil, fmt.Errorf("edit %s: %w", path, err)
+	}
+	a := &editAction{h: h, path: path, real: real, validate: o.Validate, secret: o.Secret}
+	fi, err := os.Stat(h.Path(real))
+	switch {
+	case err == nil:
+		if !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("edit %s: not a regular file (%s)", path, fi.Mode().Type())
+		}
+		a.exists = true
+		a.oldMeta = metaOf(fi)
+		a.newMeta = a.oldMeta
+		if a.old, err = os.ReadFile(h.Path(real)); err != nil {
+			return nil, fmt.Errorf("edit %s: %w", path, err)
+		}
+		a.oldSum = checksum(a.old)
+	case errors.Is(err, fs.ErrNotExist):
+		mode := o.Mode
+		if mode == 0 {
+			mode = 0o644
+		}
+		a.newMeta = fileMeta{Mode: mode, UID: -1, GID: -1}
+	default:
+		return nil, fmt.Errorf("edit %s: %w", path, err)
+	}
+	data, err := transform(a.old, a.exists)
+	if err != nil {
+		return nil, fmt.Errorf("edit %s: %w", path, err)
+	}
+	if a.exists && bytes.Equal(data, a.old) {
+		return nil, nil
+	}
+	a.data = data
+	op := OpChange
+	if !a.exists {
+		op = OpAdd
+	}
+	detail := o.Detail
+	if real != path {
+		detail = joinDetail(detail, "writes through the symlink to "+real)
+	}
+	a.desc = Description{
+		Kind: KindEditFile, Op: op, Target: path, Detail: detail,
+		Diff: fileDiff(path, a.old, data, a.exists, o.Secret), Previewable: true,
+		Notify: o.Notify,
+	}
+	return a, nil
 }
+
+func joinDetail(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// fileDiff is a unified diff labelled with the system path; secrets show only sizes.
+func fileDiff(path string, old, new []byte, exists, secret bool) string {
+	from := path
+	if !exists {
+		from = "/dev/null"
+	}
+	if secret {
+		return fmt.Sprintf("--- %s\n+++ %s\n@@ secret content not shown: %d -> %d bytes @@\n", from, path, len(old), len(new))
+	}
+	d, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+		A: splitLines(old), B: splitLines(new), FromFile: from, ToFile: path, Context: 3,
+	})
+	if err != nil {
+		return fmt.Sprintf("--- %s\n+++ %s\n@@ diff unavailable: %v @@\n", from, path, err)
+	}
+	if d == "" && !bytes.Equal(old, new) {
+		// Differences difflib cannot show per line (e.g. only a final newline).
+		d = fmt.Sprintf("--- %s\n+++ %s\n@@ whitespace at end of file changed @@\n", from, path)
+	}
+	return d
+}
+
+// splitLines keeps a missing final newline visible, as diff(1) does.
+func splitLines(b []byte) []string {
+	if len(b) == 0 {
+		return nil
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	last := lines[len(lines)-1]
+	if !strings.HasSuffix(last, "\n") {
+		lines[len(lines)-1] = last + "\n\\ No newline at end of file\n"
+	}
+	return lines
+}
+
+func (a *editAction) Describe() Description { return a.desc }
+
+func (a *editAction) Verify(_ context.Context, r *Run) error {
+	real, err := realPath(a.h, a.path)
+	if err != nil {
+		return fmt.Errorf("edit %s: %w", a.path, err)
+	}
+	if real != a.real {
+		return &StaleError{Target: a.path, Reason: "now leads to " + real + " instead of " + a.real}
+	}
+	data, err := os.ReadFile(a.h.Path(real))
+	switch {
+	case err == nil && !a.exists:
+		return &StaleError{Target: a.path, Reason: "the file was created meanwhile"}
+	case errors.Is(err, fs.ErrNotExist) && a.exists:
+		return &StaleError{Target: a.path, Reason: "the file was removed meanwhile"}
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("edit %s: %w", a.path, err)
+	case a.exists && checksum(data) != a.oldSum:
+		return &StaleError{Target: a.path, Reason: "content checksum differs"}
+	}
+	return nil
+}
+
+func (a *editAction) Apply(ctx context.Context, r *Run) error {
+	if err := a.backup(r); err != nil {
+		return fmt.Errorf("back up %s: %w", a.path, err)
+	}
+	if err := a.write(ctx, r, a.data, a.newMeta, r.ID); err != nil {
+		return fmt.Errorf("edit %s: %w", a.path, err)
+	}
+	a.applied = true
+	return nil
+}
+
+func (a *editAction) backup(r *Run) error {
+	e := Entry{Action: EntryCreate, Path: a.real, Mode: fmt.Sprintf("%04o", unixMode(a.newMeta.Mode)),
+		UID: a.newMeta.UID, GID: a.newMeta.GID, Size: int64(len(a.data)), NewSHA256: checksum(a.data), Secret: a.secret}
+	if a.exists {
+		e.Action = EntryEdit
+		e.Mode = fmt.Sprintf("%04o", unixMode(a.oldMeta.Mode))
+		e.UID, e.GID = a.oldMeta.UID, a.oldMeta.GID
+		e.Size = int64(len(a.old))
+		e.SHA256 = a.oldSum
+		e.Backup = filepath.Join("files", a.real)
+		if err := writeNew(filepath.Join(r.BackupDir, e.Backup), a.old, fileMeta{Mode: 0o600, UID: -1}); err != nil {
+			return err
+		}
+	}
+	r.man.add(e)
+	return r.man.sync()
+}
+
+// write does the atomic replace; new files get their directories created.
+func (a *editAction) write(ctx context.Context, r *Run, data []byte, meta fileMeta, tmpID string) error {
+	real := a.h.Path(a.real)
+	if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
+		return err
+	}
+	return writeAtomic(ctx, a.h, real, tempName(real, tmpID), data, meta, a.validate)
+}
+
+func (a *editAction) rollback(ctx context.Context, r *Run) (string, error) {
+	if !a.applied {
+		return "", nil
+	}
+	if !a.exists {
+		if err := os.Remove(a.h.Path(a.real)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+		return a.path + " (removed again)", nil
+	}
+	saved := a.validate
+	a.validate = nil // the old content was in place before: no need to validate it
+	defer func() { a.validate = saved }()
+	if err := a.write(ctx, r, a.old, a.oldMeta, r.ID+"-rollback"); err != nil {
+		return "", err
+	}
+	return a.path, nil
+}
+
+func (a *editAction) outcome() (bool, string) { return a.applied, "" }
+
+// ---------------------------------------------------------------------------------------
+// Remove files
 
 // File is one file of a bulk removal, with its size for the summary.
 type File struct {
@@ -52,42 +279,573 @@ type RemoveOptions struct {
 	Sample int
 }
 
+type removeAction struct {
+	h      *system.Host
+	files  []File
+	o      RemoveOptions
+	desc   Description
+	within string
+
+	// results
+	moved   []string // system paths moved into the backup, for rollback
+	removed int64
+	bytes   int64
+	skipped int64
+	copied  bool // the backup was on another filesystem: copied, then deleted
+	deleted bool // --no-backup
+	backup  string
+}
+
 // RemoveFiles plans removing regular files; nil when files is empty. With backups on, the
 // files are moved (renamed, same filesystem) into the run's backup directory.
 func RemoveFiles(h *system.Host, files []File, o RemoveOptions) (Action, error) {
-	return nil, ErrNotImplemented
+	if len(files) == 0 {
+		return nil, nil
+	}
+	if o.Within == "" {
+		return nil, errors.New("remove files: no directory to confine them to (RemoveOptions.Within)")
+	}
+	within := filepath.Clean("/" + o.Within)
+	if within == "/" {
+		return nil, errors.New("remove files: refusing to confine a removal to /")
+	}
+	prefix := within + "/"
+	var total int64
+	for _, f := range files {
+		if filepath.Clean(f.Path) != f.Path || !strings.HasPrefix(f.Path, prefix) {
+			return nil, fmt.Errorf("remove files: %s is not inside %s; refusing", f.Path, within)
+		}
+		total += f.Size
+	}
+	if o.Sample <= 0 {
+		o.Sample = 5
+	}
+	label := o.Label
+	if label == "" {
+		label = plural(int64(len(files)), "file")
+	}
+	n := min(o.Sample, len(files))
+	sample := make([]string, n)
+	for i := range n {
+		sample[i] = files[i].Path
+	}
+	a := &removeAction{h: h, files: files, o: o, within: within}
+	a.desc = Description{
+		Kind: KindRemoveFiles, Op: OpRemove, Target: within,
+		Detail:      fmt.Sprintf("%s, %s", label, HumanBytes(total)),
+		Previewable: true, Count: int64(len(files)), Bytes: total, Sample: sample,
+	}
+	return a, nil
 }
 
-// Move plans renaming a system path.
-func Move(h *system.Host, from, to string) (Action, error) {
-	return nil, ErrNotImplemented
+func (a *removeAction) Describe() Description { return a.desc }
+
+func (a *removeAction) Verify(_ context.Context, r *Run) error {
+	fi, err := os.Lstat(a.h.Path(a.within))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return &StaleError{Target: a.within, Reason: "the directory is gone"}
+		}
+		return fmt.Errorf("remove files in %s: %w", a.within, err)
+	}
+	if !fi.IsDir() {
+		return &StaleError{Target: a.within, Reason: "no longer a directory"}
+	}
+	return nil
 }
+
+// Apply removes the files: per file one Lstat and one unlink or rename, nothing else, so a
+// 100,000-file purge costs about what `find -delete` costs.
+func (a *removeAction) Apply(ctx context.Context, r *Run) error {
+	a.deleted = r.NoBackup
+	realWithin, err := realPath(a.h, a.within)
+	if err != nil {
+		return fmt.Errorf("remove files in %s: %w", a.within, err)
+	}
+	header := Entry{Action: EntryRemoveFiles, Path: a.within, Size: a.desc.Bytes, UID: -1, GID: -1}
+	if !r.NoBackup {
+		a.backup = "removed"
+		header.Backup = a.backup
+	}
+	r.man.add(header)
+	if err := r.man.sync(); err != nil {
+		return err
+	}
+	dirOK := map[string]error{}
+	madeDirs := map[string]bool{}
+	for i, f := range a.files {
+		if i&1023 == 0 && ctx.Err() != nil {
+			return fmt.Errorf("remove files in %s: interrupted after %d: %w", a.within, a.removed, ctx.Err())
+		}
+		dir := filepath.Dir(f.Path)
+		derr, seen := dirOK[dir]
+		if !seen {
+			// A directory swapped for a symlink must not lead the removal elsewhere.
+			rd, err := realPath(a.h, dir)
+			switch {
+			case err != nil:
+				derr = err
+			case rd != dir && !strings.HasPrefix(rd+"/", realWithin+"/"):
+				derr = fmt.Errorf("%s leads outside %s (to %s); refusing", dir, a.within, rd)
+			}
+			dirOK[dir] = derr
+		}
+		if derr != nil {
+			if errors.Is(derr, fs.ErrNotExist) && a.o.MissingOK {
+				a.skipped++
+				continue
+			}
+			return fmt.Errorf("remove %s: %w", f.Path, derr)
+		}
+		p := a.h.Path(f.Path)
+		fi, err := os.Lstat(p)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && a.o.MissingOK {
+				a.skipped++
+				continue
+			}
+			return fmt.Errorf("remove %s: %w", f.Path, err)
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("remove %s: not a regular file (%s); refusing", f.Path, fi.Mode().Type())
+		}
+		meta := metaOf(fi)
+		if r.NoBackup {
+			if err := os.Remove(p); err != nil {
+				if errors.Is(err, fs.ErrNotExist) && a.o.MissingOK {
+					a.skipped++
+					continue
+				}
+				return fmt.Errorf("remove %s: %w", f.Path, err)
+			}
+			r.man.addFile(EntryDelete, f.Path, "", meta.Mode, meta.UID, meta.GID, fi.Size())
+		} else {
+			rel := filepath.Join(a.backup, f.Path)
+			dst := filepath.Join(r.BackupDir, rel)
+			ddir := filepath.Dir(dst)
+			if !madeDirs[ddir] {
+				if err := os.MkdirAll(ddir, 0o700); err != nil {
+					return fmt.Errorf("back up %s: %w", f.Path, err)
+				}
+				madeDirs[ddir] = true
+			}
+			if err := a.moveAside(p, dst, meta); err != nil {
+				if errors.Is(err, fs.ErrNotExist) && a.o.MissingOK {
+					a.skipped++
+					continue
+				}
+				return fmt.Errorf("remove %s: %w", f.Path, err)
+			}
+			a.moved = append(a.moved, f.Path)
+			r.man.addFile(EntryRemove, f.Path, rel, meta.Mode, meta.UID, meta.GID, fi.Size())
+		}
+		a.removed++
+		a.bytes += fi.Size()
+	}
+	if a.copied {
+		r.logf("note: the backup directory is on another filesystem than %s: files were copied and fsynced, then deleted (slower)", a.within)
+	}
+	return r.man.sync()
+}
+
+// moveAside renames a file into the backup; across filesystems it copies, fsyncs, removes.
+func (a *removeAction) moveAside(src, dst string, meta fileMeta) error {
+	if !a.copied {
+		err := os.Rename(src, dst)
+		if err == nil || !isEXDEV(err) {
+			return err
+		}
+		a.copied = true
+	}
+	if err := copyFile(src, dst, meta); err != nil {
+		os.Remove(dst)
+		return err
+	}
+	return os.Remove(src)
+}
+
+func (a *removeAction) rollback(_ context.Context, r *Run) (string, error) {
+	if a.deleted {
+		if a.removed == 0 {
+			return "", nil
+		}
+		return "", fmt.Errorf("%s deleted with --no-backup cannot be restored", plural(a.removed, "file"))
+	}
+	for i := len(a.moved) - 1; i >= 0; i-- {
+		p := a.moved[i]
+		src := filepath.Join(r.BackupDir, a.backup, p)
+		if err := os.Rename(src, a.h.Path(p)); err != nil {
+			if !isEXDEV(err) {
+				return "", fmt.Errorf("put back %s: %w", p, err)
+			}
+			fi, serr := os.Lstat(src)
+			if serr != nil {
+				return "", fmt.Errorf("put back %s: %w", p, serr)
+			}
+			if err := copyFile(src, a.h.Path(p), metaOf(fi)); err != nil {
+				return "", fmt.Errorf("put back %s: %w", p, err)
+			}
+			os.Remove(src)
+		}
+	}
+	if len(a.moved) == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf("%s in %s (put back)", plural(int64(len(a.moved)), "file"), a.within), nil
+}
+
+func (a *removeAction) outcome() (bool, string) {
+	verb := "moved into the backup"
+	if a.deleted {
+		verb = "deleted (--no-backup)"
+	}
+	d := fmt.Sprintf("%s removed, %s, %s", plural(a.removed, "file"), HumanBytes(a.bytes), verb)
+	if a.skipped > 0 {
+		d += fmt.Sprintf("; %d already gone", a.skipped)
+	}
+	if a.copied {
+		d += "; backup on another filesystem: copied"
+	}
+	return a.removed > 0, d
+}
+
+// plural says "1 file" / "2 files" with thousands separators.
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return Thousands(n) + " " + noun + "s"
+}
+
+// Thousands formats 1234567 as "1,234,567".
+func Thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// HumanBytes formats a size in SI units as ls -h --si does ("5.6 MB").
+func HumanBytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}
+
+// ---------------------------------------------------------------------------------------
+// Move
+
+type moveAction struct {
+	h        *system.Host
+	from, to string
+	desc     Description
+	applied  bool
+}
+
+// Move plans renaming a system path. It returns nil when from is gone and to exists (the
+// move was done already), and an error when from is missing or to already exists.
+func Move(h *system.Host, from, to string) (Action, error) {
+	from, to = filepath.Clean("/"+from), filepath.Clean("/"+to)
+	_, ferr := os.Lstat(h.Path(from))
+	_, terr := os.Lstat(h.Path(to))
+	switch {
+	case errors.Is(ferr, fs.ErrNotExist) && terr == nil:
+		return nil, nil
+	case ferr != nil:
+		return nil, fmt.Errorf("move %s: %w", from, ferr)
+	case terr == nil:
+		return nil, fmt.Errorf("move %s to %s: the target exists already; refusing to replace it", from, to)
+	case !errors.Is(terr, fs.ErrNotExist):
+		return nil, fmt.Errorf("move %s to %s: %w", from, to, terr)
+	}
+	return &moveAction{h: h, from: from, to: to, desc: Description{
+		Kind: KindMove, Op: OpChange, Target: from, Detail: "rename to " + to, Previewable: true,
+	}}, nil
+}
+
+func (a *moveAction) Describe() Description { return a.desc }
+
+func (a *moveAction) Verify(context.Context, *Run) error {
+	if _, err := os.Lstat(a.h.Path(a.from)); err != nil {
+		return &StaleError{Target: a.from, Reason: "it is gone"}
+	}
+	if _, err := os.Lstat(a.h.Path(a.to)); err == nil {
+		return &StaleError{Target: a.from, Reason: a.to + " exists now"}
+	}
+	return nil
+}
+
+func (a *moveAction) Apply(_ context.Context, r *Run) error {
+	r.man.add(Entry{Action: EntryMove, Path: a.from, To: a.to, UID: -1, GID: -1})
+	if err := r.man.sync(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(a.h.Path(a.to)), 0o755); err != nil {
+		return fmt.Errorf("move %s: %w", a.from, err)
+	}
+	if err := os.Rename(a.h.Path(a.from), a.h.Path(a.to)); err != nil {
+		return fmt.Errorf("move %s: %w", a.from, err)
+	}
+	a.applied = true
+	return syncDir(filepath.Dir(a.h.Path(a.to)))
+}
+
+func (a *moveAction) rollback(context.Context, *Run) (string, error) {
+	if !a.applied {
+		return "", nil
+	}
+	if err := os.Rename(a.h.Path(a.to), a.h.Path(a.from)); err != nil {
+		return "", fmt.Errorf("move %s back: %w", a.to, err)
+	}
+	return a.from + " (moved back)", nil
+}
+
+func (a *moveAction) outcome() (bool, string) { return a.applied, "" }
+
+// ---------------------------------------------------------------------------------------
+// Sysctl
+
+type sysctlAction struct {
+	h          *system.Host
+	key, file  string
+	old, value string
+	desc       Description
+	applied    bool
+}
+
+// SysctlPath is the system path of a kernel parameter: /proc/sys/ plus the key with dots
+// as slashes (net.ipv4.tcp_syncookies -> /proc/sys/net/ipv4/tcp_syncookies).
+func SysctlPath(key string) string {
+	return "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+}
+
+// NormalizeSysctl folds the whitespace of a multi-value parameter ("4096\t65535" and
+// "4096 65535" are the same value).
+func NormalizeSysctl(v string) string { return strings.Join(strings.Fields(v), " ") }
 
 // SetSysctl plans writing a kernel parameter live (/proc/sys/<key with / for .>) and reading
 // it back; nil when the live value already equals value.
 func SetSysctl(h *system.Host, key, value string) (Action, error) {
-	return nil, ErrNotImplemented
+	if key == "" || strings.ContainsAny(key, "/ \t\n") || strings.Contains(key, "..") {
+		return nil, fmt.Errorf("sysctl %q: not a kernel parameter name", key)
+	}
+	file := SysctlPath(key)
+	cur, err := os.ReadFile(h.Path(file))
+	if err != nil {
+		return nil, fmt.Errorf("sysctl %s: %w", key, err)
+	}
+	old, want := NormalizeSysctl(string(cur)), NormalizeSysctl(value)
+	if old == want {
+		return nil, nil
+	}
+	return &sysctlAction{h: h, key: key, file: file, old: old, value: want, desc: Description{
+		Kind: KindSysctl, Op: OpChange, Target: key, Detail: fmt.Sprintf("%s -> %s (live, %s)", old, want, file),
+		Previewable: true,
+	}}, nil
+}
+
+func (a *sysctlAction) Describe() Description { return a.desc }
+
+func (a *sysctlAction) read() (string, error) {
+	b, err := os.ReadFile(a.h.Path(a.file))
+	return NormalizeSysctl(string(b)), err
+}
+
+func (a *sysctlAction) Verify(context.Context, *Run) error {
+	cur, err := a.read()
+	if err != nil {
+		return fmt.Errorf("sysctl %s: %w", a.key, err)
+	}
+	if cur != a.old {
+		return &StaleError{Target: a.key, Reason: fmt.Sprintf("live value is %s, planned against %s", cur, a.old)}
+	}
+	return nil
+}
+
+func (a *sysctlAction) Apply(_ context.Context, r *Run) error {
+	r.man.add(Entry{Action: EntrySysctl, Key: a.key, Path: a.file, Old: a.old, New: a.value, UID: -1, GID: -1})
+	if err := r.man.sync(); err != nil {
+		return err
+	}
+	a.applied = true // even a failed write may have half-taken: rollback writes old back
+	return writeSysctl(a.h, a.key, a.value)
+}
+
+// writeSysctl writes a value and reads it back: the kernel may refuse or clamp it.
+func writeSysctl(h *system.Host, key, value string) error {
+	file := h.Path(SysctlPath(key))
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return fmt.Errorf("sysctl %s: %w", key, err)
+	}
+	if _, err := f.WriteString(value + "\n"); err != nil {
+		f.Close()
+		return fmt.Errorf("sysctl %s = %s: %w", key, value, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("sysctl %s = %s: %w", key, value, err)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("sysctl %s: read back: %w", key, err)
+	}
+	if got := NormalizeSysctl(string(b)); got != NormalizeSysctl(value) {
+		return fmt.Errorf("sysctl %s: wrote %s but the kernel reads back %s", key, value, got)
+	}
+	return nil
+}
+
+func (a *sysctlAction) rollback(context.Context, *Run) (string, error) {
+	if !a.applied {
+		return "", nil
+	}
+	if err := writeSysctl(a.h, a.key, a.old); err != nil {
+		return "", err
+	}
+	return a.key + " = " + a.old, nil
+}
+
+func (a *sysctlAction) outcome() (bool, string) { return a.applied, "" }
+
+// ---------------------------------------------------------------------------------------
+// Commands, packages, services
+
+type commandAction struct {
+	argv []string
+	desc Description
+	ran  bool
+	out  string
+}
+
+func newCommand(kind Kind, target string, argv []string, detail string) *commandAction {
+	return &commandAction{argv: argv, desc: Description{
+		Kind: kind, Op: OpRun, Target: target, Detail: detail, Previewable: false,
+	}}
 }
 
 // Command plans running an argv. It cannot be previewed.
 func Command(argv []string, detail string) Action {
-	return nil
+	if len(argv) == 0 {
+		return nil
+	}
+	return newCommand(KindCommand, system.FormatArgv(argv), argv, detail)
 }
 
 // InstallPackages plans installing packages with the given package-manager argv prefix
-// (e.g. ["apt-get", "install", "-y"]).
+// (e.g. ["apt-get", "install", "-y"]). It returns nil when packages is empty.
 func InstallPackages(manager []string, packages ...string) Action {
-	return nil
+	if len(packages) == 0 || len(manager) == 0 {
+		return nil
+	}
+	argv := append(append([]string{}, manager...), packages...)
+	return newCommand(KindInstallPackages, strings.Join(packages, " "), argv, "run "+system.FormatArgv(argv))
 }
 
 // Service plans a service operation at this point of the plan (e.g. stop qmail before a
 // purge). For restarts after changes, use Plan.Handle and EditOptions.Notify instead.
 func Service(name, operation string, argv []string) Action {
+	if len(argv) == 0 {
+		return nil
+	}
+	return newCommand(KindService, name, argv, operation+": "+system.FormatArgv(argv))
+}
+
+func (a *commandAction) Describe() Description { return a.desc }
+
+func (a *commandAction) Verify(context.Context, *Run) error { return nil }
+
+func (a *commandAction) Apply(ctx context.Context, r *Run) error {
+	a.ran = true
+	res, err := r.Host.Runner.Run(ctx, system.Cmd{Argv: a.argv})
+	a.out = strings.TrimSpace(string(res.Stdout))
+	if err != nil {
+		return fmt.Errorf("%s: %w", a.desc.Target, err)
+	}
 	return nil
+}
+
+func (a *commandAction) rollback(context.Context, *Run) (string, error) {
+	if !a.ran {
+		return "", nil
+	}
+	return "", fmt.Errorf("%s ran and cannot be undone by hostfix", system.FormatArgv(a.argv))
+}
+
+func (a *commandAction) outcome() (bool, string) { return a.ran, "" }
+
+// ---------------------------------------------------------------------------------------
+// Wait for a lock
+
+type waitUnlockAction struct {
+	h       *system.Host
+	path    string
+	timeout time.Duration
+	desc    Description
+	waited  time.Duration
 }
 
 // WaitUnlock plans waiting until no process holds an flock on the system path (e.g. qmail's
 // lock/sendmutex after stopping qmail-send), up to timeout.
 func WaitUnlock(h *system.Host, path string, timeout time.Duration) Action {
-	return nil
+	path = filepath.Clean("/" + path)
+	return &waitUnlockAction{h: h, path: path, timeout: timeout, desc: Description{
+		Kind: KindWaitUnlock, Op: OpRun, Target: path,
+		Detail: fmt.Sprintf("wait up to %s until no process holds its lock", timeout), Previewable: true,
+	}}
+}
+
+func (a *waitUnlockAction) Describe() Description { return a.desc }
+
+func (a *waitUnlockAction) Verify(context.Context, *Run) error { return nil }
+
+func (a *waitUnlockAction) Apply(ctx context.Context, r *Run) error {
+	f, err := os.Open(a.h.Path(a.path))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // no lock file: nobody can hold it
+	}
+	if err != nil {
+		return fmt.Errorf("wait for lock %s: %w", a.path, err)
+	}
+	defer f.Close()
+	start := time.Now()
+	deadline := start.Add(a.timeout)
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			a.waited = time.Since(start)
+			return unix.Flock(int(f.Fd()), unix.LOCK_UN)
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
+			return fmt.Errorf("wait for lock %s: %w", a.path, err)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("wait for lock %s: still held after %s (is the service really stopped?)", a.path, a.timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for lock %s: %w", a.path, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (a *waitUnlockAction) outcome() (bool, string) {
+	return false, fmt.Sprintf("lock free after %s", a.waited.Round(time.Millisecond))
 }

@@ -2,9 +2,19 @@ package plan
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
 
 	"github.com/hostfix/hostfix/pkg/system"
 )
@@ -20,6 +30,8 @@ type Options struct {
 	CommandLine []string
 	// Log receives progress lines (stderr); nil discards.
 	Log io.Writer
+	// User is recorded in the audit log; empty means the current user (and $SUDO_USER).
+	User string
 }
 
 // Run is the state of one apply, handed to each action.
@@ -29,6 +41,14 @@ type Run struct {
 	BackupDir string // host path of this run's backup directory
 	NoBackup  bool
 	Log       io.Writer
+
+	man *manifest
+}
+
+func (r *Run) logf(format string, args ...any) {
+	if r.Log != nil {
+		fmt.Fprintf(r.Log, format+"\n", args...)
+	}
 }
 
 // StaleError says the host changed between planning and applying.
@@ -44,7 +64,306 @@ func (e *StaleError) Error() string {
 // ErrNotImplemented is returned by parts of the layer still being built.
 var ErrNotImplemented = errors.New("plan: not implemented yet")
 
+// LockError says another run holds the lock.
+type LockError struct {
+	LockFile string        // system path
+	Holder   string        // "pid 1234: hostfix synflood fix", or "unknown"
+	Waited   time.Duration // how long this run waited
+}
+
+func (e *LockError) Error() string {
+	return fmt.Sprintf("another hostfix run holds %s (%s); waited %s: try again when it has finished, or raise plan.lock_timeout",
+		e.LockFile, e.Holder, e.Waited)
+}
+
+// NewRunID returns a run id that sorts by time: 20261128T073000Z-1a2b.
+func NewRunID(now time.Time) string {
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// withDefaults fills empty settings from DefaultConfig.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.LockFile == "" {
+		c.LockFile = d.LockFile
+	}
+	if c.BackupDir == "" {
+		c.BackupDir = d.BackupDir
+	}
+	if c.HistoryFile == "" {
+		c.HistoryFile = d.HistoryFile
+	}
+	if c.LockTimeout < 0 {
+		c.LockTimeout = 0
+	}
+	return c
+}
+
 // Apply executes p: lock, verify, back up, change, handlers, finally, audit log.
+//
+// It returns the report and, when the run failed, the error (also in Report.Error). A nil
+// report means nothing was attempted (the lock or the backup directory could not be had).
 func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
-	return nil, ErrNotImplemented
+	if o.Host == nil {
+		return nil, errors.New("apply: no host")
+	}
+	h := o.Host
+	cfg := o.Config.withDefaults()
+	rep := &Report{Command: p.Command, Notes: p.Notes, Actions: []ActionResult{}}
+	if p.Empty() {
+		return rep, nil
+	}
+	lock, err := acquireLock(ctx, h, cfg, o.CommandLine)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.release()
+
+	now := time.Now()
+	if h.Now != nil {
+		now = h.Now()
+	}
+	info := RunInfo{ID: NewRunID(now), Time: now.UTC(), User: o.User, Command: p.Command,
+		CommandLine: o.CommandLine, NoBackup: o.NoBackup}
+	if info.User == "" {
+		info.User = currentUser()
+	}
+	runDir := filepath.Join(h.Path(cfg.BackupDir), info.ID)
+	if err := os.MkdirAll(runDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create backup directory: %w", err)
+	}
+	if err := writeJSONFile(filepath.Join(runDir, "run.json"), info); err != nil {
+		return nil, fmt.Errorf("create backup directory: %w", err)
+	}
+	man, err := openManifest(filepath.Join(runDir, "manifest.jsonl"))
+	if err != nil {
+		return nil, fmt.Errorf("create backup manifest: %w", err)
+	}
+	r := &Run{ID: info.ID, Host: h, BackupDir: runDir, NoBackup: o.NoBackup, Log: o.Log, man: man}
+	rep.RunID = info.ID
+	rep.BackupDir = filepath.Join(cfg.BackupDir, info.ID)
+
+	failed := r.execute(ctx, p, rep)
+	if err := man.close(); err != nil && failed == nil {
+		failed = err
+		rep.Error = err.Error()
+	}
+	for _, a := range rep.Actions {
+		rep.Changed = rep.Changed || a.Changed
+	}
+	if err := appendHistory(h, cfg, historyOf(info, rep)); err != nil {
+		r.logf("warning: could not append to the audit log %s: %v", cfg.HistoryFile, err)
+		rep.Notes = append(rep.Notes, "the audit log could not be written: "+err.Error())
+	}
+	return rep, failed
+}
+
+// execute runs actions, then handlers or rollback, then Finally; it fills rep.
+func (r *Run) execute(ctx context.Context, p *Plan, rep *Report) error {
+	var (
+		failed   error
+		applied  []Action
+		notified = map[string]bool{}
+	)
+	results := make([]ActionResult, len(p.Actions))
+	for i, a := range p.Actions {
+		results[i] = resultOf(a.Describe(), "action", false, p.Secrets)
+	}
+	reached := 0
+	for i, a := range p.Actions {
+		reached = i + 1
+		if err := ctx.Err(); err != nil {
+			failed = fmt.Errorf("interrupted: %w", err)
+			reached = i
+			break
+		}
+		if err := a.Verify(ctx, r); err != nil {
+			failed = err
+			results[i].Error = Mask(err.Error(), p.Secrets)
+			break
+		}
+		r.logf("%s %s %s", a.Describe().Op, a.Describe().Kind, a.Describe().Target)
+		err := a.Apply(ctx, r)
+		applied = append(applied, a) // also on error: a partial change is rolled back too
+		changed, detail := true, ""
+		if oc, ok := a.(outcome); ok {
+			changed, detail = oc.outcome()
+		}
+		results[i].Changed = changed
+		if detail != "" {
+			results[i].Detail = Mask(detail, p.Secrets)
+		}
+		if err != nil {
+			failed = err
+			results[i].Error = Mask(err.Error(), p.Secrets)
+			break
+		}
+		if changed {
+			for _, n := range a.Describe().Notify {
+				notified[n] = true
+			}
+		}
+	}
+	for i := reached; i < len(results); i++ {
+		results[i].Skipped = true
+	}
+	rep.Actions = append(rep.Actions, results...)
+
+	if failed == nil {
+		for _, hd := range p.Handlers {
+			if !notified[hd.Name] {
+				continue
+			}
+			res := resultOf(hd.describe(), "handler", true, p.Secrets)
+			if err := r.runHandler(ctx, hd); err != nil {
+				res.Error = Mask(err.Error(), p.Secrets)
+				rep.Actions = append(rep.Actions, res)
+				failed = fmt.Errorf("handler %s failed after the changes: %w", hd.Name, err)
+				break
+			}
+			rep.Actions = append(rep.Actions, res)
+		}
+		if failed != nil {
+			// The service refused the new state: put the old one back and restart it once
+			// more so it runs on what worked before.
+			r.rollback(ctx, applied, rep, p.Secrets)
+			for _, hd := range p.Handlers {
+				if notified[hd.Name] {
+					if err := r.runHandler(context.WithoutCancel(ctx), hd); err != nil {
+						rep.Restored = append(rep.Restored, "handler "+hd.Name+" failed again after rollback: "+err.Error())
+					} else {
+						rep.Restored = append(rep.Restored, "handler "+hd.Name+" re-run on the restored state")
+					}
+				}
+			}
+		}
+	} else {
+		r.rollback(ctx, applied, rep, p.Secrets)
+	}
+
+	// Finally runs whatever happened (e.g. start the service stopped for the change).
+	fctx := context.WithoutCancel(ctx)
+	for _, a := range p.Finally {
+		res := resultOf(a.Describe(), "finally", false, p.Secrets)
+		err := a.Verify(fctx, r)
+		if err == nil {
+			err = a.Apply(fctx, r)
+			res.Changed = true
+			if oc, ok := a.(outcome); ok {
+				var d string
+				res.Changed, d = oc.outcome()
+				if d != "" {
+					res.Detail = Mask(d, p.Secrets)
+				}
+			}
+		}
+		if err != nil {
+			res.Error = Mask(err.Error(), p.Secrets)
+			if failed == nil {
+				failed = fmt.Errorf("%s %s: %w", a.Describe().Kind, a.Describe().Target, err)
+			}
+		}
+		rep.Actions = append(rep.Actions, res)
+	}
+	if failed != nil {
+		rep.Error = Mask(failed.Error(), p.Secrets)
+		rep.stale = failed
+	}
+	return failed
+}
+
+func (r *Run) runHandler(ctx context.Context, hd Handler) error {
+	r.logf("%s handler %s", OpRun, hd.Name)
+	if len(hd.Argv) == 0 {
+		return nil
+	}
+	_, err := r.Host.Runner.Run(ctx, system.Cmd{Argv: hd.Argv})
+	return err
+}
+
+// rollback undoes this run's applied actions, newest first.
+func (r *Run) rollback(ctx context.Context, applied []Action, rep *Report, secrets []string) {
+	ctx = context.WithoutCancel(ctx)
+	for i := len(applied) - 1; i >= 0; i-- {
+		rb, ok := applied[i].(rollbacker)
+		if !ok {
+			continue
+		}
+		what, err := rb.rollback(ctx, r)
+		switch {
+		case err != nil:
+			d := applied[i].Describe()
+			rep.Restored = append(rep.Restored, Mask(fmt.Sprintf("NOT restored: %s %s: %v", d.Kind, d.Target, err), secrets))
+		case what != "":
+			rep.Restored = append(rep.Restored, Mask(what, secrets))
+		}
+	}
+}
+
+// runLock is the exclusive lock of mutating runs.
+type runLock struct {
+	fl   *flock.Flock
+	path string
+}
+
+func acquireLock(ctx context.Context, h *system.Host, cfg Config, cmdline []string) (*runLock, error) {
+	path := h.Path(cfg.LockFile)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("lock %s: %w", cfg.LockFile, err)
+	}
+	fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o644))
+	start := time.Now()
+	ok, err := fl.TryLock()
+	if err == nil && !ok && cfg.LockTimeout > 0 {
+		lctx, cancel := context.WithTimeout(ctx, cfg.LockTimeout)
+		ok, err = fl.TryLockContext(lctx, 100*time.Millisecond)
+		cancel()
+		if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			err = nil
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", cfg.LockFile, err)
+	}
+	if !ok {
+		holder := "holder unknown"
+		if b, rerr := os.ReadFile(path); rerr == nil && len(strings.TrimSpace(string(b))) > 0 {
+			holder = strings.TrimSpace(string(b))
+		}
+		return nil, &LockError{LockFile: cfg.LockFile, Holder: holder, Waited: time.Since(start).Round(time.Millisecond)}
+	}
+	// Name the holder for whoever waits next; the lock itself is the flock, not this text.
+	if f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0); err == nil {
+		fmt.Fprintf(f, "pid %d: %s\n", os.Getpid(), system.FormatArgv(cmdline))
+		f.Close()
+	}
+	return &runLock{fl: fl, path: path}, nil
+}
+
+func (l *runLock) release() {
+	if f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_TRUNC, 0); err == nil {
+		f.Close()
+	}
+	_ = l.fl.Unlock()
+}
+
+func currentUser() string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	if s := os.Getenv("SUDO_USER"); s != "" && s != name {
+		name += " (sudo from " + s + ")"
+	}
+	return name
+}
+
+func writeJSONFile(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeNew(path, append(b, '\n'), fileMeta{Mode: 0o600, UID: -1})
 }

@@ -45,6 +45,8 @@ type Description struct {
 	// Count and Bytes summarise bulk removals.
 	Count int64
 	Bytes int64
+	// Sample lists a few of a bulk removal's paths, so a dry-run shows what kind of files go.
+	Sample []string
 }
 
 // Action is one change. Implementations live in this package; runbooks only construct

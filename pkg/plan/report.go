@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hostfix/hostfix/pkg/iostreams"
+	"github.com/hostfix/hostfix/pkg/system"
 )
 
 // Report is the change-command object of the output contract (docs/output.md).
@@ -21,6 +22,8 @@ type Report struct {
 	// Error is set when the apply failed; Restored lists what rollback put back.
 	Error    string   `json:"error,omitempty"`
 	Restored []string `json:"restored,omitempty"`
+
+	stale error // the failure, kept to classify the run in the audit log
 }
 
 // ActionResult is one action in a report. In a dry-run Changed means "would change".
@@ -38,6 +41,10 @@ type ActionResult struct {
 	// Phase is "action", "handler" or "finally".
 	Phase string `json:"phase"`
 	Error string `json:"error,omitempty"`
+	// Sample lists a few paths of a bulk removal.
+	Sample []string `json:"sample,omitempty"`
+	// Skipped is set on actions an apply did not reach because an earlier one failed.
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 // Preview is the report of a dry-run: exactly the plan Apply would execute.
@@ -66,7 +73,11 @@ func Preview(p *Plan) *Report {
 }
 
 func (h Handler) describe() Description {
-	return Description{Kind: KindService, Op: OpRun, Target: h.Name, Detail: h.Detail}
+	d := h.Detail
+	if d == "" {
+		d = system.FormatArgv(h.Argv)
+	}
+	return Description{Kind: KindService, Op: OpRun, Target: h.Name, Detail: d}
 }
 
 func resultOf(d Description, phase string, changed bool, secrets []string) ActionResult {
@@ -74,6 +85,7 @@ func resultOf(d Description, phase string, changed bool, secrets []string) Actio
 		Kind: d.Kind, Op: d.Op, Target: d.Target, Changed: changed,
 		Detail: Mask(d.Detail, secrets), Diff: Mask(d.Diff, secrets),
 		Count: d.Count, Bytes: d.Bytes, Previewable: d.Previewable, Phase: phase,
+		Sample: d.Sample,
 	}
 }
 

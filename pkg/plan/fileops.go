@@ -1,0 +1,257 @@
+package plan
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/hostfix/hostfix/pkg/system"
+)
+
+// maxLinks bounds symlink resolution, as the kernel does (ELOOP after 40).
+const maxLinks = 40
+
+// realPath resolves every symlink of the system path p inside the host's root and returns
+// the system path of the real file. An absolute link target is taken as a system path
+// (resolved under --root again), so a link can never lead outside the tree being worked
+// on. Missing components are fine (the file and its directories will be created).
+func realPath(h *system.Host, p string) (string, error) {
+	p = filepath.Clean("/" + p)
+	links := 0
+	for {
+		resolved, again, err := resolveOnce(h, p, &links)
+		if err != nil {
+			return "", err
+		}
+		if !again {
+			return resolved, nil
+		}
+		p = resolved
+	}
+}
+
+// resolveOnce walks p component by component; at the first symlink it splices the target
+// in and asks the caller to start again.
+func resolveOnce(h *system.Host, p string, links *int) (string, bool, error) {
+	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	cur := "/"
+	for i, part := range parts {
+		if part == "" {
+			continue
+		}
+		next := filepath.Join(cur, part)
+		fi, err := os.Lstat(h.Path(next))
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				// Nothing below a missing component can be a link: the rest is created.
+				return filepath.Join(next, strings.Join(parts[i+1:], "/")), false, nil
+			}
+			return "", false, err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			cur = next
+			continue
+		}
+		*links++
+		if *links > maxLinks {
+			return "", false, fmt.Errorf("%s: too many levels of symbolic links", p)
+		}
+		target, err := os.Readlink(h.Path(next))
+		if err != nil {
+			return "", false, err
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(cur, target)
+		}
+		rest := strings.Join(parts[i+1:], "/")
+		return filepath.Clean("/" + filepath.Join(target, rest)), true, nil
+	}
+	return cur, false, nil
+}
+
+// fileMeta is what an atomic write must keep of the file it replaces.
+type fileMeta struct {
+	Mode fs.FileMode // permission and setuid/setgid/sticky bits
+	UID  int
+	GID  int
+}
+
+func metaOf(fi fs.FileInfo) fileMeta {
+	m := fileMeta{Mode: fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky), UID: -1, GID: -1}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		m.UID, m.GID = int(st.Uid), int(st.Gid)
+	}
+	return m
+}
+
+func checksum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// tempName is the name of the temp file a run writes next to path. It is derived from the
+// run id, so an interrupted run's leftover can be found and removed by undo.
+func tempName(path, runID string) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".hostfix-"+runID)
+}
+
+// writeAtomic replaces the resolved path real with data: a temp file in the same directory
+// gets the content, the owner and then the mode (chown clears setuid bits, so chown
+// first), is fsynced, optionally validated, renamed over the target and the directory is
+// fsynced. The target is therefore always either the old or the new file, never a partial
+// one. meta.UID/GID of -1 leave the owner as created.
+func writeAtomic(ctx context.Context, h *system.Host, real, tmp string, data []byte, meta fileMeta, validate []string) (err error) {
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if meta.UID >= 0 || meta.GID >= 0 {
+		if err = f.Chown(meta.UID, meta.GID); err != nil {
+			return fmt.Errorf("keep owner %d:%d: %w", meta.UID, meta.GID, err)
+		}
+	}
+	if err = f.Chmod(meta.Mode); err != nil {
+		return fmt.Errorf("keep mode %#o: %w", meta.Mode.Perm(), err)
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if len(validate) > 0 {
+		argv := make([]string, len(validate))
+		for i, a := range validate {
+			argv[i] = strings.ReplaceAll(a, "{}", tmp)
+		}
+		if _, verr := h.Runner.Run(ctx, system.Cmd{Argv: argv}); verr != nil {
+			err = fmt.Errorf("validator rejected the new content, file left untouched: %w", verr)
+			return err
+		}
+	}
+	if err = os.Rename(tmp, real); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(real))
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+		return fmt.Errorf("fsync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// copyFile copies src to dst (created, mode and owner of meta), fsynced. It is the slow
+// path for backups across filesystems.
+func copyFile(src, dst string, meta fileMeta) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if meta.UID >= 0 {
+		if err := out.Chown(meta.UID, meta.GID); err != nil {
+			out.Close()
+			return err
+		}
+	}
+	if err := out.Chmod(meta.Mode); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// writeNew writes a small file (a backup copy) durably with mode and owner of meta.
+func writeNew(path string, data []byte, meta fileMeta) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if meta.UID >= 0 {
+		// Best effort: the manifest records the owner, which is what restores use.
+		_ = f.Chown(meta.UID, meta.GID)
+	}
+	_ = f.Chmod(meta.Mode)
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// isEXDEV reports a rename across filesystems.
+func isEXDEV(err error) bool { return errors.Is(err, syscall.EXDEV) }
+
+// unixMode converts a Go file mode to the octal st_mode permission bits (04755 style).
+func unixMode(m fs.FileMode) uint32 {
+	u := uint32(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		u |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		u |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		u |= 0o1000
+	}
+	return u
+}
+
+// goMode is the inverse of unixMode.
+func goMode(u uint32) fs.FileMode {
+	m := fs.FileMode(u & 0o777)
+	if u&0o4000 != 0 {
+		m |= fs.ModeSetuid
+	}
+	if u&0o2000 != 0 {
+		m |= fs.ModeSetgid
+	}
+	if u&0o1000 != 0 {
+		m |= fs.ModeSticky
+	}
+	return m
+}
