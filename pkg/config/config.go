@@ -1,16 +1,14 @@
-// Package config loads hostfix's one typed configuration: built-in defaults, overridden by
-// the config file, then HOSTFIX_<KEY> environment variables, then flags bound to keys. It
-// knows where every value came from (for `hostfix config show`) and rejects unknown keys
-// with the file and line. It reads only the config file; it never touches the host.
 package config
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"reflect"
-	"sort"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +44,14 @@ func Default() Config {
 	}
 }
 
+// Source kinds, from weakest to strongest.
+const (
+	FromDefault = "default"
+	FromFile    = "file"
+	FromEnv     = "env"
+	FromFlag    = "flag"
+)
+
 // Source says where a value came from.
 type Source struct {
 	Kind   string `json:"kind" yaml:"kind"`               // default, file, env, flag
@@ -59,17 +65,36 @@ func (s Source) String() string {
 	return s.Kind + " " + s.Detail
 }
 
+// where names the source in an error message: "config /etc/hostfix/config.yaml:3",
+// "env HOSTFIX_SYNFLOOD_INTERVAL", "flag --interval".
+func (s Source) where() string {
+	switch s.Kind {
+	case FromFile:
+		return "config " + s.Detail
+	case FromDefault:
+		return "built-in default"
+	}
+	return s.String()
+}
+
 // Loaded is the effective configuration and the origin of each key.
 type Loaded struct {
-	Config  Config
-	File    string // config file read, as given (empty when none)
+	Config Config
+	File   string // config file read, as given (empty when none)
+	// Looked is the config file looked for: --config, or DefaultFile (under --root), which
+	// may not exist.
+	Looked  string
 	Sources map[string]Source
-	Keys    []string // every key, sorted
+	Keys    []string // every key, in declaration order (as in Config and each runbook's Config)
 	viper   *viper.Viper
 }
 
-// Get returns the effective value of a dotted key.
+// Get returns the effective value of a dotted key as viper holds it (before typing).
 func (l *Loaded) Get(key string) any { return l.viper.Get(key) }
+
+// Values returns the effective, typed value of every key (durations as strings such as
+// "1m30s", the form the config file takes).
+func (l *Loaded) Values() map[string]any { return flatten(reflect.ValueOf(l.Config), "") }
 
 // Options say where to load from.
 type Options struct {
@@ -92,16 +117,16 @@ func Load(o Options) (*Loaded, error) {
 		o.Resolve = func(s string) string { return s }
 	}
 	v := viper.New()
+	fields := Fields()
 	defaults := flatten(reflect.ValueOf(Default()), "")
-	keys := make([]string, 0, len(defaults))
-	for k, val := range defaults {
-		v.SetDefault(k, val)
-		keys = append(keys, k)
+	keys := make([]string, 0, len(fields))
+	for _, f := range fields {
+		v.SetDefault(f.Key, defaults[f.Key])
+		keys = append(keys, f.Key)
 	}
-	sort.Strings(keys)
 	l := &Loaded{Keys: keys, Sources: map[string]Source{}, viper: v}
 	for _, k := range keys {
-		l.Sources[k] = Source{Kind: "default"}
+		l.Sources[k] = Source{Kind: FromDefault}
 	}
 
 	path, explicit := o.File, o.File != ""
@@ -113,6 +138,7 @@ func Load(o Options) (*Loaded, error) {
 	if !explicit {
 		real = o.Resolve(path)
 	}
+	l.Looked = display
 	data, err := os.ReadFile(real)
 	switch {
 	case err == nil:
@@ -126,19 +152,23 @@ func Load(o Options) (*Loaded, error) {
 		}
 		l.File = display
 		for k, line := range lines {
-			l.Sources[k] = Source{Kind: "file", Detail: fmt.Sprintf("%s:%d", display, line)}
+			l.Sources[k] = Source{Kind: FromFile, Detail: fmt.Sprintf("%s:%d", display, line)}
 		}
 	case errors.Is(err, os.ErrNotExist) && !explicit:
 		// no config file is a normal host
 	default:
-		return nil, fmt.Errorf("config %s: %w (fix the path given to --config)", display, errors.Unwrap(err))
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("config %s: %w (fix the path given to --config)", display, err)
 	}
 
 	for _, k := range keys {
 		name := EnvName(k)
 		if val := o.Getenv(name); val != "" {
 			v.Set(k, val)
-			l.Sources[k] = Source{Kind: "env", Detail: name}
+			l.Sources[k] = Source{Kind: FromEnv, Detail: name}
 		}
 	}
 	for k, f := range o.Flags {
@@ -147,28 +177,18 @@ func Load(o Options) (*Loaded, error) {
 				return nil, fmt.Errorf("internal: flag --%s bound to unknown config key %q", f.Name, k)
 			}
 			v.Set(k, flagValue(f))
-			l.Sources[k] = Source{Kind: "flag", Detail: "--" + f.Name}
+			l.Sources[k] = Source{Kind: FromFlag, Detail: "--" + f.Name}
 		}
 	}
 
-	dec := &mapstructure.DecoderConfig{
-		Result:           &l.Config,
-		WeaklyTypedInput: true,
-		DecodeHook: mapstructure.ComposeDecodeHookFunc(
-			mapstructure.StringToTimeDurationHookFunc(),
-			stringToArgvHook,
-		),
-	}
-	d, err := mapstructure.NewDecoder(dec)
-	if err != nil {
-		return nil, err
-	}
-	if err := d.Decode(v.AllSettings()); err != nil {
-		where := "configuration"
-		if l.File != "" {
-			where = "config " + l.File
+	// Type every value into its field here rather than in one mapstructure pass, so that a
+	// bad value is reported against where it came from (file and line, variable, flag) and
+	// a lossy conversion (1.5 into an integer) is refused instead of truncated.
+	cfg := reflect.ValueOf(&l.Config).Elem()
+	for _, f := range fields {
+		if err := setField(cfg.FieldByIndex(f.Index), v.Get(f.Key)); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", l.Sources[f.Key].where(), f.Key, err)
 		}
-		return nil, fmt.Errorf("%s: %s", where, strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	return l, nil
 }
@@ -185,63 +205,285 @@ func flagValue(f *pflag.Flag) any {
 	return f.Value.String()
 }
 
-// stringToArgvHook lets an environment variable give a command as words: "qmailctl stop".
-func stringToArgvHook(from, to reflect.Type, data any) (any, error) {
-	if from.Kind() != reflect.String || to != reflect.TypeOf([]string{}) {
-		return data, nil
-	}
-	s := strings.TrimSpace(data.(string))
-	if s == "" {
-		return []string{}, nil
-	}
-	return strings.Fields(s), nil
+// Field is one leaf setting of Config.
+type Field struct {
+	Key   string // dotted key, e.g. synflood.interval
+	Index []int  // reflect field index path in Config
+	Type  reflect.Type
+	// Pkg is the import path of the struct that declares the field (for its doc comment).
+	Pkg string
+	// GoName is the Go field name in that struct.
+	GoName string
+	// Struct is the declaring struct's type name.
+	Struct string
 }
 
-// flatten turns a struct of defaults into dotted keys.
+var durationType = reflect.TypeOf(time.Duration(0))
+
+// Fields lists every leaf setting in declaration order.
+func Fields() []Field {
+	var out []Field
+	var walk func(t reflect.Type, prefix string, index []int)
+	walk = func(t reflect.Type, prefix string, index []int) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag := strings.Split(f.Tag.Get("mapstructure"), ",")[0]
+			if tag == "" || tag == "-" || !f.IsExported() {
+				continue
+			}
+			key := tag
+			if prefix != "" {
+				key = prefix + "." + tag
+			}
+			idx := append(append([]int{}, index...), i)
+			if f.Type.Kind() == reflect.Struct && f.Type != durationType {
+				walk(f.Type, key, idx)
+				continue
+			}
+			out = append(out, Field{Key: key, Index: idx, Type: f.Type, Pkg: t.PkgPath(), GoName: f.Name, Struct: t.Name()})
+		}
+	}
+	walk(reflect.TypeOf(Config{}), "", nil)
+	return out
+}
+
+// flatten turns a config struct into dotted keys with file-shaped values.
 func flatten(v reflect.Value, prefix string) map[string]any {
 	out := map[string]any{}
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := strings.Split(f.Tag.Get("mapstructure"), ",")[0]
-		if tag == "" || tag == "-" {
+	for _, f := range Fields() {
+		if prefix != "" && !strings.HasPrefix(f.Key, prefix+".") {
 			continue
 		}
-		key := tag
-		if prefix != "" {
-			key = prefix + "." + tag
-		}
-		fv := v.Field(i)
-		if fv.Kind() == reflect.Struct && fv.Type() != reflect.TypeOf(time.Duration(0)) {
-			for k, val := range flatten(fv, key) {
-				out[k] = val
-			}
-			continue
-		}
-		val := fv.Interface()
+		val := v.FieldByIndex(f.Index).Interface()
 		if d, ok := val.(time.Duration); ok {
 			val = d.String()
 		}
 		if s, ok := val.([]string); ok && s == nil {
 			val = []string{}
 		}
-		out[key] = val
+		out[f.Key] = val
 	}
 	return out
 }
+
+// setField stores a raw value (from YAML, an environment string or a flag string) in a
+// typed field, refusing anything that does not convert exactly.
+func setField(dst reflect.Value, raw any) error {
+	if raw == nil {
+		return errors.New("no value: give one, or delete the line to use the default")
+	}
+	if dst.Type() == durationType {
+		d, err := toDuration(raw)
+		if err != nil {
+			return err
+		}
+		dst.SetInt(int64(d))
+		return nil
+	}
+	switch dst.Kind() {
+	case reflect.String:
+		s, err := toScalarString(raw)
+		if err != nil {
+			return err
+		}
+		dst.SetString(s)
+	case reflect.Bool:
+		switch x := raw.(type) {
+		case bool:
+			dst.SetBool(x)
+		case string:
+			b, err := strconv.ParseBool(strings.TrimSpace(x))
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", x)
+			}
+			dst.SetBool(b)
+		default:
+			return fmt.Errorf("%v is not true or false", raw)
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, err := toInt(raw)
+		if err != nil {
+			return err
+		}
+		if dst.OverflowInt(n) {
+			return fmt.Errorf("%d is out of range", n)
+		}
+		dst.SetInt(n)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, err := toInt(raw)
+		if err != nil {
+			return err
+		}
+		if n < 0 || dst.OverflowUint(uint64(n)) {
+			return fmt.Errorf("%d is out of range", n)
+		}
+		dst.SetUint(uint64(n))
+	case reflect.Float32, reflect.Float64:
+		x, err := toFloat(raw)
+		if err != nil {
+			return err
+		}
+		dst.SetFloat(x)
+	case reflect.Slice:
+		if dst.Type().Elem().Kind() != reflect.String {
+			return decodeWeak(dst, raw)
+		}
+		words, err := toStrings(raw)
+		if err != nil {
+			return err
+		}
+		dst.Set(reflect.ValueOf(words).Convert(dst.Type()))
+	default:
+		return decodeWeak(dst, raw)
+	}
+	return nil
+}
+
+// decodeWeak handles field types this package has no strict rule for (maps, say).
+func decodeWeak(dst reflect.Value, raw any) error {
+	d, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
+		Result:           dst.Addr().Interface(),
+		WeaklyTypedInput: true,
+		DecodeHook:       mapstructure.StringToTimeDurationHookFunc(),
+	})
+	if err != nil {
+		return err
+	}
+	if err := d.Decode(raw); err != nil {
+		return errors.New(strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	return nil
+}
+
+func toScalarString(raw any) (string, error) {
+	switch x := raw.(type) {
+	case string:
+		return x, nil
+	case bool, int, int64, uint64, float64:
+		return fmt.Sprint(x), nil
+	}
+	return "", fmt.Errorf("want a single value, got %s", describe(raw))
+}
+
+func toInt(raw any) (int64, error) {
+	switch x := raw.(type) {
+	case int:
+		return int64(x), nil
+	case int64:
+		return x, nil
+	case uint64:
+		if x > math.MaxInt64 {
+			return 0, fmt.Errorf("%d is out of range", x)
+		}
+		return int64(x), nil
+	case float64:
+		if x != math.Trunc(x) || math.IsInf(x, 0) {
+			return 0, fmt.Errorf("%v is not a whole number", x)
+		}
+		return int64(x), nil
+	case string:
+		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a whole number", x)
+		}
+		return n, nil
+	}
+	return 0, fmt.Errorf("want a whole number, got %s", describe(raw))
+}
+
+func toFloat(raw any) (float64, error) {
+	switch x := raw.(type) {
+	case int:
+		return float64(x), nil
+	case int64:
+		return float64(x), nil
+	case uint64:
+		return float64(x), nil
+	case float64:
+		return x, nil
+	case string:
+		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a number", x)
+		}
+		return f, nil
+	}
+	return 0, fmt.Errorf("want a number, got %s", describe(raw))
+}
+
+func toDuration(raw any) (time.Duration, error) {
+	switch x := raw.(type) {
+	case string:
+		d, err := time.ParseDuration(strings.TrimSpace(x))
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration (write it with a unit: 500ms, 30s, 2m, 24h)", x)
+		}
+		return d, nil
+	case int, int64:
+		// A bare number is ambiguous (seconds? nanoseconds?); only 0 means the same in every unit.
+		if reflect.ValueOf(x).Int() == 0 {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("%v has no unit (write it with one: %vs, %vm)", x, x, x)
+	case time.Duration:
+		return x, nil
+	}
+	return 0, fmt.Errorf("want a duration such as 30s, got %s", describe(raw))
+}
+
+// toStrings takes a list of scalars, or one string of words (an environment variable or
+// a command written on one line: "qmailctl stop").
+func toStrings(raw any) ([]string, error) {
+	switch x := raw.(type) {
+	case string:
+		return strings.Fields(x), nil
+	case []string:
+		return append([]string{}, x...), nil
+	case []any:
+		out := make([]string, 0, len(x))
+		for i, e := range x {
+			s, err := toScalarString(e)
+			if err != nil {
+				return nil, fmt.Errorf("item %d: %w", i+1, err)
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("want a list of words, got %s", describe(raw))
+}
+
+func describe(raw any) string {
+	switch raw.(type) {
+	case map[string]any, map[any]any:
+		return "a mapping"
+	case []any:
+		return "a list"
+	}
+	return fmt.Sprintf("%v", raw)
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // checkFile parses the YAML, rejects keys hostfix does not know (naming file and line) and
 // returns the line of every leaf key it sets.
 func checkFile(name string, data []byte, known map[string]any) (map[string]int, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("config %s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+		msg := err.Error()
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			return nil, fmt.Errorf("config %s:%s: %s (not valid YAML)", name, m[1], m[2])
+		}
+		return nil, fmt.Errorf("config %s: %s (not valid YAML)", name, strings.TrimPrefix(msg, "yaml: "))
 	}
 	lines := map[string]int{}
 	if len(doc.Content) == 0 {
 		return lines, nil
 	}
 	root := doc.Content[0]
+	if isNull(root) {
+		return lines, nil
+	}
 	if root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("config %s:%d: want a mapping of settings at the top", name, root.Line)
 	}
@@ -254,21 +496,38 @@ func checkFile(name string, data []byte, known map[string]any) (map[string]int, 
 	}
 	var walk func(n *yaml.Node, prefix string) error
 	walk = func(n *yaml.Node, prefix string) error {
+		seen := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			kn, vn := n.Content[i], n.Content[i+1]
+			if kn.Kind == yaml.AliasNode || kn.Value == "<<" {
+				return fmt.Errorf("config %s:%d: YAML aliases and merge keys are not supported here; write the settings out", name, kn.Line)
+			}
 			key := strings.ToLower(kn.Value)
 			if prefix != "" {
 				key = prefix + "." + key
 			}
+			// Keys are case-insensitive (viper lower-cases them), so "Synflood" and
+			// "synflood" are the same key; YAML itself would not notice.
+			if first, dup := seen[key]; dup {
+				return fmt.Errorf("config %s:%d: %q is given twice (first on line %d); keep one", name, kn.Line, key, first)
+			}
+			seen[key] = kn.Line
 			switch {
 			case prefixes[key]:
+				if isNull(vn) {
+					// "synflood:" with every setting under it commented out
+					continue
+				}
 				if vn.Kind != yaml.MappingNode {
 					return fmt.Errorf("config %s:%d: %q is a section; want a mapping under it", name, kn.Line, key)
 				}
 				if err := walk(vn, key); err != nil {
 					return err
 				}
-			case known[key] != nil || hasKey(known, key):
+			case hasKey(known, key):
+				if isNull(vn) {
+					return fmt.Errorf("config %s:%d: %s has no value: give one, or delete the line to use the default", name, kn.Line, key)
+				}
 				lines[key] = kn.Line
 			default:
 				return fmt.Errorf("config %s:%d: unknown key %q (see `hostfix config show` for the valid keys)", name, kn.Line, key)
@@ -278,5 +537,7 @@ func checkFile(name string, data []byte, known map[string]any) (map[string]int, 
 	}
 	return lines, walk(root, "")
 }
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
 
 func hasKey(m map[string]any, k string) bool { _, ok := m[k]; return ok }
