@@ -38,7 +38,13 @@ const (
 	checkKey   = "hostfix/check" // the check's name, for Nagios lines
 	kindCheck  = "check"         // read-only diagnosis: Nagios exit codes
 	kindChange = "change"        // changes the host through a plan
+	// noSetupKey marks commands that need neither the host nor the configuration (version,
+	// docs, completion, help), so a broken config file or --root cannot stop them.
+	noSetupKey = "hostfix/no-setup"
 )
+
+// ConfigEnv names the config file when --config is not given.
+const ConfigEnv = "HOSTFIX_CONFIG"
 
 // Exit codes (docs/exit-codes.md).
 const (
@@ -76,6 +82,7 @@ type App struct {
 	host     *system.Host
 	bindings map[*cobra.Command]map[string]string // command -> config key -> flag name
 	started  bool
+	stdin    *bufio.Reader // shared by every Confirm, so typed-ahead answers are not lost
 }
 
 // ExitError carries an exit code; a nil Err means the output already said everything.
@@ -112,6 +119,11 @@ func Run(ctx context.Context, args []string, ios *iostreams.IOStreams, getenv fu
 	return app.exitCode(c, err)
 }
 
+func init() {
+	// A noun may add its own PersistentPreRunE; the root's setup must still run first.
+	cobra.EnableTraverseRunHooks = true
+}
+
 // NewRootCmd builds the command tree.
 func NewRootCmd(app *App) *cobra.Command {
 	root := &cobra.Command{
@@ -128,7 +140,7 @@ failed, 2 on bad usage or input. See docs/exit-codes.md.`,
   hostfix synflood fix --dry-run
   hostfix mailq stats -o nagios
   hostfix --root /srv/snapshot synflood check -o json`,
-		Version:       fmt.Sprintf("%s (commit %s, built %s)", version, commit, date),
+		Version:       versionLine(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(c *cobra.Command, _ []string) error {
@@ -152,7 +164,68 @@ failed, 2 on bad usage or input. See docs/exit-codes.md.`,
 	for _, add := range subcommands {
 		root.AddCommand(add(app))
 	}
+	// Create cobra's help and completion commands now rather than lazily in Execute, so that
+	// they are in the tree `hostfix docs` documents and can be marked as needing no setup.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "help" || c.Name() == "completion" {
+			annotate(c, noSetupKey, "true")
+		}
+	}
+	addExitStatus(root)
 	return root
+}
+
+func versionLine() string {
+	i := BuildInfo()
+	return fmt.Sprintf("%s (commit %s, built %s, %s)", i.Version, i.Commit, i.Date, i.GoVersion)
+}
+
+func annotate(c *cobra.Command, key, value string) {
+	if c.Annotations == nil {
+		c.Annotations = map[string]string{}
+	}
+	c.Annotations[key] = value
+}
+
+// exitStatusHelp is the EXIT STATUS paragraph each command's help ends with
+// (docs/exit-codes.md is the full table).
+var exitStatusHelp = map[string]string{
+	kindCheck: `Exit status (Nagios plugin codes): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
+(the check could not run, or bad usage or input).`,
+	kindChange: `Exit status: 0 changed, or nothing to do; 1 the change failed (rolled back where
+possible); 2 bad usage or bad input (nothing changed).`,
+	"": `Exit status: 0 success; 1 failure; 2 bad usage or bad input.`,
+}
+
+// addExitStatus appends the exit status paragraph to every runnable command's help, unless
+// the command already documents it.
+func addExitStatus(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		addExitStatus(sub)
+	}
+	if !c.Runnable() || c.Parent() == nil || strings.Contains(strings.ToLower(c.Long), "exit status") {
+		return
+	}
+	if _, skip := c.Annotations[noSetupKey]; skip && c.Name() == "help" {
+		return
+	}
+	long := c.Long
+	if long == "" {
+		long = c.Short + "."
+	}
+	c.Long = strings.TrimRight(long, "\n") + "\n\n" + exitStatusHelp[c.Annotations[kindKey]]
+}
+
+// needsSetup is false for commands (or children of commands) marked noSetupKey.
+func needsSetup(c *cobra.Command) bool {
+	for p := c; p != nil; p = p.Parent() {
+		if _, ok := p.Annotations[noSetupKey]; ok {
+			return false
+		}
+	}
+	return true
 }
 
 // subcommands is filled by each noun's file in its init(), so adding a runbook touches only
@@ -179,6 +252,17 @@ func (app *App) setup(c *cobra.Command) error {
 	if !ok {
 		return usage.Errorf("--output %q: %s supports %s", app.Opts.Output, c.CommandPath(), strings.Join(allowed, ", "))
 	}
+	// cobra checks required flags and flag groups only after the pre-run hooks; check them
+	// here so that they count as bad usage like every other flag error.
+	if err := c.ValidateRequiredFlags(); err != nil {
+		return usage.Wrap(err)
+	}
+	if err := c.ValidateFlagGroups(); err != nil {
+		return usage.Wrap(err)
+	}
+	if !needsSetup(c) {
+		return nil
+	}
 	if app.Opts.Root == "" {
 		app.Opts.Root = app.Getenv("HOSTFIX_ROOT")
 	}
@@ -191,7 +275,11 @@ func (app *App) setup(c *cobra.Command) error {
 	for key, name := range app.bindings[c] {
 		flags[key] = c.Flags().Lookup(name)
 	}
-	loaded, err := config.Load(config.Options{File: app.Opts.ConfigFile, Resolve: host.Path, Getenv: app.Getenv, Flags: flags})
+	file := app.Opts.ConfigFile
+	if file == "" {
+		file = app.Getenv(ConfigEnv)
+	}
+	loaded, err := config.Load(config.Options{File: file, Resolve: host.Path, Getenv: app.Getenv, Flags: flags})
 	if err != nil {
 		return usage.Wrap(err)
 	}
@@ -240,7 +328,10 @@ func (app *App) Confirm(question string) error {
 		return usage.Errorf("%s needs confirmation, but stdin is not a terminal: pass --yes to confirm (or --dry-run to preview)", question)
 	}
 	fmt.Fprintf(app.IO.ErrOut, "%s [y/N] ", question)
-	line, _ := bufio.NewReader(app.IO.In).ReadString('\n')
+	if app.stdin == nil {
+		app.stdin = bufio.NewReader(app.IO.In)
+	}
+	line, _ := app.stdin.ReadString('\n')
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes":
 		return nil
@@ -315,7 +406,11 @@ func (app *App) exitCode(c *cobra.Command, err error) int {
 		return code
 	}
 	if isCheck && app.Opts.Output == "nagios" {
-		name := strings.ToUpper(c.Annotations[checkKey])
+		name := c.Annotations[checkKey]
+		if name == "" {
+			name = c.Parent().Name() + "_" + c.Name()
+		}
+		name = strings.ToUpper(strings.NewReplacer(" ", "_", ".", "_").Replace(name))
 		fmt.Fprintf(app.IO.Out, "%s UNKNOWN: %s\n", name, strings.ReplaceAll(msg, "|", "/"))
 	}
 	p := app.IO.PaletteErr()

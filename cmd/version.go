@@ -1,0 +1,84 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// VersionInfo is what `hostfix version -o json` prints.
+type VersionInfo struct {
+	Version   string `json:"version"`
+	Commit    string `json:"commit"`
+	Date      string `json:"date"`
+	GoVersion string `json:"go_version"`
+	Platform  string `json:"platform"`
+}
+
+// BuildInfo returns the version stamped at release (ldflags) and the toolchain. A binary
+// built without ldflags (go build, go install) falls back to what the go command recorded:
+// the module version and the VCS revision and time.
+func BuildInfo() VersionInfo {
+	info := VersionInfo{
+		Version:   version,
+		Commit:    commit,
+		Date:      date,
+		GoVersion: runtime.Version(),
+		Platform:  runtime.GOOS + "/" + runtime.GOARCH,
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return info
+	}
+	if info.Version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		info.Version = bi.Main.Version
+	}
+	modified := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			if info.Commit == "none" {
+				info.Commit = s.Value
+			}
+		case "vcs.time":
+			if info.Date == "unknown" {
+				info.Date = s.Value
+			}
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if modified && commit == "none" && info.Commit != "none" {
+		info.Commit += "-dirty"
+	}
+	return info
+}
+
+func newVersionCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print hostfix's version, commit, build date and Go version",
+		Long: `Print hostfix's version, the commit and date it was built from (set at release) and
+the Go version it was built with. -o json prints them as one object.`,
+		Example: `  hostfix version
+  hostfix version -o json | jq -r .version`,
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{noSetupKey: "true"},
+		RunE: func(_ *cobra.Command, _ []string) error {
+			info := BuildInfo()
+			if app.Opts.Output == "json" {
+				enc := json.NewEncoder(app.IO.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(info)
+			}
+			_, err := fmt.Fprintf(app.IO.Out, "hostfix %s\ncommit:     %s\nbuilt:      %s\ngo version: %s\nplatform:   %s\n",
+				info.Version, info.Commit, info.Date, info.GoVersion, info.Platform)
+			return err
+		},
+	}
+}
+
+func init() { register(newVersionCmd) }
