@@ -170,3 +170,5 @@ func idLess(a, b string) bool {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+func parseID(id string) (uint64, error) { return strconv.ParseUint(id, 10, 64) }

@@ -1,0 +1,212 @@
+package mailq
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/system"
+)
+
+// PurgeOptions say what to purge.
+type PurgeOptions struct {
+	Config Config
+	// Queue overrides Config.Queue (--queue).
+	Queue  string
+	Filter Filter
+	// Path is $PATH, for finding qmailctl under --root.
+	Path string
+	// Sample is how many matching messages the plan's notes show (default 10).
+	Sample int
+	// Now is the clock for --older-than (default the host's).
+	Now time.Time
+}
+
+// Selection is what a purge plan selected, for the confirmation question and the check
+// after applying.
+type Selection struct {
+	Queue    *Queue
+	Scanned  int
+	Count    int
+	Bytes    int64
+	IDs      map[string]bool
+	Sample   []*Message
+	Skipped  []string // non-regular files left alone
+	Control  Control
+	Optional int // files qmail-send may create before it stops, removed if present
+}
+
+// PlanPurge selects the messages and plans their removal: stop qmail-send, wait until its
+// flock on lock/sendmutex is free, remove every file of each message, and — always, also
+// after a failure — start qmail-send again. Nothing matching gives an empty plan (and no
+// stop/start). It reads the queue only.
+func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan, *Selection, error) {
+	dir := o.Queue
+	if dir == "" {
+		dir = o.Config.Queue
+	}
+	q, err := Open(h, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := o.Now
+	if now.IsZero() {
+		now = h.Now()
+	}
+	if o.Sample <= 0 {
+		o.Sample = 10
+	}
+	sel := &Selection{Queue: q, IDs: map[string]bool{}}
+	var files []plan.File
+	scan := o.Filter.Needs()
+	err = q.Scan(ctx, scan, func(m *Message) error {
+		sel.Scanned++
+		if !o.Filter.Match(m, now) {
+			return nil
+		}
+		sel.Count++
+		sel.Bytes += m.Size
+		sel.IDs[m.ID] = true
+		if len(sel.Sample) < o.Sample {
+			sel.Sample = append(sel.Sample, m)
+		}
+		for _, f := range m.Files {
+			if !f.Regular {
+				sel.Skipped = append(sel.Skipped, f.Rel)
+				continue
+			}
+			files = append(files, plan.File{Path: q.Path(f.Rel), Size: f.Size})
+		}
+		// qmail-send is still running while we plan: it may preprocess a queued message
+		// (creating info/local/remote) or schedule a bounce before it stops. Those paths
+		// are removed too if they exist by then, so no orphan outlives its mess file.
+		for _, s := range racySlots(m) {
+			files = append(files, plan.File{Path: q.Path(q.relFor(s, m.ID))})
+			sel.Optional++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	p := plan.New("mailq purge")
+	if sel.Count == 0 {
+		p.Note(fmt.Sprintf("no message in %s matches %s (%d scanned)", q.Dir, o.Filter, sel.Scanned))
+		return p, sel, nil
+	}
+	ctl, err := DetectControl(h, o.Config, o.Path)
+	if err != nil {
+		return nil, nil, err
+	}
+	sel.Control = ctl
+	p.Note(fmt.Sprintf("%s of %s in %s match %s: %s", plural(sel.Count, "message"), plan.Thousands(int64(sel.Scanned)), q, o.Filter, plan.HumanBytes(sel.Bytes)))
+	for _, m := range sel.Sample {
+		p.Note("  " + SampleLine(m, now))
+	}
+	if sel.Count > len(sel.Sample) {
+		p.Note(fmt.Sprintf("  … and %s more (hostfix mailq list with the same filters shows them all)", plan.Thousands(int64(sel.Count-len(sel.Sample)))))
+	}
+	if sel.Optional > 0 {
+		p.Note(fmt.Sprintf("the file count includes %s paths qmail-send may still create before it stops (info/local/remote of queued messages, bounce/); they are removed only if present", plan.Thousands(int64(sel.Optional))))
+	}
+	if len(sel.Skipped) > 0 {
+		p.Note(fmt.Sprintf("left alone (not regular files, remove by hand after checking): %s", strings.Join(sel.Skipped, ", ")))
+	}
+	p.Note(fmt.Sprintf("qmail-send is stopped and started with %s commands; messages queued after this plan are not touched", ctl.How))
+	rm, err := plan.RemoveFiles(h, files, plan.RemoveOptions{
+		Within: q.Dir, Label: plural(sel.Count, "message"), MissingOK: true,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	p.Add(plan.Service("qmail-send", "stop", ctl.Stop))
+	p.Add(plan.WaitUnlock(h, q.Dir+"/lock/sendmutex", o.Config.LockWait))
+	p.Add(rm)
+	p.AddFinally(plan.Service("qmail-send", "start", ctl.Start))
+	return p, sel, nil
+}
+
+// racySlots are the files qmail-send can still create for m while it runs: a queued
+// message gets info/local/remote when preprocessed, any live message a bounce/ file.
+func racySlots(m *Message) []Slot {
+	var cand []Slot
+	switch {
+	case m.has[SlotTodo]:
+		cand = []Slot{SlotInfo, SlotLocal, SlotRemote, SlotBounce}
+	case m.has[SlotInfo]:
+		cand = []Slot{SlotBounce}
+	}
+	var out []Slot
+	for _, s := range cand {
+		if !m.has[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// relFor is the path qmail uses for an id's file in a slot.
+func (q *Queue) relFor(s Slot, id string) string {
+	b := 0
+	if n, err := parseID(id); err == nil {
+		b = int(n % uint64(q.Split))
+	}
+	return q.rel(s, b, id)
+}
+
+// SampleLine is one message in a dry-run: "#1234 3d2h 4.1 KB <sender> -> rcpt, rcpt".
+func SampleLine(m *Message, now time.Time) string {
+	age := "?"
+	if !m.Queued.IsZero() {
+		age = FormatAge(now.Sub(m.Queued))
+	}
+	var rc []string
+	for i, r := range m.Recipients {
+		if i == 3 {
+			rc = append(rc, fmt.Sprintf("+%d more", len(m.Recipients)-3))
+			break
+		}
+		rc = append(rc, r.Address)
+	}
+	line := fmt.Sprintf("#%s %s %s %s", m.ID, age, plan.HumanBytes(m.Size), m.StateText())
+	if m.SenderKnown {
+		line += " <" + m.Sender + ">"
+	}
+	if len(rc) > 0 {
+		line += " -> " + strings.Join(rc, ", ")
+	}
+	if m.IsDamaged() {
+		line += " (" + m.Damaged[0] + ")"
+	}
+	return line
+}
+
+// Leftover is a file of a purged message still in the queue.
+type Leftover struct {
+	ID  string
+	Rel string
+}
+
+// VerifyPurged re-scans the queue (directory listings only) and returns every file that
+// still belongs to one of ids.
+func VerifyPurged(ctx context.Context, q *Queue, ids map[string]bool) ([]Leftover, error) {
+	var left []Leftover
+	err := q.Scan(ctx, ScanOptions{}, func(m *Message) error {
+		if ids[m.ID] {
+			for _, f := range m.Files {
+				left = append(left, Leftover{ID: m.ID, Rel: f.Rel})
+			}
+		}
+		return nil
+	})
+	return left, err
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return plan.Thousands(int64(n)) + " " + noun + "s"
+}
