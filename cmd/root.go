@@ -156,7 +156,7 @@ failed, 2 on bad usage or input. See docs/exit-codes.md.`,
 	pf.StringVarP(&app.Opts.Output, "output", "o", "text", "output format: text|json (check commands also nagios|prometheus)")
 	pf.StringVar(&app.Opts.Color, "color", "auto", "colour: auto|always|never (auto honours NO_COLOR and CLICOLOR_FORCE)")
 	pf.StringVar(&app.Opts.Root, "root", "", "resolve every system path under `DIR` (default $HOSTFIX_ROOT or /)")
-	pf.StringVar(&app.Opts.ConfigFile, "config", "", "config `FILE` (default /etc/hostfix/config.yaml under --root)")
+	pf.StringVar(&app.Opts.ConfigFile, "config", "", "config `FILE` (default $HOSTFIX_CONFIG, else /etc/hostfix/config.yaml under --root)")
 	pf.BoolVarP(&app.Opts.Quiet, "quiet", "q", false, "print only results and errors")
 	pf.BoolVarP(&app.Opts.Verbose, "verbose", "v", false, "print progress details on stderr")
 	root.MarkFlagsMutuallyExclusive("quiet", "verbose")
