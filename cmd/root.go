@@ -108,13 +108,26 @@ func Execute() int {
 
 // Run runs hostfix with the given arguments and streams (tests call it directly).
 func Run(ctx context.Context, args []string, ios *iostreams.IOStreams, getenv func(string) string) int {
-	app := &App{IO: ios, Getenv: getenv, Args: append([]string{"hostfix"}, args...),
-		bindings: map[*cobra.Command]map[string]string{}}
-	root := NewRootCmd(app)
+	app := NewApp(ios, getenv)
+	return app.Execute(ctx, NewRootCmd(app), args)
+}
+
+// NewApp returns an App on the given streams and environment, before any flag is parsed.
+func NewApp(ios *iostreams.IOStreams, getenv func(string) string) *App {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	return &App{IO: ios, Getenv: getenv, bindings: map[*cobra.Command]map[string]string{}}
+}
+
+// Execute runs root (built by NewRootCmd(app), perhaps with commands added by a test) with
+// args and returns the exit code.
+func (app *App) Execute(ctx context.Context, root *cobra.Command, args []string) int {
+	app.Args = append([]string{"hostfix"}, args...)
 	root.SetArgs(args)
-	root.SetIn(ios.In)
-	root.SetOut(ios.Out)
-	root.SetErr(ios.ErrOut)
+	root.SetIn(app.IO.In)
+	root.SetOut(app.IO.Out)
+	root.SetErr(app.IO.ErrOut)
 	c, err := root.ExecuteContextC(ctx)
 	return app.exitCode(c, err)
 }
