@@ -126,7 +126,7 @@ func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
 		now = h.Now()
 	}
 	info := RunInfo{ID: NewRunID(now), Time: now.UTC(), User: o.User, Command: p.Command,
-		CommandLine: o.CommandLine, NoBackup: o.NoBackup}
+		CommandLine: o.CommandLine, NoBackup: o.NoBackup, Undoes: p.Undoes}
 	if info.User == "" {
 		info.User = currentUser()
 	}

@@ -32,6 +32,7 @@ type HistoryEntry struct {
 	CommandLine []string        `json:"command_line"`
 	Command     string          `json:"command"`
 	RunID       string          `json:"run_id"`
+	Undoes      string          `json:"undoes,omitempty"`
 	BackupDir   string          `json:"backup_dir"`
 	Result      string          `json:"result"`
 	Error       string          `json:"error,omitempty"`
@@ -66,7 +67,7 @@ func (e HistoryEntry) ChangedTargets() []string {
 
 func historyOf(info RunInfo, rep *Report) HistoryEntry {
 	e := HistoryEntry{Time: info.Time, User: info.User, CommandLine: info.CommandLine, Command: info.Command,
-		RunID: info.ID, BackupDir: rep.BackupDir, Result: ResultOK, Error: rep.Error, Restored: rep.Restored,
+		RunID: info.ID, Undoes: info.Undoes, BackupDir: rep.BackupDir, Result: ResultOK, Error: rep.Error, Restored: rep.Restored,
 		Actions: []HistoryAction{}}
 	if e.CommandLine == nil {
 		e.CommandLine = []string{}
@@ -181,7 +182,7 @@ func History(h *system.Host, cfg Config) (runs []HistoryEntry, bad int, err erro
 			continue
 		}
 		runs = append(runs, HistoryEntry{Time: info.Time, User: info.User, CommandLine: info.CommandLine,
-			Command: info.Command, RunID: info.ID, BackupDir: filepath.Join(cfg.BackupDir, info.ID),
+			Command: info.Command, RunID: info.ID, Undoes: info.Undoes, BackupDir: filepath.Join(cfg.BackupDir, info.ID),
 			Result: ResultIncomplete, Actions: []HistoryAction{}})
 	}
 	sort.SliceStable(runs, func(i, j int) bool { return runs[i].RunID < runs[j].RunID })

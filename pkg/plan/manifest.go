@@ -145,6 +145,7 @@ type RunInfo struct {
 	Command     string    `json:"command"`
 	CommandLine []string  `json:"command_line"`
 	NoBackup    bool      `json:"no_backup,omitempty"`
+	Undoes      string    `json:"undoes,omitempty"`
 }
 
 // manifest appends entries to a run's manifest.jsonl through a buffer. Edits sync it before

@@ -80,6 +80,8 @@ type Plan struct {
 	Notes []string
 	// Secrets are strings masked wherever the plan is shown.
 	Secrets []string
+	// Undoes is the run id an undo plan reverts (set by Undo), kept in the audit log.
+	Undoes string
 }
 
 // New starts an empty plan for a command ("synflood fix").

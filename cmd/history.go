@@ -1,0 +1,108 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/usage"
+)
+
+// HistoryOutput is what `hostfix history -o json` prints.
+type HistoryOutput struct {
+	HistoryFile string              `json:"history_file"`
+	BadLines    int                 `json:"bad_lines"`
+	Runs        []plan.HistoryEntry `json:"runs"`
+}
+
+func newHistoryCmd(app *App) *cobra.Command {
+	var limit int
+	c := &cobra.Command{
+		Use:   "history",
+		Short: "List past runs that changed the host (id, time, command, changed targets)",
+		Long: `List the runs recorded in the audit log (plan.history_file, default
+/var/log/hostfix/history.jsonl under --root), oldest first: run id, time, result, the
+command and what it changed. A run that left a backup directory but no audit line (it was
+killed, or is still running) is listed as "incomplete"; it can still be undone.
+
+Results: ok, not_changed, failed (rolled back), stale (stopped before changing more),
+incomplete.
+
+EXIT STATUS
+  0  the history was listed (also when it is empty)
+  1  the audit log or the backup directory could not be read
+  2  bad usage`,
+		Example: `  hostfix history
+  hostfix history --limit 5
+  hostfix history -o json | jq -r '.runs[-1].run_id'
+  hostfix undo $(hostfix history -o json | jq -r '.runs[-1].run_id') --dry-run`,
+		Args: cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			if limit < 0 {
+				return usage.Errorf("--limit %d: must be 0 (all) or more", limit)
+			}
+			cfg := app.Config().Plan
+			runs, bad, err := plan.History(app.Host(), cfg)
+			if err != nil {
+				return err
+			}
+			if limit > 0 && len(runs) > limit {
+				runs = runs[len(runs)-limit:]
+			}
+			if runs == nil {
+				runs = []plan.HistoryEntry{}
+			}
+			if app.Opts.Output == "json" {
+				enc := json.NewEncoder(app.IO.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(HistoryOutput{HistoryFile: cfg.HistoryFile, BadLines: bad, Runs: runs})
+			}
+			return writeHistoryText(app, cfg.HistoryFile, runs, bad)
+		},
+	}
+	c.Flags().IntVar(&limit, "limit", 20, "show only the last `N` runs (0: all)")
+	return c
+}
+
+func writeHistoryText(app *App, file string, runs []plan.HistoryEntry, bad int) error {
+	p := app.IO.PaletteOut()
+	if len(runs) == 0 {
+		_, err := fmt.Fprintf(app.IO.Out, "no runs recorded in %s\n", file)
+		return err
+	}
+	tw := tabwriter.NewWriter(app.IO.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN ID\tTIME (UTC)\tRESULT\tCOMMAND\tCHANGED")
+	for _, r := range runs {
+		result := r.Result
+		switch r.Result {
+		case plan.ResultOK:
+			result = p.Green(result)
+		case plan.ResultFailed, plan.ResultStale:
+			result = p.Red(result)
+		case plan.ResultIncomplete:
+			result = p.Yellow(result)
+		}
+		changed := r.ChangedTargets()
+		summary := "-"
+		switch {
+		case len(changed) > 3:
+			summary = strings.Join(changed[:3], ", ") + fmt.Sprintf(" (+%d more)", len(changed)-3)
+		case len(changed) > 0:
+			summary = strings.Join(changed, ", ")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.RunID, r.Time.UTC().Format("2006-01-02 15:04:05"), result, r.Command, summary)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if bad > 0 {
+		fmt.Fprintf(app.IO.ErrOut, "warning: %d unreadable line(s) in %s were skipped\n", bad, file)
+	}
+	return nil
+}
+
+func init() { register(newHistoryCmd) }

@@ -1,0 +1,502 @@
+package plan
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hostfix/hostfix/pkg/system"
+)
+
+// UndoOptions tune Undo.
+type UndoOptions struct {
+	// Force restores files and values that changed since the run (the later change is
+	// overwritten, and itself backed up by the undo run). It never overwrites a file that
+	// did not exist when the run removed its namesake: those stay in the backup.
+	Force bool
+}
+
+// ErrNoRun says there is no run to undo (none recorded, or the id is unknown).
+var ErrNoRun = errors.New("no such run")
+
+// ConflictError lists what changed since the run being undone; nothing was changed.
+type ConflictError struct {
+	RunID     string
+	Conflicts []string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("undo %s: %s changed since that run: %s; nothing was changed (use --force to overwrite them with the saved state)",
+		e.RunID, plural(int64(len(e.Conflicts)), "target"), strings.Join(e.Conflicts, "; "))
+}
+
+// LatestUndoable returns the id of the newest run that changed something (or was
+// interrupted), is not itself an undo, and has not been undone since.
+func LatestUndoable(h *system.Host, cfg Config) (string, error) {
+	runs, _, err := History(h, cfg)
+	if err != nil {
+		return "", err
+	}
+	undone := map[string]bool{}
+	for _, r := range runs {
+		if r.Undoes != "" && r.Result == ResultOK {
+			undone[r.Undoes] = true
+		}
+	}
+	for i := len(runs) - 1; i >= 0; i-- {
+		r := runs[i]
+		if r.Undoes != "" || undone[r.RunID] || strings.HasPrefix(r.Command, "undo ") {
+			continue
+		}
+		if r.Result == ResultOK || r.Result == ResultIncomplete {
+			return r.RunID, nil
+		}
+	}
+	return "", fmt.Errorf("%w: no run to undo in %s", ErrNoRun, cfg.withDefaults().HistoryFile)
+}
+
+// Undo plans putting back what run id changed, from its backup directory: files exactly
+// (content, mode, owner), removed files moved back, moves reversed, sysctl values
+// rewritten. Targets already back in their old state give no action. Targets changed since
+// the run are refused with a *ConflictError unless o.Force. The plan is applied like any
+// other (so the undo is itself a run, with its own backup, and can be undone).
+func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
+	cfg = cfg.withDefaults()
+	if id == "" {
+		var err error
+		if id, err = LatestUndoable(h, cfg); err != nil {
+			return nil, err
+		}
+	}
+	if !ValidRunID(id) {
+		return nil, fmt.Errorf("%w: %q is not a run id (see hostfix history)", ErrNoRun, id)
+	}
+	runDir := filepath.Join(h.Path(cfg.BackupDir), id)
+	entries, err := ReadManifest(filepath.Join(runDir, "manifest.jsonl"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s has no backup in %s", ErrNoRun, id, filepath.Join(cfg.BackupDir, id))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("undo %s: %w", id, err)
+	}
+	p := New("undo " + id)
+	p.Undoes = id
+	u := &undoer{h: h, id: id, runDir: runDir, force: o.Force, p: p}
+	var deleted int64
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		switch e.Action {
+		case EntryEdit, EntryCreate:
+			err = u.file(e)
+		case EntryRemoveFiles:
+			err = u.removed(e)
+		case EntryDelete:
+			deleted++
+		case EntryMove:
+			err = u.move(e)
+		case EntrySysctl:
+			err = u.sysctl(e)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("undo %s: %w", id, err)
+		}
+	}
+	if deleted > 0 {
+		p.Note(fmt.Sprintf("%s deleted with --no-backup by %s cannot be restored", plural(deleted, "file"), id))
+	}
+	if len(u.conflicts) > 0 && !o.Force {
+		return nil, &ConflictError{RunID: id, Conflicts: u.conflicts}
+	}
+	for _, c := range u.conflicts {
+		p.Note("--force: overwriting a later change: " + c)
+	}
+	return p, nil
+}
+
+type undoer struct {
+	h         *system.Host
+	id        string
+	runDir    string
+	force     bool
+	p         *Plan
+	conflicts []string
+}
+
+// file plans restoring one edited or created file.
+func (u *undoer) file(e Entry) error {
+	real := u.h.Path(e.Path)
+	if tmp := tempName(real, u.id); fileExists(tmp) {
+		u.p.Add(&restoreAction{Action: &removeTempAction{path: tempName(e.Path, u.id), real: tmp},
+			detail: "leftover temp file of the interrupted run"})
+	}
+	cur, err := os.ReadFile(real)
+	exists := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: %w", e.Path, err)
+	}
+	var fi fs.FileInfo
+	if exists {
+		if fi, err = os.Lstat(real); err != nil {
+			return err
+		}
+		if !fi.Mode().IsRegular() {
+			u.conflicts = append(u.conflicts, e.Path+" is no longer a regular file")
+			return nil
+		}
+	}
+	curSum := checksum(cur)
+	if e.Action == EntryCreate {
+		switch {
+		case !exists:
+			return nil // already gone
+		case curSum != e.NewSHA256:
+			u.conflicts = append(u.conflicts, e.Path+" (created by the run) was edited since")
+			if !u.force {
+				return nil
+			}
+		}
+		u.p.Add(&restoreAction{Action: &unlinkAction{h: u.h, path: e.Path, sum: curSum},
+			detail: "created by " + u.id + "; remove it again"})
+		return nil
+	}
+	// EntryEdit: restore the saved copy with its mode and owner.
+	saved, err := os.ReadFile(filepath.Join(u.runDir, e.Backup))
+	if err != nil {
+		return fmt.Errorf("%s: saved copy: %w", e.Path, err)
+	}
+	if checksum(saved) != e.SHA256 {
+		return fmt.Errorf("%s: the saved copy %s does not match its checksum in the manifest; refusing to restore it", e.Path, e.Backup)
+	}
+	mode, _ := e.FileMode()
+	want := fileMeta{Mode: mode, UID: e.UID, GID: e.GID}
+	switch {
+	case exists && curSum == e.SHA256:
+		if metaOf(fi) == want {
+			return nil // never changed, or already undone
+		}
+	case exists && curSum == e.NewSHA256:
+	case !exists:
+		u.conflicts = append(u.conflicts, e.Path+" was removed since")
+		if !u.force {
+			return nil
+		}
+	default:
+		u.conflicts = append(u.conflicts, e.Path+" was edited since (checksum differs)")
+		if !u.force {
+			return nil
+		}
+	}
+	a := &editAction{h: u.h, path: e.Path, real: e.Path, exists: exists, old: cur, data: saved,
+		newMeta: want, secret: e.Secret}
+	op := OpChange
+	if exists {
+		a.oldSum = curSum
+		a.oldMeta = metaOf(fi)
+	} else {
+		op = OpAdd
+	}
+	detail := "restore the copy saved by " + u.id
+	if exists && bytes.Equal(cur, saved) {
+		detail += fmt.Sprintf(" (mode/owner %04o %d:%d)", unixMode(want.Mode), want.UID, want.GID)
+	}
+	a.desc = Description{Kind: KindRestore, Op: op, Target: e.Path, Detail: detail,
+		Diff: fileDiff(e.Path, cur, saved, exists, e.Secret), Previewable: true}
+	u.p.Add(a)
+	return nil
+}
+
+// removed plans moving a bulk removal's files back from the backup. It walks the backup
+// tree rather than trusting per-file manifest lines, so files moved by a run killed before
+// it flushed its manifest come back too.
+func (u *undoer) removed(e Entry) error {
+	if e.Backup == "" {
+		return nil // --no-backup: counted through the delete entries
+	}
+	base := filepath.Join(u.runDir, e.Backup)
+	top := filepath.Join(base, e.Path)
+	var pairs []restorePair
+	var bytes int64
+	err := filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == top {
+				return filepath.SkipAll
+			}
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		sys := strings.TrimPrefix(p, base)
+		if _, err := os.Lstat(u.h.Path(sys)); err == nil {
+			// A new file took the name (qmail names queue files by inode): never clobber it.
+			u.conflicts = append(u.conflicts, sys+" exists again (a new file took its name); it stays in the backup")
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		pairs = append(pairs, restorePair{src: p, dst: sys})
+		bytes += fi.Size()
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read backup %s: %w", top, err)
+	}
+	if len(pairs) == 0 {
+		return nil
+	}
+	sort.Slice(pairs, func(i, j int) bool { return pairs[i].dst < pairs[j].dst })
+	sample := make([]string, 0, 5)
+	for i := 0; i < len(pairs) && i < 5; i++ {
+		sample = append(sample, pairs[i].dst)
+	}
+	u.p.Add(&restoreFilesAction{h: u.h, pairs: pairs, within: e.Path, desc: Description{
+		Kind: KindRestore, Op: OpAdd, Target: e.Path, Previewable: true,
+		Detail: fmt.Sprintf("move %s (%s) back from the backup of %s", plural(int64(len(pairs)), "file"), HumanBytes(bytes), u.id),
+		Count:  int64(len(pairs)), Bytes: bytes, Sample: sample,
+	}})
+	return nil
+}
+
+func (u *undoer) move(e Entry) error {
+	_, ferr := os.Lstat(u.h.Path(e.Path))
+	_, terr := os.Lstat(u.h.Path(e.To))
+	switch {
+	case ferr == nil && terr != nil:
+		return nil // already back
+	case ferr != nil && terr == nil:
+		a, err := Move(u.h, e.To, e.Path)
+		if err != nil {
+			return err
+		}
+		u.p.Add(&restoreAction{Action: a, detail: "move back to " + e.Path})
+	default:
+		u.conflicts = append(u.conflicts, fmt.Sprintf("%s / %s: both or neither exist now", e.Path, e.To))
+	}
+	return nil
+}
+
+func (u *undoer) sysctl(e Entry) error {
+	b, err := os.ReadFile(u.h.Path(SysctlPath(e.Key)))
+	if err != nil {
+		return fmt.Errorf("sysctl %s: %w", e.Key, err)
+	}
+	cur := NormalizeSysctl(string(b))
+	switch {
+	case cur == NormalizeSysctl(e.Old):
+		return nil
+	case cur != NormalizeSysctl(e.New):
+		u.conflicts = append(u.conflicts, fmt.Sprintf("%s is %s now, the run set %s", e.Key, cur, e.New))
+		if !u.force {
+			return nil
+		}
+	}
+	a, err := SetSysctl(u.h, e.Key, e.Old)
+	if err != nil || a == nil {
+		return err
+	}
+	u.p.Add(&restoreAction{Action: a, detail: fmt.Sprintf("%s -> %s (value before %s)", cur, NormalizeSysctl(e.Old), u.id)})
+	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+// restoreAction shows a regular action as a restore step of an undo.
+type restoreAction struct {
+	Action
+	detail string
+}
+
+func (a *restoreAction) Describe() Description {
+	d := a.Action.Describe()
+	d.Kind = KindRestore
+	if a.detail != "" {
+		d.Detail = a.detail
+	}
+	return d
+}
+
+func (a *restoreAction) rollback(ctx context.Context, r *Run) (string, error) {
+	if rb, ok := a.Action.(rollbacker); ok {
+		return rb.rollback(ctx, r)
+	}
+	return "", nil
+}
+
+func (a *restoreAction) outcome() (bool, string) {
+	if oc, ok := a.Action.(outcome); ok {
+		return oc.outcome()
+	}
+	return true, ""
+}
+
+// removeTempAction deletes a temp file an interrupted run left next to its target. Its
+// content was never in place, so there is nothing to back up.
+type removeTempAction struct {
+	path, real string
+	done       bool
+}
+
+func (a *removeTempAction) Describe() Description {
+	return Description{Kind: KindRestore, Op: OpRemove, Target: a.path, Previewable: true}
+}
+func (a *removeTempAction) Verify(context.Context, *Run) error { return nil }
+func (a *removeTempAction) Apply(context.Context, *Run) error {
+	if err := os.Remove(a.real); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", a.path, err)
+	}
+	a.done = true
+	return nil
+}
+func (a *removeTempAction) outcome() (bool, string) { return a.done, "" }
+
+// unlinkAction removes a file a run created, moving it into this run's backup first (so
+// undoing the undo brings it back).
+type unlinkAction struct {
+	h       *system.Host
+	path    string
+	sum     string
+	applied bool
+	rel     string
+}
+
+func (a *unlinkAction) Describe() Description {
+	return Description{Kind: KindRestore, Op: OpRemove, Target: a.path, Previewable: true}
+}
+
+func (a *unlinkAction) Verify(context.Context, *Run) error {
+	b, err := os.ReadFile(a.h.Path(a.path))
+	if err != nil {
+		return &StaleError{Target: a.path, Reason: "it is gone"}
+	}
+	if checksum(b) != a.sum {
+		return &StaleError{Target: a.path, Reason: "content checksum differs"}
+	}
+	return nil
+}
+
+func (a *unlinkAction) Apply(_ context.Context, r *Run) error {
+	a.rel = filepath.Join("removed", a.path)
+	fi, err := os.Lstat(a.h.Path(a.path))
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", a.path, err)
+	}
+	meta := metaOf(fi)
+	r.man.add(Entry{Action: EntryRemoveFiles, Path: a.path, Backup: "removed", UID: -1, GID: -1, Size: fi.Size()})
+	r.man.addFile(EntryRemove, a.path, a.rel, meta.Mode, meta.UID, meta.GID, fi.Size())
+	if err := r.man.sync(); err != nil {
+		return err
+	}
+	dst := filepath.Join(r.BackupDir, a.rel)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return err
+	}
+	if err := os.Rename(a.h.Path(a.path), dst); err != nil {
+		if !isEXDEV(err) {
+			return fmt.Errorf("remove %s: %w", a.path, err)
+		}
+		if err := copyFile(a.h.Path(a.path), dst, meta); err != nil {
+			return fmt.Errorf("remove %s: %w", a.path, err)
+		}
+		if err := os.Remove(a.h.Path(a.path)); err != nil {
+			return fmt.Errorf("remove %s: %w", a.path, err)
+		}
+	}
+	a.applied = true
+	return nil
+}
+
+func (a *unlinkAction) rollback(_ context.Context, r *Run) (string, error) {
+	if !a.applied {
+		return "", nil
+	}
+	if err := os.Rename(filepath.Join(r.BackupDir, a.rel), a.h.Path(a.path)); err != nil {
+		return "", err
+	}
+	return a.path + " (put back)", nil
+}
+
+func (a *unlinkAction) outcome() (bool, string) { return a.applied, "" }
+
+// restoreFilesAction moves a bulk removal's files back from a backup.
+type restoreFilesAction struct {
+	h      *system.Host
+	pairs  []restorePair
+	within string
+	desc   Description
+	done   []restorePair
+}
+
+type restorePair struct{ src, dst string }
+
+func (a *restoreFilesAction) Describe() Description { return a.desc }
+
+func (a *restoreFilesAction) Verify(context.Context, *Run) error {
+	for _, p := range a.pairs {
+		if fileExists(a.h.Path(p.dst)) {
+			return &StaleError{Target: p.dst, Reason: "a file of that name exists again"}
+		}
+	}
+	return nil
+}
+
+func (a *restoreFilesAction) Apply(ctx context.Context, r *Run) error {
+	made := map[string]bool{}
+	for i, p := range a.pairs {
+		if i&1023 == 0 && ctx.Err() != nil {
+			return fmt.Errorf("restore %s: interrupted: %w", a.within, ctx.Err())
+		}
+		dst := a.h.Path(p.dst)
+		if dir := filepath.Dir(dst); !made[dir] {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return fmt.Errorf("restore %s: %w", p.dst, err)
+			}
+			made[dir] = true
+		}
+		// link+unlink rather than rename: never replace a file that appeared meanwhile.
+		if err := os.Link(p.src, dst); err != nil {
+			if !isEXDEV(err) {
+				return fmt.Errorf("restore %s: %w", p.dst, err)
+			}
+			fi, serr := os.Lstat(p.src)
+			if serr != nil {
+				return fmt.Errorf("restore %s: %w", p.dst, serr)
+			}
+			if err := copyFile(p.src, dst, metaOf(fi)); err != nil {
+				return fmt.Errorf("restore %s: %w", p.dst, err)
+			}
+		}
+		if err := os.Remove(p.src); err != nil {
+			return fmt.Errorf("restore %s: %w", p.dst, err)
+		}
+		a.done = append(a.done, p)
+	}
+	return nil
+}
+
+func (a *restoreFilesAction) rollback(context.Context, *Run) (string, error) {
+	for i := len(a.done) - 1; i >= 0; i-- {
+		p := a.done[i]
+		if err := os.Rename(a.h.Path(p.dst), p.src); err != nil {
+			return "", fmt.Errorf("move %s back into the backup: %w", p.dst, err)
+		}
+	}
+	if len(a.done) == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf("%s in %s (back in the backup)", plural(int64(len(a.done)), "file"), a.within), nil
+}
+
+func (a *restoreFilesAction) outcome() (bool, string) {
+	return len(a.done) > 0, fmt.Sprintf("%s moved back", plural(int64(len(a.done)), "file"))
+}
