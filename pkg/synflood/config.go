@@ -32,6 +32,17 @@ type Config struct {
 	PersistFile string `mapstructure:"persist_file" yaml:"persist_file" json:"persist_file"`
 	// DropIn is the default persist file's path.
 	DropIn string `mapstructure:"drop_in" yaml:"drop_in" json:"drop_in"`
+	// Sockets is how check lists sockets: auto (sock_diag on a live host, /proc/net/tcp
+	// under --root or when netlink fails), netlink or proc.
+	Sockets string `mapstructure:"sockets" yaml:"sockets" json:"sockets"`
+	// ProcByteOrder is the byte order of the host that wrote the /proc/net/tcp files read
+	// (native, little or big): set it to analyse a snapshot taken on another architecture.
+	ProcByteOrder string `mapstructure:"proc_byte_order" yaml:"proc_byte_order" json:"proc_byte_order"`
+	// SpoofedRecvRatio: when SYN cookies come back (SyncookiesRecv) at less than this share
+	// of those sent, the sources are most likely spoofed.
+	SpoofedRecvRatio float64 `mapstructure:"spoofed_recv_ratio" yaml:"spoofed_recv_ratio" json:"spoofed_recv_ratio"`
+	// KernelLog reads /dev/kmsg on a live host for "Possible SYN flooding" lines.
+	KernelLog bool `mapstructure:"kernel_log" yaml:"kernel_log" json:"kernel_log"`
 }
 
 // DefaultConfig returns the built-in defaults.
@@ -48,5 +59,9 @@ func DefaultConfig() Config {
 		TopSources:       10,
 		Backlog:          2048,
 		DropIn:           "/etc/sysctl.d/99-zz-hostfix-synflood.conf",
+		Sockets:          "auto",
+		ProcByteOrder:    "native",
+		SpoofedRecvRatio: 0.1,
+		KernelLog:        true,
 	}
 }

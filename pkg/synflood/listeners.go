@@ -1,0 +1,321 @@
+package synflood
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"sort"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/hostfix/hostfix/pkg/system"
+)
+
+// Listener is one listening address:port with the state of its queues. Sockets sharing an
+// address and port (SO_REUSEPORT) are summed: a request socket does not say which of them
+// owns it.
+type Listener struct {
+	Address netip.Addr `json:"address"`
+	Port    uint16     `json:"port"`
+	// Sockets is the number of listening sockets on this address:port (SO_REUSEPORT).
+	Sockets int `json:"sockets"`
+	// SynRecv is the number of half-open connections (request sockets) of this listener.
+	SynRecv int `json:"syn_recv"`
+	// SynQueueCap is where the kernel stops queueing new SYNs (see SynQueueCap).
+	SynQueueCap       int    `json:"syn_queue_cap"`
+	SynQueueCapSource string `json:"syn_queue_cap_source"`
+	// SynQueuePercent is SynRecv / SynQueueCap.
+	SynQueuePercent float64 `json:"syn_queue_percent"`
+	// AcceptQueue is the number of established connections not yet accept()ed;
+	// AcceptQueueCap is the listener's backlog (min(listen() backlog, somaxconn)), 0 when
+	// unknown (/proc/net/tcp does not show it).
+	AcceptQueue    int  `json:"accept_queue"`
+	AcceptQueueCap int  `json:"accept_queue_cap"`
+	CapKnown       bool `json:"accept_queue_cap_known"`
+	// SynAckRetrans is the sum of SYN-ACK retransmits over its SYN_RECV sockets;
+	// Retransmitted counts those with at least one (peers that never answer: typical of
+	// spoofed sources).
+	SynAckRetrans int `json:"synack_retransmits"`
+	Retransmitted int `json:"syn_recv_retransmitted"`
+	// Orphan: SYN_RECV sockets whose listener was not found (closed meanwhile).
+	Orphan bool `json:"orphan,omitempty"`
+}
+
+// Name is address:port as ss prints it.
+func (l *Listener) Name() string {
+	if !l.Address.IsValid() {
+		return fmt.Sprintf("*:%d", l.Port)
+	}
+	return netip.AddrPortFrom(l.Address, l.Port).String()
+}
+
+// SourceCount is a remote address or network and its number of SYN_RECV sockets.
+type SourceCount struct {
+	Source string `json:"source"`
+	Count  int    `json:"count"`
+}
+
+// Sockets is what the socket scan found.
+type Sockets struct {
+	// Method is "netlink" (sock_diag) or "proc" (/proc/net/tcp{,6}).
+	Method       string
+	Listeners    []*Listener
+	SynRecvTotal int
+	Sources      map[netip.Addr]int
+	Networks     map[netip.Prefix]int
+	// Fallback says why netlink was not used when it was wanted.
+	Fallback string
+}
+
+type recvAgg struct {
+	count, retrans, retransmitted int
+}
+
+// collector accumulates sockets from either source.
+type collector struct {
+	ports     map[uint16]bool
+	listeners map[netip.AddrPort]*Listener
+	synrecv   map[netip.AddrPort]*recvAgg
+	sources   map[netip.Addr]int
+	total     int
+}
+
+func newCollector(ports []int) *collector {
+	c := &collector{listeners: map[netip.AddrPort]*Listener{}, synrecv: map[netip.AddrPort]*recvAgg{},
+		sources: map[netip.Addr]int{}}
+	if len(ports) > 0 {
+		c.ports = map[uint16]bool{}
+		for _, p := range ports {
+			c.ports[uint16(p)] = true
+		}
+	}
+	return c
+}
+
+func (c *collector) add(s *Socket) error {
+	if c.ports != nil && !c.ports[s.Local.Port()] {
+		return nil
+	}
+	switch s.State {
+	case StateListen:
+		l := c.listeners[s.Local]
+		if l == nil {
+			l = &Listener{Address: s.Local.Addr(), Port: s.Local.Port(), CapKnown: s.CapKnown}
+			c.listeners[s.Local] = l
+		}
+		l.Sockets++
+		l.AcceptQueue += int(s.RxQueue)
+		if s.CapKnown {
+			l.AcceptQueueCap += int(s.TxQueue)
+		}
+	case StateSynRecv, StateNewSynRecv:
+		a := c.synrecv[s.Local]
+		if a == nil {
+			a = &recvAgg{}
+			c.synrecv[s.Local] = a
+		}
+		a.count++
+		a.retrans += int(s.Retrans)
+		if s.Retrans > 0 {
+			a.retransmitted++
+		}
+		c.sources[s.Remote.Addr().Unmap()]++
+		c.total++
+	}
+	return nil
+}
+
+// finish matches request sockets to listeners: the exact address first, then a wildcard
+// listener of the same family, then any wildcard on the port ([::] also takes IPv4).
+func (c *collector) finish(method string) *Sockets {
+	out := &Sockets{Method: method, SynRecvTotal: c.total, Sources: c.sources, Networks: map[netip.Prefix]int{}}
+	for _, l := range c.listeners {
+		out.Listeners = append(out.Listeners, l)
+	}
+	find := func(ap netip.AddrPort) *Listener {
+		if l := c.listeners[ap]; l != nil {
+			return l
+		}
+		a := ap.Addr()
+		if a.Is4In6() {
+			if l := c.listeners[netip.AddrPortFrom(a.Unmap(), ap.Port())]; l != nil {
+				return l
+			}
+		}
+		if a.Is4() || a.Is4In6() {
+			if l := c.listeners[netip.AddrPortFrom(netip.IPv4Unspecified(), ap.Port())]; l != nil {
+				return l
+			}
+		}
+		return c.listeners[netip.AddrPortFrom(netip.IPv6Unspecified(), ap.Port())]
+	}
+	orphans := map[uint16]*Listener{}
+	for ap, a := range c.synrecv {
+		l := find(ap)
+		if l == nil {
+			l = orphans[ap.Port()]
+			if l == nil {
+				l = &Listener{Port: ap.Port(), Orphan: true}
+				orphans[ap.Port()] = l
+				out.Listeners = append(out.Listeners, l)
+			}
+		}
+		l.SynRecv += a.count
+		l.SynAckRetrans += a.retrans
+		l.Retransmitted += a.retransmitted
+	}
+	for a, n := range c.sources {
+		bits := 24
+		if !a.Is4() {
+			bits = 64
+		}
+		p, _ := a.Prefix(bits)
+		out.Networks[p] += n
+	}
+	sort.Slice(out.Listeners, func(i, j int) bool {
+		a, b := out.Listeners[i], out.Listeners[j]
+		if a.Port != b.Port {
+			return a.Port < b.Port
+		}
+		return a.Address.Less(b.Address)
+	})
+	return out
+}
+
+// ScanOptions say how to list sockets.
+type ScanOptions struct {
+	Ports []int
+	// Method: "auto" (netlink on a live host, else /proc), "netlink" or "proc".
+	Method string
+	// Order is the byte order of the host that wrote /proc/net/tcp (nil = native).
+	Order binary.ByteOrder
+}
+
+// ScanSockets lists LISTEN and SYN_RECV sockets. On a live host it asks the kernel through
+// sock_diag, which filters by state in the kernel; under --root, or when netlink is not
+// available, it parses /proc/net/tcp and /proc/net/tcp6 under the root.
+func ScanSockets(ctx context.Context, h *system.Host, o ScanOptions) (*Sockets, error) {
+	method := o.Method
+	if method == "" || method == "auto" {
+		method = "proc"
+		if h.Live() {
+			method = "netlink"
+		}
+	}
+	if method == "netlink" && !h.Live() {
+		return nil, fmt.Errorf("sockets: netlink needs the live host, not --root %s", h.Root)
+	}
+	var fallback string
+	if method == "netlink" {
+		c := newCollector(o.Ports)
+		err := DumpSockets(unix.AF_INET, DiagStates, c.add)
+		if err == nil {
+			err = DumpSockets(unix.AF_INET6, DiagStates, c.add)
+			if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EAFNOSUPPORT) {
+				err = nil // no IPv6 in this kernel
+			}
+		}
+		if err == nil {
+			return c.finish("netlink"), nil
+		}
+		if o.Method == "netlink" {
+			return nil, err
+		}
+		fallback = err.Error()
+	}
+	c := newCollector(o.Ports)
+	read := 0
+	for _, p := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		f, err := h.Open(p)
+		if err != nil {
+			if system.IsNotExist(err) {
+				continue
+			}
+			return nil, fmt.Errorf("sockets: %w", err)
+		}
+		err = ParseProcNetTCP(f, o.Order, c.add)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("sockets: parse %s: %w", p, err)
+		}
+		read++
+	}
+	if read == 0 {
+		return nil, fmt.Errorf("sockets: neither /proc/net/tcp nor /proc/net/tcp6 exists under %s", h.Root)
+	}
+	s := c.finish("proc")
+	s.Fallback = fallback
+	return s, nil
+}
+
+// TopSources returns the n busiest remote addresses and networks (/24 for IPv4, /64 for IPv6).
+func (s *Sockets) TopSources(n int) (addrs, nets []SourceCount) {
+	for a, c := range s.Sources {
+		addrs = append(addrs, SourceCount{a.String(), c})
+	}
+	for p, c := range s.Networks {
+		nets = append(nets, SourceCount{p.String(), c})
+	}
+	top := func(x []SourceCount) []SourceCount {
+		sort.Slice(x, func(i, j int) bool {
+			if x[i].Count != x[j].Count {
+				return x[i].Count > x[j].Count
+			}
+			return x[i].Source < x[j].Source
+		})
+		if len(x) > n {
+			x = x[:n]
+		}
+		if x == nil {
+			x = []SourceCount{}
+		}
+		return x
+	}
+	return top(addrs), top(nets)
+}
+
+// SynQueueCap is where a listener's SYN (request) queue stops taking unproven SYNs:
+//
+//	backlog  = min(listen() backlog, net.core.somaxconn)  (sk_max_ack_backlog; Send-Q in ss -lt)
+//	cookies on  (tcp_syncookies 1 or 2): cap = backlog
+//	                 past it the kernel answers with SYN cookies instead of queueing
+//	cookies off (tcp_syncookies 0):     cap = min(backlog, tcp_max_syn_backlog - tcp_max_syn_backlog/4)
+//	                 past it new SYNs are dropped (TCPReqQFullDrop), and unproven peers
+//	                 already past 3/4 of tcp_max_syn_backlog
+//
+// This is the Linux ≥ 4.4 behaviour (per-listener request queue, inet_csk_reqsk_queue_is_full
+// and tcp_conn_request). backlog is unknown when read from /proc/net/tcp: somaxconn, its
+// upper bound, stands in and the source says so.
+func SynQueueCap(backlog int, backlogKnown bool, somaxconn, maxSynBacklog, cookies int) (int, string) {
+	src := "listen backlog"
+	if !backlogKnown {
+		backlog, src = somaxconn, "somaxconn (upper bound: /proc/net/tcp does not show the listen backlog)"
+	}
+	if cookies == 0 && maxSynBacklog > 0 {
+		if c := maxSynBacklog - maxSynBacklog/4; backlog <= 0 || c < backlog {
+			return c, "3/4 of tcp_max_syn_backlog (cookies off)"
+		}
+	}
+	return backlog, src
+}
+
+// NetNS names the caller's network namespace ("net:[4026531840]") on a live host.
+func NetNS(h *system.Host) string {
+	if !h.Live() {
+		return "fixture tree " + h.Root
+	}
+	s, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	return s
+}
+
+func trimNL(b []byte) string { return string(bytes.TrimSpace(b)) }
