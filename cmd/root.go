@@ -128,6 +128,7 @@ func (app *App) Execute(ctx context.Context, root *cobra.Command, args []string)
 	root.SetIn(app.IO.In)
 	root.SetOut(app.IO.Out)
 	root.SetErr(app.IO.ErrOut)
+	addExitStatus(root) // again, for commands added after NewRootCmd (tests)
 	c, err := root.ExecuteContextC(ctx)
 	return app.exitCode(c, err)
 }
@@ -177,6 +178,10 @@ failed, 2 on bad usage or input. See docs/exit-codes.md.`,
 	for _, add := range subcommands {
 		root.AddCommand(add(app))
 	}
+	// cobra's completion commands capture the output stream when they are created.
+	root.SetIn(app.IO.In)
+	root.SetOut(app.IO.Out)
+	root.SetErr(app.IO.ErrOut)
 	// Create cobra's help and completion commands now rather than lazily in Execute, so that
 	// they are in the tree `hostfix docs` documents and can be marked as needing no setup.
 	root.InitDefaultHelpCmd()
