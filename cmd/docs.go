@@ -23,8 +23,9 @@ func newDocsCmd(app *App) *cobra.Command {
 		Short: "Write the CLI reference as markdown and man pages",
 		Long: `Write the command-line reference generated from the commands themselves: one markdown
 page per command into --dir and one man page (section 1) per command into --man-dir
-(default DIR/man). The output is deterministic; docs/cli in the source tree is written
-with: go run . docs --dir docs/cli`,
+(default DIR/man). Pages an earlier run wrote there (hostfix*.md, hostfix*.1) are
+replaced, so pages of removed commands disappear. The output is deterministic; docs/cli
+in the source tree is written with: go run . docs --dir docs/cli`,
 		Example: `  hostfix docs --dir docs/cli
   hostfix docs --dir /tmp/md --man-dir /usr/local/share/man/man1`,
 		Args:        cobra.NoArgs,
@@ -56,6 +57,16 @@ func WriteDocs(root *cobra.Command, dir, manDir string) error {
 	for _, d := range []string{dir, manDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("docs: %w", err)
+		}
+	}
+	// Pages of commands that no longer exist must not linger: remove what an earlier run
+	// wrote (only hostfix*.md and hostfix*.1, nothing else in the directories).
+	for _, pattern := range []string{filepath.Join(dir, "hostfix*.md"), filepath.Join(manDir, "hostfix*.1")} {
+		old, _ := filepath.Glob(pattern)
+		for _, p := range old {
+			if err := os.Remove(p); err != nil {
+				return fmt.Errorf("docs: %w", err)
+			}
 		}
 	}
 	if err := doc.GenMarkdownTree(root, dir); err != nil {
