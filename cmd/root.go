@@ -1,6 +1,3 @@
-// Package cmd is hostfix's cobra wiring and nothing more: global flags, configuration,
-// output rendering and the one place errors become exit codes. Each runbook noun has one
-// file here that parses flags into the runbook's Options, calls its pkg and renders.
 package cmd
 
 import (

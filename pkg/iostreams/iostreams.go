@@ -1,6 +1,3 @@
-// Package iostreams owns the process's standard streams and decides, once and per stream,
-// whether output is a terminal and whether it gets colour. Nothing else in hostfix asks
-// os.Stdout about itself; tests swap in buffers with Test().
 package iostreams
 
 import (

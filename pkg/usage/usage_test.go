@@ -1,0 +1,29 @@
+package usage
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"testing"
+)
+
+func TestUsage(t *testing.T) {
+	base := fs.ErrNotExist
+	e := Errorf("queue %s: %w", "/var/qmail/queue", base)
+	if !Is(e) || !errors.Is(e, fs.ErrNotExist) || e.Error() != "queue /var/qmail/queue: file does not exist" {
+		t.Errorf("Errorf: %v", e)
+	}
+	wrapped := fmt.Errorf("mailq purge: %w", e)
+	if !Is(wrapped) {
+		t.Error("Is must see through wrapping")
+	}
+	if Is(errors.New("plain")) || Is(nil) {
+		t.Error("plain errors are not usage errors")
+	}
+	if Wrap(nil) != nil {
+		t.Error("Wrap(nil) must be nil")
+	}
+	if w := Wrap(base); !Is(w) || !errors.Is(w, base) || w.Error() != base.Error() {
+		t.Errorf("Wrap: %v", w)
+	}
+}
