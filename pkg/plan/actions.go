@@ -80,7 +80,7 @@ func EditFile(h *system.Host, path string, transform func(old []byte, exists boo
 	path = filepath.Clean("/" + path)
 	real, err := realPath(h, path)
 	if err != nil {
-		return nil, fmt.Errorf("edit %s: %w", path, err)
+		return nil, opErr(h, "edit", path, err)
 	}
 	a := &editAction{h: h, path: path, real: real, validate: o.Validate, secret: o.Secret}
 	fi, err := os.Stat(h.Path(real))
@@ -93,7 +93,7 @@ func EditFile(h *system.Host, path string, transform func(old []byte, exists boo
 		a.oldMeta = metaOf(fi)
 		a.newMeta = a.oldMeta
 		if a.old, err = os.ReadFile(h.Path(real)); err != nil {
-			return nil, fmt.Errorf("edit %s: %w", path, err)
+			return nil, opErr(h, "edit", path, err)
 		}
 		a.oldSum = checksum(a.old)
 	case errors.Is(err, fs.ErrNotExist):
@@ -103,11 +103,11 @@ func EditFile(h *system.Host, path string, transform func(old []byte, exists boo
 		}
 		a.newMeta = fileMeta{Mode: mode, UID: -1, GID: -1}
 	default:
-		return nil, fmt.Errorf("edit %s: %w", path, err)
+		return nil, opErr(h, "edit", path, err)
 	}
 	data, err := transform(a.old, a.exists)
 	if err != nil {
-		return nil, fmt.Errorf("edit %s: %w", path, err)
+		return nil, opErr(h, "edit", path, err)
 	}
 	if a.exists && bytes.Equal(data, a.old) {
 		return nil, nil
@@ -200,10 +200,10 @@ func (a *editAction) Verify(_ context.Context, r *Run) error {
 
 func (a *editAction) Apply(ctx context.Context, r *Run) error {
 	if err := a.backup(r); err != nil {
-		return fmt.Errorf("back up %s: %w", a.path, err)
+		return opErr(a.h, "back up", a.path, err)
 	}
 	if err := a.write(ctx, r, a.data, a.newMeta, r.ID); err != nil {
-		return fmt.Errorf("edit %s: %w", a.path, err)
+		return opErr(a.h, "edit", a.path, err)
 	}
 	a.applied = true
 	return nil
@@ -346,7 +346,7 @@ func (a *removeAction) Verify(_ context.Context, r *Run) error {
 		if errors.Is(err, fs.ErrNotExist) {
 			return &StaleError{Target: a.within, Reason: "the directory is gone"}
 		}
-		return fmt.Errorf("remove files in %s: %w", a.within, err)
+		return opErr(a.h, "remove files in", a.within, err)
 	}
 	if !fi.IsDir() {
 		return &StaleError{Target: a.within, Reason: "no longer a directory"}
@@ -360,7 +360,7 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 	a.deleted = r.NoBackup
 	realWithin, err := realPath(a.h, a.within)
 	if err != nil {
-		return fmt.Errorf("remove files in %s: %w", a.within, err)
+		return opErr(a.h, "remove files in", a.within, err)
 	}
 	header := Entry{Action: EntryRemoveFiles, Path: a.within, Size: a.desc.Bytes, UID: -1, GID: -1}
 	if !r.NoBackup {
@@ -395,7 +395,7 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 				a.skipped++
 				continue
 			}
-			return fmt.Errorf("remove %s: %w", f.Path, derr)
+			return opErr(a.h, "remove", f.Path, derr)
 		}
 		p := a.h.Path(f.Path)
 		fi, err := os.Lstat(p)
@@ -404,7 +404,7 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 				a.skipped++
 				continue
 			}
-			return fmt.Errorf("remove %s: %w", f.Path, err)
+			return opErr(a.h, "remove", f.Path, err)
 		}
 		if !fi.Mode().IsRegular() {
 			return fmt.Errorf("remove %s: not a regular file (%s); refusing", f.Path, fi.Mode().Type())
@@ -416,7 +416,7 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 					a.skipped++
 					continue
 				}
-				return fmt.Errorf("remove %s: %w", f.Path, err)
+				return opErr(a.h, "remove", f.Path, err)
 			}
 			r.man.addFile(EntryDelete, f.Path, "", meta.Mode, meta.UID, meta.GID, fi.Size())
 		} else {
@@ -425,7 +425,7 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 			ddir := filepath.Dir(dst)
 			if !madeDirs[ddir] {
 				if err := os.MkdirAll(ddir, 0o700); err != nil {
-					return fmt.Errorf("back up %s: %w", f.Path, err)
+					return opErr(a.h, "back up", f.Path, err)
 				}
 				madeDirs[ddir] = true
 			}
@@ -434,7 +434,7 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 					a.skipped++
 					continue
 				}
-				return fmt.Errorf("remove %s: %w", f.Path, err)
+				return opErr(a.h, "remove", f.Path, err)
 			}
 			a.moved = append(a.moved, f.Path)
 			r.man.addFile(EntryRemove, f.Path, rel, meta.Mode, meta.UID, meta.GID, fi.Size())
@@ -476,14 +476,14 @@ func (a *removeAction) rollback(_ context.Context, r *Run) (string, error) {
 		src := filepath.Join(r.BackupDir, a.backup, p)
 		if err := os.Rename(src, a.h.Path(p)); err != nil {
 			if !isEXDEV(err) {
-				return "", fmt.Errorf("put back %s: %w", p, err)
+				return "", opErr(a.h, "put back", p, err)
 			}
 			fi, serr := os.Lstat(src)
 			if serr != nil {
-				return "", fmt.Errorf("put back %s: %w", p, serr)
+				return "", opErr(a.h, "put back", p, serr)
 			}
 			if err := copyFile(src, a.h.Path(p), metaOf(fi)); err != nil {
-				return "", fmt.Errorf("put back %s: %w", p, err)
+				return "", opErr(a.h, "put back", p, err)
 			}
 			os.Remove(src)
 		}
@@ -598,10 +598,10 @@ func (a *moveAction) Apply(_ context.Context, r *Run) error {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(a.h.Path(a.to)), 0o755); err != nil {
-		return fmt.Errorf("move %s: %w", a.from, err)
+		return opErr(a.h, "move", a.from, err)
 	}
 	if err := os.Rename(a.h.Path(a.from), a.h.Path(a.to)); err != nil {
-		return fmt.Errorf("move %s: %w", a.from, err)
+		return opErr(a.h, "move", a.from, err)
 	}
 	a.applied = true
 	return syncDir(filepath.Dir(a.h.Path(a.to)))
@@ -649,7 +649,7 @@ func SetSysctl(h *system.Host, key, value string) (Action, error) {
 	file := SysctlPath(key)
 	cur, err := os.ReadFile(h.Path(file))
 	if err != nil {
-		return nil, fmt.Errorf("sysctl %s: %w", key, err)
+		return nil, opErr(h, "sysctl", key, err)
 	}
 	old, want := NormalizeSysctl(string(cur)), NormalizeSysctl(value)
 	if old == want {
@@ -671,7 +671,7 @@ func (a *sysctlAction) read() (string, error) {
 func (a *sysctlAction) Verify(context.Context, *Run) error {
 	cur, err := a.read()
 	if err != nil {
-		return fmt.Errorf("sysctl %s: %w", a.key, err)
+		return opErr(a.h, "sysctl", a.key, err)
 	}
 	if cur != a.old {
 		return &StaleError{Target: a.key, Reason: fmt.Sprintf("live value is %s, planned against %s", cur, a.old)}
@@ -821,7 +821,7 @@ func (a *waitUnlockAction) Apply(ctx context.Context, r *Run) error {
 		return nil // no lock file: nobody can hold it
 	}
 	if err != nil {
-		return fmt.Errorf("wait for lock %s: %w", a.path, err)
+		return opErr(a.h, "wait for lock", a.path, err)
 	}
 	defer f.Close()
 	start := time.Now()
@@ -833,7 +833,7 @@ func (a *waitUnlockAction) Apply(ctx context.Context, r *Run) error {
 			return unix.Flock(int(f.Fd()), unix.LOCK_UN)
 		}
 		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
-			return fmt.Errorf("wait for lock %s: %w", a.path, err)
+			return opErr(a.h, "wait for lock", a.path, err)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("wait for lock %s: still held after %s (is the service really stopped?)", a.path, a.timeout)

@@ -111,7 +111,7 @@ func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
 	}
 	h := o.Host
 	cfg := o.Config.withDefaults()
-	rep := &Report{Command: p.Command, Notes: p.Notes, Actions: []ActionResult{}}
+	rep := &Report{Command: p.Command, Notes: maskAll(p.Notes, p.Secrets), Actions: []ActionResult{}}
 	if p.Empty() {
 		return rep, nil
 	}
@@ -184,7 +184,7 @@ func (r *Run) execute(ctx context.Context, p *Plan, rep *Report) error {
 			results[i].Error = Mask(err.Error(), p.Secrets)
 			break
 		}
-		r.logf("%s %s %s", a.Describe().Op, a.Describe().Kind, a.Describe().Target)
+		r.logf("%s %s %s", a.Describe().Op, a.Describe().Kind, Mask(a.Describe().Target, p.Secrets))
 		err := a.Apply(ctx, r)
 		applied = append(applied, a) // also on error: a partial change is rolled back too
 		changed, detail := true, ""

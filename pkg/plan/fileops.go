@@ -255,3 +255,30 @@ func goMode(u uint32) fs.FileMode {
 	}
 	return m
 }
+
+// sysError is an error whose message shows system paths (as on the host, not under
+// --root) while errors.Is/As still see the original.
+type sysError struct {
+	msg string
+	err error
+}
+
+func (e *sysError) Error() string { return e.msg }
+func (e *sysError) Unwrap() error { return e.err }
+
+// opErr says "verb target: reason", turning the resolved paths of a *fs.PathError or
+// *os.LinkError back into system paths and not repeating the target.
+func opErr(h *system.Host, verb, target string, err error) error {
+	msg := err.Error()
+	switch e := err.(type) {
+	case *fs.PathError:
+		if p := h.Unroot(e.Path); p == target {
+			msg = e.Err.Error()
+		} else {
+			msg = e.Op + " " + p + ": " + e.Err.Error()
+		}
+	case *os.LinkError:
+		msg = e.Op + " " + h.Unroot(e.Old) + " " + h.Unroot(e.New) + ": " + e.Err.Error()
+	}
+	return &sysError{msg: verb + " " + target + ": " + msg, err: err}
+}

@@ -49,7 +49,7 @@ type ActionResult struct {
 
 // Preview is the report of a dry-run: exactly the plan Apply would execute.
 func Preview(p *Plan) *Report {
-	r := &Report{Command: p.Command, DryRun: true, Notes: p.Notes, Actions: []ActionResult{}}
+	r := &Report{Command: p.Command, DryRun: true, Notes: maskAll(p.Notes, p.Secrets), Actions: []ActionResult{}}
 	notified := map[string]bool{}
 	for _, a := range p.Actions {
 		d := a.Describe()
@@ -82,11 +82,22 @@ func (h Handler) describe() Description {
 
 func resultOf(d Description, phase string, changed bool, secrets []string) ActionResult {
 	return ActionResult{
-		Kind: d.Kind, Op: d.Op, Target: d.Target, Changed: changed,
+		Kind: d.Kind, Op: d.Op, Target: Mask(d.Target, secrets), Changed: changed,
 		Detail: Mask(d.Detail, secrets), Diff: Mask(d.Diff, secrets),
 		Count: d.Count, Bytes: d.Bytes, Previewable: d.Previewable, Phase: phase,
 		Sample: d.Sample,
 	}
+}
+
+func maskAll(ss []string, secrets []string) []string {
+	if ss == nil {
+		return nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = Mask(s, secrets)
+	}
+	return out
 }
 
 // Mask replaces every secret in s with ********.
@@ -179,7 +190,10 @@ func WriteText(w io.Writer, r *Report, p iostreams.Palette) error {
 		if r.DryRun && !a.Previewable && a.Diff == "" {
 			line += p.Dim(" [cannot be previewed]")
 		}
-		if !r.DryRun && !a.Changed {
+		switch {
+		case a.Skipped:
+			line += p.Dim(" (not run: stopped before it)")
+		case !r.DryRun && !a.Changed && a.Error == "":
 			line += p.Dim(" (unchanged)")
 		}
 		if a.Error != "" {
@@ -189,9 +203,20 @@ func WriteText(w io.Writer, r *Report, p iostreams.Palette) error {
 		if a.Diff != "" {
 			b.WriteString(colorDiff(a.Diff, p))
 		}
+		if r.DryRun && len(a.Sample) > 0 {
+			for _, s := range a.Sample {
+				b.WriteString("    " + p.Dim(s) + "\n")
+			}
+			if more := a.Count - int64(len(a.Sample)); more > 0 {
+				b.WriteString("    " + p.Dim(fmt.Sprintf("… and %s more", Thousands(more))) + "\n")
+			}
+		}
 	}
 	if len(r.Restored) > 0 {
-		fmt.Fprintf(&b, "rolled back: %s\n", strings.Join(r.Restored, ", "))
+		b.WriteString("rolled back:\n")
+		for _, s := range r.Restored {
+			b.WriteString("  " + s + "\n")
+		}
 	}
 	if !r.DryRun && r.RunID != "" && r.Changed {
 		fmt.Fprintf(&b, "run %s; backup in %s (undo: hostfix undo %s)\n", r.RunID, r.BackupDir, r.RunID)

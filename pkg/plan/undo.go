@@ -351,9 +351,9 @@ func (a *removeTempAction) Describe() Description {
 	return Description{Kind: KindRestore, Op: OpRemove, Target: a.path, Previewable: true}
 }
 func (a *removeTempAction) Verify(context.Context, *Run) error { return nil }
-func (a *removeTempAction) Apply(context.Context, *Run) error {
+func (a *removeTempAction) Apply(_ context.Context, r *Run) error {
 	if err := os.Remove(a.real); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove %s: %w", a.path, err)
+		return opErr(r.Host, "remove", a.path, err)
 	}
 	a.done = true
 	return nil
@@ -389,7 +389,7 @@ func (a *unlinkAction) Apply(_ context.Context, r *Run) error {
 	a.rel = filepath.Join("removed", a.path)
 	fi, err := os.Lstat(a.h.Path(a.path))
 	if err != nil {
-		return fmt.Errorf("remove %s: %w", a.path, err)
+		return opErr(a.h, "remove", a.path, err)
 	}
 	meta := metaOf(fi)
 	r.man.add(Entry{Action: EntryRemoveFiles, Path: a.path, Backup: "removed", UID: -1, GID: -1, Size: fi.Size()})
@@ -403,13 +403,13 @@ func (a *unlinkAction) Apply(_ context.Context, r *Run) error {
 	}
 	if err := os.Rename(a.h.Path(a.path), dst); err != nil {
 		if !isEXDEV(err) {
-			return fmt.Errorf("remove %s: %w", a.path, err)
+			return opErr(a.h, "remove", a.path, err)
 		}
 		if err := copyFile(a.h.Path(a.path), dst, meta); err != nil {
-			return fmt.Errorf("remove %s: %w", a.path, err)
+			return opErr(a.h, "remove", a.path, err)
 		}
 		if err := os.Remove(a.h.Path(a.path)); err != nil {
-			return fmt.Errorf("remove %s: %w", a.path, err)
+			return opErr(a.h, "remove", a.path, err)
 		}
 	}
 	a.applied = true
@@ -459,25 +459,25 @@ func (a *restoreFilesAction) Apply(ctx context.Context, r *Run) error {
 		dst := a.h.Path(p.dst)
 		if dir := filepath.Dir(dst); !made[dir] {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return fmt.Errorf("restore %s: %w", p.dst, err)
+				return opErr(a.h, "restore", p.dst, err)
 			}
 			made[dir] = true
 		}
 		// link+unlink rather than rename: never replace a file that appeared meanwhile.
 		if err := os.Link(p.src, dst); err != nil {
 			if !isEXDEV(err) {
-				return fmt.Errorf("restore %s: %w", p.dst, err)
+				return opErr(a.h, "restore", p.dst, err)
 			}
 			fi, serr := os.Lstat(p.src)
 			if serr != nil {
-				return fmt.Errorf("restore %s: %w", p.dst, serr)
+				return opErr(a.h, "restore", p.dst, serr)
 			}
 			if err := copyFile(p.src, dst, metaOf(fi)); err != nil {
-				return fmt.Errorf("restore %s: %w", p.dst, err)
+				return opErr(a.h, "restore", p.dst, err)
 			}
 		}
 		if err := os.Remove(p.src); err != nil {
-			return fmt.Errorf("restore %s: %w", p.dst, err)
+			return opErr(a.h, "restore", p.dst, err)
 		}
 		a.done = append(a.done, p)
 	}
@@ -488,7 +488,7 @@ func (a *restoreFilesAction) rollback(context.Context, *Run) (string, error) {
 	for i := len(a.done) - 1; i >= 0; i-- {
 		p := a.done[i]
 		if err := os.Rename(a.h.Path(p.dst), p.src); err != nil {
-			return "", fmt.Errorf("move %s back into the backup: %w", p.dst, err)
+			return "", opErr(a.h, "move back into the backup", p.dst, err)
 		}
 	}
 	if len(a.done) == 0 {
