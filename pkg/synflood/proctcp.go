@@ -47,6 +47,9 @@ func ParseProcNetTCP(r io.Reader, order binary.ByteOrder, fn func(*Socket) error
 	if order == nil {
 		order = binary.NativeEndian
 	}
+	// Decide the byte order once: an interface call per word would make the address
+	// buffer escape to the heap (two allocations per line).
+	little := order.Uint32([]byte{1, 0, 0, 0}) == 1
 	buf := make([]byte, 256<<10)
 	var s Socket
 	start, end, lineNo := 0, 0, 0
@@ -62,7 +65,7 @@ func ParseProcNetTCP(r io.Reader, order binary.ByteOrder, fn func(*Socket) error
 			line := buf[i : i+j]
 			lineNo++
 			if lineNo > 1 || !isHeader(line) {
-				if err := parseTCPLine(line, order, &s); err != nil {
+				if err := parseTCPLine(line, little, &s); err != nil {
 					return fmt.Errorf("line %d: %w", lineNo, err)
 				}
 				if err := fn(&s); err != nil {
@@ -80,7 +83,7 @@ func ParseProcNetTCP(r io.Reader, order binary.ByteOrder, fn func(*Socket) error
 				line := buf[start:end]
 				lineNo++
 				if lineNo > 1 || !isHeader(line) {
-					if err := parseTCPLine(line, order, &s); err != nil {
+					if err := parseTCPLine(line, little, &s); err != nil {
 						return fmt.Errorf("line %d: %w", lineNo, err)
 					}
 					if err := fn(&s); err != nil && err != ErrStop {
@@ -143,7 +146,7 @@ func field(line []byte, pos *int) []byte {
 	return line[i:j]
 }
 
-func parseTCPLine(line []byte, order binary.ByteOrder, s *Socket) error {
+func parseTCPLine(line []byte, little bool, s *Socket) error {
 	pos := 0
 	if f := field(line, &pos); len(f) == 0 || f[len(f)-1] != ':' {
 		return fmt.Errorf("want \"N:\" slot number, got %q", trunc(f))
@@ -161,10 +164,10 @@ func parseTCPLine(line []byte, order binary.ByteOrder, s *Socket) error {
 		return errShort
 	}
 	var err error
-	if s.Local, err = parseAddrPort(local, order); err != nil {
+	if s.Local, err = parseAddrPort(local, little); err != nil {
 		return fmt.Errorf("local address %q: %w", trunc(local), err)
 	}
-	if s.Remote, err = parseAddrPort(remote, order); err != nil {
+	if s.Remote, err = parseAddrPort(remote, little); err != nil {
 		return fmt.Errorf("remote address %q: %w", trunc(remote), err)
 	}
 	v, ok := hexU64(st)
@@ -203,7 +206,7 @@ func trunc(b []byte) string {
 }
 
 // parseAddrPort decodes "0100007F:0050" (IPv4) or 32 hex digits ":" port (IPv6).
-func parseAddrPort(f []byte, order binary.ByteOrder) (netip.AddrPort, error) {
+func parseAddrPort(f []byte, little bool) (netip.AddrPort, error) {
 	var zero netip.AddrPort
 	if len(f) != 8+1+4 && len(f) != 32+1+4 {
 		return zero, errors.New("want 8 or 32 hex digits, colon, 4 hex digits")
@@ -223,7 +226,11 @@ func parseAddrPort(f []byte, order binary.ByteOrder) (netip.AddrPort, error) {
 			return zero, errors.New("bad hex")
 		}
 		// Each word is a __be32 printed as a host-order u32: put it back in memory order.
-		order.PutUint32(b[w*4:], uint32(v))
+		if little {
+			b[w*4], b[w*4+1], b[w*4+2], b[w*4+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+		} else {
+			b[w*4], b[w*4+1], b[w*4+2], b[w*4+3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v)
+		}
 	}
 	if n == 8 {
 		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[:4])), uint16(p)), nil
