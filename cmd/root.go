@@ -286,9 +286,20 @@ func (app *App) setup(c *cobra.Command) error {
 		return usage.Wrap(err)
 	}
 	app.host = host
+	// Bindings of the command and of its parents (a noun may bind a persistent flag such
+	// as mailq --queue); when two flags bound to one key are both set, the nearest wins.
 	flags := map[string]*pflag.Flag{}
-	for key, name := range app.bindings[c] {
-		flags[key] = c.Flags().Lookup(name)
+	for p := c; p != nil; p = p.Parent() {
+		for key, name := range app.bindings[p] {
+			if f := flags[key]; f != nil && f.Changed {
+				continue
+			}
+			f := c.Flags().Lookup(name)
+			if f == nil {
+				f = c.InheritedFlags().Lookup(name)
+			}
+			flags[key] = f
+		}
 	}
 	file := app.Opts.ConfigFile
 	if file == "" {
@@ -303,6 +314,7 @@ func (app *App) setup(c *cobra.Command) error {
 }
 
 // Bind ties a command's flag to a config key, so the flag (when set) overrides env and file.
+// A persistent flag bound on a parent command applies to all its subcommands.
 func (app *App) Bind(c *cobra.Command, flag, key string) {
 	if app.bindings[c] == nil {
 		app.bindings[c] = map[string]string{}

@@ -604,3 +604,42 @@ func TestFlagsOnEveryCommand(t *testing.T) {
 	}
 	walk(root)
 }
+
+// TestBindOnParent: a persistent flag bound on a noun applies to its subcommands, and a
+// leaf's own binding of the same key wins.
+func TestBindOnParent(t *testing.T) {
+	var queue string
+	var src string
+	noun := func(app *App) *cobra.Command {
+		n := &cobra.Command{Use: "noun"}
+		n.PersistentFlags().String("queue", "", "")
+		app.Bind(n, "queue", "mailq.queue")
+		leaf := &cobra.Command{Use: "leaf", RunE: func(*cobra.Command, []string) error {
+			queue, src = app.Config().Mailq.Queue, app.Loaded().Sources["mailq.queue"].String()
+			return nil
+		}}
+		other := &cobra.Command{Use: "other", RunE: leaf.RunE}
+		other.Flags().String("q2", "", "")
+		app.Bind(other, "q2", "mailq.queue")
+		n.AddCommand(leaf, other)
+		return n
+	}
+	h := newHarness(t, noun)
+	h.env["HOSTFIX_MAILQ_QUEUE"] = "/env"
+	for _, c := range []struct {
+		args       []string
+		queue, src string
+	}{
+		{[]string{"noun", "leaf"}, "/env", "env HOSTFIX_MAILQ_QUEUE"},
+		{[]string{"noun", "leaf", "--queue", "/flag"}, "/flag", "flag --queue"},
+		{[]string{"noun", "--queue", "/flag", "leaf"}, "/flag", "flag --queue"},
+		{[]string{"noun", "other", "--q2", "/leaf"}, "/leaf", "flag --q2"},
+		{[]string{"noun", "other", "--queue", "/parent"}, "/parent", "flag --queue"},
+		{[]string{"noun", "other", "--queue", "/parent", "--q2", "/leaf"}, "/leaf", "flag --q2"},
+	} {
+		queue, src = "", ""
+		if r := h.run(c.args...); r.code != 0 || queue != c.queue || src != c.src {
+			t.Errorf("%v: exit %d %s; queue %q from %q, want %q from %q", c.args, r.code, r.stderr, queue, src, c.queue, c.src)
+		}
+	}
+}
