@@ -1,0 +1,200 @@
+package synflood
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/system"
+)
+
+func procSys(live map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range live {
+		out[ProcSysPath(k)] = v + "\n"
+	}
+	return out
+}
+
+func merge(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+var defaultLive = map[string]string{KeySyncookies: "0", KeyMaxSynBacklog: "1024", KeySomaxconn: "4096", KeySynackRetries: "5"}
+
+func apply(t *testing.T, h *system.Host, p *plan.Plan) {
+	t.Helper()
+	if _, err := plan.Apply(context.Background(), p, plan.Options{Host: h, Config: plan.DefaultConfig()}); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+}
+
+func readRoot(t *testing.T, h *system.Host, p string) string {
+	t.Helper()
+	b, err := h.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestPlanFixIdempotent(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		opts  FixOptions
+		// after apply: file -> substrings it must contain; live values
+		want     map[string][]string
+		wantLive map[string]string
+	}{
+		{
+			name: "default drop-in, conflicting sysctl.conf and vendor file disabled",
+			files: map[string]string{
+				"/etc/sysctl.conf":                 "# keep me\nnet.ipv4.tcp_syncookies = 0\nvm.swappiness=10\n",
+				"/etc/sysctl.d/99-sysctl.conf":     "->../sysctl.conf",
+				"/usr/lib/sysctl.d/zz-vendor.conf": "net/ipv4/tcp_syncookies=0\n",
+				"/usr/lib/sysctl.d/10-early.conf":  "net.ipv4.tcp_syncookies=0\n",
+			},
+			want: map[string][]string{
+				"/etc/sysctl.d/99-zz-hostfix-synflood.conf": {"net.ipv4.tcp_syncookies = 1\n"},
+				"/etc/sysctl.conf":                          {"# keep me\n", "# disabled by hostfix synflood fix: net.ipv4.tcp_syncookies", "# net.ipv4.tcp_syncookies = 0\n", "vm.swappiness=10\n"},
+				"/usr/lib/sysctl.d/zz-vendor.conf":          {"# net/ipv4/tcp_syncookies=0\n"},
+				// applied before the drop-in: overridden anyway, left alone
+				"/usr/lib/sysctl.d/10-early.conf": {"net.ipv4.tcp_syncookies=0\n"},
+			},
+			wantLive: map[string]string{KeySyncookies: "1", KeyMaxSynBacklog: "1024"},
+		},
+		{
+			name: "persist in /etc/sysctl.conf in place, backlog asked for, retries",
+			files: map[string]string{
+				"/etc/sysctl.conf":             "# local\nnet.ipv4.tcp_syncookies=0   \n\n# backlog\nnet.ipv4.tcp_max_syn_backlog  =  512\n",
+				"/etc/sysctl.d/99-sysctl.conf": "->../sysctl.conf",
+			},
+			opts: FixOptions{Config: Config{PersistFile: "/etc/sysctl.conf", Backlog: 2048, SynackRetries: 3}, BacklogSet: true},
+			want: map[string][]string{
+				"/etc/sysctl.conf": {"# local\nnet.ipv4.tcp_syncookies=1   \n\n# backlog\nnet.ipv4.tcp_max_syn_backlog  =  2048\nnet.ipv4.tcp_synack_retries = 3\n"},
+			},
+			wantLive: map[string]string{KeySyncookies: "1", KeyMaxSynBacklog: "2048", KeySynackRetries: "3"},
+		},
+		{
+			name:     "backlog never lowered",
+			files:    procSys(map[string]string{KeyMaxSynBacklog: "8192"}),
+			opts:     FixOptions{Config: Config{Backlog: 2048}, BacklogSet: true},
+			want:     map[string][]string{"/etc/sysctl.d/99-zz-hostfix-synflood.conf": {"net.ipv4.tcp_syncookies = 1\n"}},
+			wantLive: map[string]string{KeySyncookies: "1", KeyMaxSynBacklog: "8192"},
+		},
+		{
+			name:     "cookies must stay off: backlog raised instead",
+			files:    map[string]string{},
+			opts:     FixOptions{Config: Config{Backlog: 4096}, KeepCookiesOff: true},
+			want:     map[string][]string{"/etc/sysctl.d/99-zz-hostfix-synflood.conf": {"net.ipv4.tcp_max_syn_backlog = 4096\n"}},
+			wantLive: map[string]string{KeySyncookies: "0", KeyMaxSynBacklog: "4096"},
+		},
+		{
+			name:     "cookies 2 (testing mode) becomes 1",
+			files:    procSys(map[string]string{KeySyncookies: "2"}),
+			want:     map[string][]string{"/etc/sysctl.d/99-zz-hostfix-synflood.conf": {"net.ipv4.tcp_syncookies = 1\n"}},
+			wantLive: map[string]string{KeySyncookies: "1"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := tree(t, merge(procSys(defaultLive), tt.files))
+			o := tt.opts
+			base := DefaultConfig()
+			if o.Config.Backlog == 0 {
+				o.Config.Backlog = base.Backlog
+			}
+			o.Config.DropIn = base.DropIn
+			p, err := PlanFix(context.Background(), h, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Empty() {
+				t.Fatal("first plan is empty")
+			}
+			if !strings.Contains(strings.Join(p.Notes, "\n"), "fixture tree") {
+				t.Errorf("notes %v do not name the namespace", p.Notes)
+			}
+			apply(t, h, p)
+			for f, subs := range tt.want {
+				got := readRoot(t, h, f)
+				for _, s := range subs {
+					if !strings.Contains(got, s) {
+						t.Errorf("%s:\n%s\nwant it to contain %q", f, got, s)
+					}
+				}
+			}
+			for k, v := range tt.wantLive {
+				if got := strings.TrimSpace(readRoot(t, h, ProcSysPath(k))); got != v {
+					t.Errorf("live %s = %s, want %s", k, got, v)
+				}
+			}
+			// boot values now agree with live ones
+			files, _ := SysctlFiles(h)
+			for k, v := range tt.wantLive {
+				if b := BootValueOf(files, k); b.Set && b.Value != v {
+					t.Errorf("boot %s = %s (%s), want %s", k, b.Value, b.File, v)
+				}
+			}
+			again, err := PlanFix(context.Background(), h, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !again.Empty() {
+				for _, a := range again.Actions {
+					t.Errorf("second run wants: %+v", a.Describe())
+				}
+			}
+		})
+	}
+}
+
+func TestPlanFixRefuses(t *testing.T) {
+	base := DefaultConfig()
+	tests := []struct {
+		name  string
+		files map[string]string
+		cfg   func(*Config)
+		want  string
+	}{
+		{"sysctl.conf not read at boot", map[string]string{"/etc/sysctl.conf": "# x\n"},
+			func(c *Config) { c.PersistFile = "/etc/sysctl.conf" }, "not read at boot"},
+		{"relative persist file", nil, func(c *Config) { c.PersistFile = "sysctl.conf" }, "absolute path"},
+		{"not a .conf", nil, func(c *Config) { c.PersistFile = "/etc/sysctl.d/hostfix" }, ".conf"},
+		{"bad backlog", nil, func(c *Config) { c.Backlog = 0 }, "--backlog"},
+		{"glob overrides later", map[string]string{"/etc/sysctl.d/zz.conf": "net.ipv4.tcp_sync* = 0\n"},
+			func(*Config) {}, "pattern"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := tree(t, merge(procSys(defaultLive), tt.files))
+			cfg := base
+			tt.cfg(&cfg)
+			_, err := PlanFix(context.Background(), h, FixOptions{Config: cfg})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestPlanFixLeavesUnrelatedFilesAlone(t *testing.T) {
+	h := tree(t, merge(procSys(defaultLive), map[string]string{"/etc/sysctl.d/50-other.conf": "net.ipv4.tcp_syncookies = 1\n"}))
+	p, err := PlanFix(context.Background(), h, FixOptions{Config: DefaultConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range p.Actions {
+		if d := a.Describe(); d.Kind == plan.KindEditFile && d.Target != DefaultConfig().DropIn {
+			t.Errorf("unexpected edit of %s", d.Target)
+		}
+	}
+}
