@@ -409,6 +409,12 @@ func (app *App) exitCode(c *cobra.Command, err error) int {
 		return ExitOK
 	}
 	isCheck := c != nil && c.Annotations[kindKey] == kindCheck
+	if !app.started {
+		// cobra refused the command line before setup ran: honour a --color it parsed.
+		if mode, err := iostreams.ParseColorMode(app.Opts.Color); err == nil {
+			app.IO.SetColorMode(mode, app.Getenv)
+		}
+	}
 	code := ExitFailed
 	var ee *ExitError
 	switch {
