@@ -185,7 +185,13 @@ func History(h *system.Host, cfg Config) (runs []HistoryEntry, bad int, err erro
 			Command: info.Command, RunID: info.ID, Undoes: info.Undoes, BackupDir: filepath.Join(cfg.BackupDir, info.ID),
 			Result: ResultIncomplete, Actions: []HistoryAction{}})
 	}
-	sort.SliceStable(runs, func(i, j int) bool { return runs[i].RunID < runs[j].RunID })
+	// By time (ids of runs in the same second differ only in their random suffix).
+	sort.SliceStable(runs, func(i, j int) bool {
+		if !runs[i].Time.Equal(runs[j].Time) {
+			return runs[i].Time.Before(runs[j].Time)
+		}
+		return runs[i].RunID < runs[j].RunID
+	})
 	return runs, bad, nil
 }
 

@@ -102,9 +102,14 @@ func ParseManifestLine(line []byte) (Entry, error) {
 	default:
 		return Entry{}, fmt.Errorf("manifest line: unknown action %q", e.Action)
 	}
+	if e.Path != "" {
+		if err := checkPath("path", e.Path); err != nil {
+			return Entry{}, err
+		}
+	}
 	if e.Backup != "" {
 		b := filepath.Clean(e.Backup)
-		if filepath.IsAbs(b) || b == ".." || strings.HasPrefix(b, "../") || b != e.Backup {
+		if filepath.IsAbs(b) || b == "." || b == ".." || strings.HasPrefix(b, "../") || b != e.Backup {
 			return Entry{}, fmt.Errorf("manifest line: backup %q leaves the run directory", e.Backup)
 		}
 	}
