@@ -62,6 +62,9 @@ type BootValue struct {
 
 // Conflicts are the settings whose value differs from the winning one.
 func (b BootValue) Conflicts() []Setting {
+	if !b.Set {
+		return nil
+	}
 	var out []Setting
 	for _, s := range b.Settings {
 		if !s.Wins && strings.TrimSpace(s.Value) != strings.TrimSpace(b.Value) {

@@ -547,10 +547,17 @@ func (in *verdictInput) findings(r *check.Result, cookies, maxSyn int) {
 	if sc.LiveErr == "" && sc.Boot.Set && strings.TrimSpace(sc.Boot.Value) != sc.Live {
 		r.Add(check.Warning, fmt.Sprintf("net.ipv4.tcp_syncookies is %s now but %s after a reboot (%s line %d)", sc.Live, sc.Boot.Value, sc.Boot.File, sc.Boot.Line), hintFix)
 	} else if sc.LiveErr == "" && !sc.Boot.Set && cookies != 1 {
-		r.Add(check.Warning, fmt.Sprintf("net.ipv4.tcp_syncookies is %s now and no sysctl.d file sets it: the kernel default (1) returns at reboot", sc.Live), hintFix)
+		r.Add(check.OK, fmt.Sprintf("net.ipv4.tcp_syncookies is %s now and no sysctl.d file sets it: the kernel default (1) returns at reboot", sc.Live), "")
 	}
 	for _, k := range SysctlKeys {
 		s := in.sysctls[k]
+		if !s.Boot.Set {
+			for _, x := range s.Boot.Settings {
+				if x.ProcpsOnly && strings.TrimSpace(x.Value) != s.Live {
+					r.Add(check.OK, fmt.Sprintf("%s: %s:%d sets %s, but systemd-sysctl does not read that file (no /etc/sysctl.d link to it); only `sysctl --system` would apply it", k, x.File, x.Line, x.Value), "")
+				}
+			}
+		}
 		if c := s.Boot.Conflicts(); len(c) > 0 {
 			parts := make([]string, len(c))
 			for i, x := range c {
