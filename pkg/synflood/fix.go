@@ -51,9 +51,6 @@ func PlanFix(ctx context.Context, h *system.Host, o FixOptions) (*plan.Plan, err
 		return nil, usage.Errorf("--persist-file %q: want an absolute path such as /etc/sysctl.d/99-zz-hostfix-synflood.conf", persist)
 	}
 	persist = path.Clean(persist)
-	if !strings.HasSuffix(persist, ".conf") {
-		return nil, usage.Errorf("--persist-file %s: systemd-sysctl reads only *.conf files in sysctl.d or /etc/sysctl.conf", persist)
-	}
 
 	sysctls, _, errs := ReadSysctls(h)
 	if len(errs) > 0 {
@@ -158,7 +155,10 @@ func persistEdits(h *system.Host, persist string, want []Desired) ([]fileEdit, [
 		}
 	}
 	if pos < 0 {
-		return nil, nil, usage.Errorf("--persist-file %s is not read at boot by systemd-sysctl on this host (no sysctl.d *.conf entry is, or links to, it; Debian 13 dropped /etc/sysctl.d/99-sysctl.conf): use the default drop-in %s or a file in /etc/sysctl.d", persist, DefaultConfig().DropIn)
+		// Written where the user asked, but nothing applies it at boot: say so loudly and
+		// leave every other file alone (with no place in the boot order, "overriding" has
+		// no meaning).
+		return edits, []string{fmt.Sprintf("WARNING: %s is not read at boot by systemd-sysctl on this host (it is not a *.conf in a sysctl.d directory, and no sysctl.d entry links to it; Debian 13 dropped /etc/sysctl.d/99-sysctl.conf): the values will not survive a reboot. Use the default drop-in %s, or a file in /etc/sysctl.d", persist, DefaultConfig().DropIn)}, nil
 	}
 	var notes []string
 	disable := map[string][]Desired{} // real path -> keys to comment out

@@ -165,10 +165,7 @@ func TestPlanFixRefuses(t *testing.T) {
 		cfg   func(*Config)
 		want  string
 	}{
-		{"sysctl.conf not read at boot", map[string]string{"/etc/sysctl.conf": "# x\n"},
-			func(c *Config) { c.PersistFile = "/etc/sysctl.conf" }, "not read at boot"},
 		{"relative persist file", nil, func(c *Config) { c.PersistFile = "sysctl.conf" }, "absolute path"},
-		{"not a .conf", nil, func(c *Config) { c.PersistFile = "/etc/sysctl.d/hostfix" }, ".conf"},
 		{"bad backlog", nil, func(c *Config) { c.Backlog = 0 }, "--backlog"},
 		{"glob overrides later", map[string]string{"/etc/sysctl.d/zz.conf": "net.ipv4.tcp_sync* = 0\n"},
 			func(*Config) {}, "pattern"},
@@ -195,6 +192,29 @@ func TestPlanFixLeavesUnrelatedFilesAlone(t *testing.T) {
 	for _, a := range p.Actions {
 		if d := a.Describe(); d.Kind == plan.KindEditFile && d.Target != DefaultConfig().DropIn {
 			t.Errorf("unexpected edit of %s", d.Target)
+		}
+	}
+}
+
+func TestPlanFixPersistFileNotReadAtBoot(t *testing.T) {
+	h := tree(t, merge(procSys(defaultLive), map[string]string{
+		"/etc/sysctl.conf":            "net.ipv4.tcp_syncookies = 0\n",
+		"/etc/sysctl.d/zz-other.conf": "net.ipv4.tcp_syncookies = 0\n",
+	}))
+	for _, persist := range []string{"/etc/sysctl.conf", "/srv/tuning/synflood.conf", "/etc/sysctl.d/hostfix"} {
+		cfg := DefaultConfig()
+		cfg.PersistFile = persist
+		p, err := PlanFix(context.Background(), h, FixOptions{Config: cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(strings.Join(p.Notes, "\n"), "WARNING: "+persist+" is not read at boot") {
+			t.Errorf("%s: notes %v", persist, p.Notes)
+		}
+		for _, a := range p.Actions {
+			if d := a.Describe(); d.Kind == plan.KindEditFile && d.Target != persist {
+				t.Errorf("%s: edits %s although the persist file has no place in the boot order", persist, d.Target)
+			}
 		}
 	}
 }
