@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/pmezard/go-difflib/difflib"
-	"golang.org/x/sys/unix"
 
 	"github.com/hostfix/hostfix/pkg/system"
 )
@@ -827,13 +826,13 @@ func (a *waitUnlockAction) Apply(ctx context.Context, r *Run) error {
 	start := time.Now()
 	deadline := start.Add(a.timeout)
 	for {
-		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if err == nil {
-			a.waited = time.Since(start)
-			return unix.Flock(int(f.Fd()), unix.LOCK_UN)
-		}
-		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
+		free, err := tryFlock(f)
+		if err != nil {
 			return opErr(a.h, "wait for lock", a.path, err)
+		}
+		if free {
+			a.waited = time.Since(start)
+			return nil
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("wait for lock %s: still held after %s (is the service really stopped?)", a.path, a.timeout)

@@ -85,10 +85,8 @@ type fileMeta struct {
 }
 
 func metaOf(fi fs.FileInfo) fileMeta {
-	m := fileMeta{Mode: fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky), UID: -1, GID: -1}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		m.UID, m.GID = int(st.Uid), int(st.Gid)
-	}
+	m := fileMeta{Mode: fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)}
+	m.UID, m.GID = ownerOf(fi)
 	return m
 }
 

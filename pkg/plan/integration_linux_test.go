@@ -1,0 +1,250 @@
+package plan
+
+// Fault injection as root: a full and a read-only filesystem (tmpfs mounted by the test)
+// and an apply killed with SIGKILL. Each must leave every file either old or new.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/hostfix/hostfix/internal/testenv"
+	"github.com/hostfix/hostfix/pkg/system"
+)
+
+// mountTmpfs mounts a tmpfs of the given size at dir and unmounts it when the test ends,
+// also on failure.
+func mountTmpfs(t *testing.T, dir, size string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size="+size+",mode=0755"); err != nil {
+		testenv.Skip(t, "cannot mount tmpfs: "+err.Error())
+	}
+	t.Cleanup(func() {
+		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+}
+
+// fill leaves about free bytes on the filesystem holding dir.
+func fill(t *testing.T, dir string, free int64) {
+	t.Helper()
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	avail := int64(st.Bavail) * int64(st.Bsize)
+	if avail > free {
+		if err := os.WriteFile(filepath.Join(dir, "filler"), make([]byte, avail-free), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func oldOrNew(t *testing.T, tr *tree, path, old, new string) string {
+	t.Helper()
+	got := tr.read(path)
+	switch got {
+	case old:
+		return "old"
+	case new:
+		return "new"
+	}
+	t.Fatalf("%s is neither old nor new (partial write?): %d bytes", path, len(got))
+	return ""
+}
+
+func TestIntegrationFullFilesystem(t *testing.T) {
+	testenv.Integration(t)
+	testenv.NeedRoot(t)
+	tr := newTree(t)
+	mountTmpfs(t, tr.h.Path("/etc"), "64k")
+	oldA, oldB := strings.Repeat("a", 1000)+"\n", strings.Repeat("b", 1000)+"\n"
+	newA, newB := "A\n", strings.Repeat("B", 48<<10)+"\n"
+	tr.write("/etc/a.conf", oldA, 0o644)
+	tr.write("/etc/b.conf", oldB, 0o644)
+	fill(t, tr.h.Path("/etc"), 16<<10)
+
+	p := New("t")
+	p.Add(tr.must(EditFile(tr.h, "/etc/a.conf", replace(newA), EditOptions{})))
+	p.Add(tr.must(EditFile(tr.h, "/etc/b.conf", replace(newB), EditOptions{})))
+	rep, err := tr.apply(p)
+	if err == nil {
+		t.Fatal("apply on a full filesystem succeeded")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "no space left on device") || !strings.HasPrefix(msg, "edit /etc/b.conf: ") || strings.Contains(msg, tr.root) {
+		t.Errorf("unclear error: %q", msg)
+	}
+	if oldOrNew(t, tr, "/etc/a.conf", oldA, newA) != "old" || oldOrNew(t, tr, "/etc/b.conf", oldB, newB) != "old" {
+		t.Error("not rolled back to the old state")
+	}
+	if len(rep.Restored) != 1 {
+		t.Errorf("restored %v", rep.Restored)
+	}
+	noTempFiles(t, tr.root)
+
+	// A full backup filesystem: the edit never starts.
+	tr2 := newTree(t)
+	tr2.write("/etc/c.conf", oldA, 0o644)
+	mountTmpfs(t, tr2.h.Path("/var/backups"), "64k")
+	fill(t, tr2.h.Path("/var/backups"), 0)
+	p = New("t")
+	p.Add(tr2.must(EditFile(tr2.h, "/etc/c.conf", replace(newA), EditOptions{})))
+	_, err = tr2.apply(p)
+	if err == nil || !strings.Contains(err.Error(), "no space left on device") {
+		t.Fatalf("full backup fs: %v", err)
+	}
+	if tr2.read("/etc/c.conf") != oldA {
+		t.Error("file changed although its backup failed")
+	}
+}
+
+func TestIntegrationReadOnlyFilesystem(t *testing.T) {
+	testenv.Integration(t)
+	testenv.NeedRoot(t)
+	tr := newTree(t)
+	tr.write("/srv/site.conf", "old site\n", 0o644)
+	mountTmpfs(t, tr.h.Path("/etc/ro"), "64k")
+	tr.write("/etc/ro/a.conf", "old a\n", 0o644)
+	if err := unix.Mount("", tr.h.Path("/etc/ro"), "", unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+		t.Fatal(err)
+	}
+	p := New("t")
+	p.Add(tr.must(EditFile(tr.h, "/srv/site.conf", replace("new site\n"), EditOptions{})))
+	p.Add(tr.must(EditFile(tr.h, "/etc/ro/a.conf", replace("new a\n"), EditOptions{})))
+	rep, err := tr.apply(p)
+	if err == nil || !strings.Contains(err.Error(), "read-only file system") || !strings.HasPrefix(err.Error(), "edit /etc/ro/a.conf: ") {
+		t.Fatalf("err = %v", err)
+	}
+	if oldOrNew(t, tr, "/srv/site.conf", "old site\n", "new site\n") != "old" || tr.read("/etc/ro/a.conf") != "old a\n" {
+		t.Error("not rolled back")
+	}
+	if !strings.Contains(text(rep), "/srv/site.conf") {
+		t.Errorf("report does not say what was restored:\n%s", text(rep))
+	}
+}
+
+const helperEnv = "HOSTFIX_PLAN_KILL_HELPER_ROOT"
+
+// killHelper is the child of TestIntegrationKilledMidApply (run by TestMain when
+// helperEnv is set): it applies a bulk removal and 30 slowly validated edits until the
+// parent kills it.
+func killHelper(root string) {
+	rec := &system.Recorder{Func: func(system.Cmd) (system.Result, error) {
+		time.Sleep(40 * time.Millisecond) // a slow validator: the kill lands mid-apply
+		return system.Result{}, nil
+	}}
+	h, err := system.NewHost(root, rec)
+	if err != nil {
+		panic(err)
+	}
+	must := func(a Action, err error) Action {
+		if err != nil || a == nil {
+			panic(fmt.Sprint("plan: ", a, err))
+		}
+		return a
+	}
+	p := New("kill test")
+	var files []File
+	for i := range 500 {
+		files = append(files, File{Path: fmt.Sprintf("/var/q/%d/%d", i%7, i), Size: 3})
+	}
+	p.Add(must(RemoveFiles(h, files, RemoveOptions{Within: "/var/q"})))
+	for i := range 30 {
+		p.Add(must(EditFile(h, fmt.Sprintf("/etc/f%02d.conf", i), replace(fmt.Sprintf("new %02d\n", i)+strings.Repeat("n", 4096)),
+			EditOptions{Validate: []string{"slow-check", "{}"}})))
+	}
+	_, err = Apply(context.Background(), p, Options{Host: h, Config: DefaultConfig(), CommandLine: []string{"hostfix", "kill", "test"}})
+	fmt.Fprintf(os.Stderr, "helper was not killed (apply returned %v)\n", err)
+}
+
+func TestIntegrationKilledMidApply(t *testing.T) {
+	testenv.Integration(t)
+	tr := newTree(t)
+	for i := range 500 {
+		tr.write(fmt.Sprintf("/var/q/%d/%d", i%7, i), "msg", 0o600)
+	}
+	for i := range 30 {
+		tr.write(fmt.Sprintf("/etc/f%02d.conf", i), fmt.Sprintf("old %02d\n", i), 0o640)
+	}
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), helperEnv+"="+tr.root)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+
+	// Kill it once a few edits are done (their manifest entries are synced before each).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		m, _ := filepath.Glob(tr.h.Path("/var/backups/hostfix/*/manifest.jsonl"))
+		if len(m) == 1 {
+			b, _ := os.ReadFile(m[0])
+			if strings.Count(string(b), `"action":"edit"`) >= 6 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("helper made no progress:\n%s", out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+
+	changed := 0
+	for i := range 30 {
+		p := fmt.Sprintf("/etc/f%02d.conf", i)
+		if oldOrNew(t, tr, p, fmt.Sprintf("old %02d\n", i), fmt.Sprintf("new %02d\n", i)+strings.Repeat("n", 4096)) == "new" {
+			changed++
+			if m := tr.mode(p).Perm(); m != 0o640 {
+				t.Errorf("%s mode %v", p, m)
+			}
+		}
+	}
+	if changed < 5 || changed == 30 {
+		t.Fatalf("%d files changed before the kill; want a run interrupted mid-way", changed)
+	}
+	if tr.exists("/var/q/0/0") {
+		t.Fatal("the removal did not run before the kill")
+	}
+
+	runs, _, err := History(tr.h, tr.cfg)
+	if err != nil || len(runs) != 1 || runs[0].Result != ResultIncomplete || runs[0].Command != "kill test" {
+		t.Fatalf("history after kill: %+v %v", runs, err)
+	}
+	up, err := Undo(tr.h, tr.cfg, "", UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := tr.mustApply(up)
+	for i := range 30 {
+		if got := tr.read(fmt.Sprintf("/etc/f%02d.conf", i)); got != fmt.Sprintf("old %02d\n", i) {
+			t.Errorf("f%02d not restored: %q", i, got)
+		}
+	}
+	for i := range 500 {
+		if got := tr.read(fmt.Sprintf("/var/q/%d/%d", i%7, i)); got != "msg" {
+			t.Fatalf("queue file %d not restored", i)
+		}
+	}
+	noTempFiles(t, tr.h.Path("/etc"))
+	if !rep.Changed {
+		t.Error("undo changed nothing")
+	}
+}
