@@ -190,6 +190,19 @@ func Check(ctx context.Context, h *system.Host, o CheckOptions) (*check.Result, 
 			klogErr = err.Error()
 		}
 	}
+	if len(o.Ports) > 0 {
+		// The kernel log is host-wide; keep the lines about the asked ports.
+		kept := klog[:0]
+		for _, k := range klog {
+			for _, p := range o.Ports {
+				if k.Port() == p {
+					kept = append(kept, k)
+					break
+				}
+			}
+		}
+		klog = kept
+	}
 	var probe *ProbeResult
 	if o.Probe != "" {
 		pr, err := Probe(ctx, o.Probe, cfg.ProbeTimeout)
