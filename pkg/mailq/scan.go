@@ -44,7 +44,6 @@ func (q *Queue) Scan(ctx context.Context, o ScanOptions, fn func(*Message) error
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 
 	type result struct {
 		msgs []*Message
@@ -83,7 +82,11 @@ func (q *Queue) Scan(ctx context.Context, o ScanOptions, fn func(*Message) error
 			}
 		}
 	}()
-	defer wg.Wait()
+	// Stop the producer and workers before waiting for them (an early return from fn).
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
 	for b := 0; b < q.Split; b++ {
 		var r result
 		select {

@@ -1,0 +1,285 @@
+package cmd
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hostfix/hostfix/pkg/mailq"
+	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/usage"
+)
+
+func init() { register(newMailqCmd) }
+
+func newMailqCmd(app *App) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "mailq",
+		Short: "Inspect and purge a qmail queue safely",
+		Long: `Inspect and purge a qmail queue (default /var/qmail/queue; mailq.queue or --queue,
+resolved under --root). stats is a check (Nagios, Prometheus); list prints one row or one
+JSON line per message, including messages not yet preprocessed; purge stops qmail-send,
+waits for its lock, removes every file of the selected messages and always starts qmail
+again. See docs/mailq.md.`,
+		Example: `  hostfix mailq stats
+  hostfix mailq stats -o nagios
+  hostfix mailq list --sender '^spam@' --limit 20
+  hostfix mailq purge --sender '^spam@victim\.example$' --dry-run`,
+	}
+	c.AddCommand(newMailqStatsCmd(app), newMailqListCmd(app), newMailqPurgeCmd(app))
+	return c
+}
+
+func mailqQueueFlag(app *App, c *cobra.Command) {
+	c.Flags().String("queue", "", "qmail queue `DIR` (system path under --root; config mailq.queue, default /var/qmail/queue)")
+	app.Bind(c, "queue", "mailq.queue")
+}
+
+// mailqFilterFlags are the selection flags list and purge share.
+type mailqFilterFlags struct{ spec mailq.FilterSpec }
+
+func (f *mailqFilterFlags) add(c *cobra.Command) {
+	fl := c.Flags()
+	fl.StringVar(&f.spec.Sender, "sender", "", "envelope sender matches `RE` (Go regexp, unanchored; <> bounces are the empty string: use '^$')")
+	fl.StringVar(&f.spec.Recipient, "recipient", "", "any envelope recipient matches `RE`")
+	fl.StringVar(&f.spec.Subject, "subject", "", "Subject header matches `RE` (reads the header part of each message)")
+	fl.StringVar(&f.spec.OlderThan, "older-than", "", "queued more than `DURATION` ago (90m, 36h, 7d)")
+	fl.StringSliceVar(&f.spec.IDs, "id", nil, "message `ID` (repeat or comma-separate)")
+	fl.BoolVar(&f.spec.Damaged, "damaged", false, "messages with a broken or partial file set")
+}
+
+func newMailqStatsCmd(app *App) *cobra.Command {
+	var textfileDir string
+	c := &cobra.Command{
+		Use:   "stats",
+		Short: "Check the qmail queue: size, age, recipients, top senders and domains",
+		Long: `Scan the qmail queue once (envelopes only, never message bodies) and report the number of
+messages (and how many are not yet preprocessed), pending local/remote recipients, pending
+bounces, bytes, the oldest message's age, damaged messages, and the top 10 senders and
+recipient domains. As a check it warns or goes critical on mailq.warn_messages /
+crit_messages and mailq.warn_age / crit_age, and warns on damaged messages.`,
+		Example: `  hostfix mailq stats
+  hostfix mailq stats -o nagios
+  hostfix mailq stats -o json | jq .metrics.top_senders
+  hostfix mailq stats -o prometheus --textfile-dir /var/lib/prometheus/node-exporter`,
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{kindKey: kindCheck, checkKey: "mailq"},
+		RunE: func(c *cobra.Command, _ []string) error {
+			if textfileDir != "" && app.Opts.Output != "prometheus" {
+				return usage.Errorf("--textfile-dir needs -o prometheus")
+			}
+			cfg := app.Config().Mailq
+			h := app.Host()
+			q, err := mailq.Open(h, cfg.Queue)
+			if err != nil {
+				return err
+			}
+			s, err := mailq.CollectStats(c.Context(), q, h.Now())
+			if err != nil {
+				return err
+			}
+			return app.RenderCheck(s.Check(cfg), textfileDir, "mailq")
+		},
+	}
+	mailqQueueFlag(app, c)
+	c.Flags().StringVar(&textfileDir, "textfile-dir", "", "with -o prometheus, write hostfix_mailq.prom atomically into `DIR` (node_exporter textfile collector)")
+	return c
+}
+
+func newMailqListCmd(app *App) *cobra.Command {
+	var ff mailqFilterFlags
+	var limit int
+	c := &cobra.Command{
+		Use:   "list [filters]",
+		Short: "List queued messages: id, queued time, size, state, sender, recipients",
+		Long: `List the messages of the qmail queue, one row each: id, time queued (UTC), size in bytes,
+state, envelope sender and recipients. Unlike qmail-qread it also lists messages not yet
+preprocessed (state queued), being injected, and damaged ones. Done recipients are marked
+"(done)". Rows come bucket by bucket as the queue is read (ids ascending inside a split
+directory), so output starts at once even on a huge queue.
+
+-o json prints one JSON object per line (NDJSON), not one document: pipe it into
+jq, or stop reading whenever you like.`,
+		Example: `  hostfix mailq list --limit 20
+  hostfix mailq list --older-than 3d
+  hostfix mailq list --recipient '@example\.com$' -o json | jq -r .id`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			f, err := ff.spec.Compile()
+			if err != nil {
+				return err
+			}
+			if limit < 0 {
+				return usage.Errorf("--limit %d: want 0 (no limit) or more", limit)
+			}
+			cfg := app.Config().Mailq
+			h := app.Host()
+			q, err := mailq.Open(h, cfg.Queue)
+			if err != nil {
+				return err
+			}
+			now := h.Now()
+			opts := f.Needs()
+			opts.Envelope = true
+			w := bufio.NewWriterSize(app.IO.Out, 64<<10)
+			enc := json.NewEncoder(w)
+			enc.SetEscapeHTML(false)
+			if app.Opts.Output != "json" {
+				fmt.Fprintf(w, "%-10s %-19s %9s %-20s %s\n", "ID", "QUEUED (UTC)", "SIZE", "STATE", "SENDER -> RECIPIENTS")
+			}
+			n := 0
+			errLimit := errors.New("limit reached")
+			err = q.Scan(c.Context(), opts, func(m *mailq.Message) error {
+				if !f.Match(m, now) {
+					return nil
+				}
+				n++
+				if app.Opts.Output == "json" {
+					if err := enc.Encode(m.JSON(now, f.Subject != nil)); err != nil {
+						return err
+					}
+				} else if err := mailqListRow(w, m); err != nil {
+					return err
+				}
+				if limit > 0 && n >= limit {
+					return errLimit
+				}
+				return nil
+			})
+			if err != nil && !errors.Is(err, errLimit) {
+				w.Flush()
+				return err
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			if app.Opts.Output != "json" {
+				app.Logf("%s listed", mailqPlural(n, "message"))
+			}
+			return nil
+		},
+	}
+	mailqQueueFlag(app, c)
+	ff.add(c)
+	c.Flags().IntVar(&limit, "limit", 0, "stop after `N` messages (0: all)")
+	return c
+}
+
+func mailqListRow(w io.Writer, m *mailq.Message) error {
+	queued := "-"
+	if !m.Queued.IsZero() {
+		queued = m.Queued.UTC().Format("2006-01-02 15:04:05")
+	}
+	rc := make([]string, 0, len(m.Recipients))
+	for _, r := range m.Recipients {
+		a := r.Address
+		if r.Done {
+			a += " (done)"
+		}
+		rc = append(rc, a)
+	}
+	line := fmt.Sprintf("%-10s %-19s %9d %-20s %s", m.ID, queued, m.Size, m.StateText(), mailqSender(m))
+	if len(rc) > 0 {
+		line += " -> " + strings.Join(rc, ", ")
+	}
+	if m.IsDamaged() {
+		line += "  [" + strings.Join(m.Damaged, "; ") + "]"
+	}
+	_, err := io.WriteString(w, line+"\n")
+	return err
+}
+
+func mailqSender(m *mailq.Message) string {
+	if !m.SenderKnown {
+		return "?"
+	}
+	return "<" + m.Sender + ">"
+}
+
+func mailqPlural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return plan.Thousands(int64(n)) + " " + noun + "s"
+}
+
+func newMailqPurgeCmd(app *App) *cobra.Command {
+	var ff mailqFilterFlags
+	var noBackup bool
+	c := &cobra.Command{
+		Use:   "purge (--all | filters)",
+		Short: "Remove messages from the qmail queue safely (stop, wait for the lock, remove, start)",
+		Long: `Remove the selected messages from the qmail queue. --all selects everything; otherwise
+the filters select, all of them at once (AND). The dry-run (--dry-run) shows how many
+messages and bytes match, a sample, and every step.
+
+Applying: stop qmail-send (mailq.stop_command, or detected: qmailctl, daemontools svc,
+systemd, /etc/init.d/qmail), wait until its flock on lock/sendmutex is free
+(mailq.lock_wait; on timeout nothing is removed), remove every file of each message
+(mess, info, local, remote, todo, intd, bounce; regular files inside the queue only,
+symlinks never followed), then start qmail-send again — always, also after a failure —
+and check that no file of a removed message is left. Removed files are moved into the
+run's backup directory (hostfix undo RUN puts them back) unless --no-backup. Needs --yes
+when stdin is not a terminal. Running the same purge again is "nothing to do".`,
+		Example: `  hostfix mailq purge --sender '^spam@victim\.example$' --dry-run
+  hostfix mailq purge --recipient '@gone\.example$' --older-than 2d --yes
+  hostfix mailq purge --damaged --yes
+  hostfix mailq purge --all --no-backup --yes`,
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{kindKey: kindChange},
+		RunE: func(c *cobra.Command, _ []string) error {
+			ff.spec.All = c.Flags().Changed("all") && ff.spec.All
+			f, err := ff.spec.Compile()
+			if err != nil {
+				return err
+			}
+			if !f.All && !f.HasCriteria() {
+				return usage.Errorf("purge needs --all or at least one filter (--sender, --recipient, --subject, --older-than, --id, --damaged): nothing selected, nothing changed")
+			}
+			h := app.Host()
+			cfg := app.Config().Mailq
+			p, sel, err := mailq.PlanPurge(c.Context(), h, mailq.PurgeOptions{Config: cfg, Filter: f, Path: app.Getenv("PATH")})
+			if err != nil {
+				return err
+			}
+			question := fmt.Sprintf("purge %s (%s) from %s?", mailqPlural(sel.Count, "message"), plan.HumanBytes(sel.Bytes), sel.Queue.Dir)
+			if err := app.ApplyPlan(c.Context(), p, ApplyOptions{Destructive: true, Question: question, NoBackup: noBackup}); err != nil {
+				return err
+			}
+			if app.Opts.DryRun || p.Empty() {
+				return nil
+			}
+			start := time.Now()
+			left, err := mailq.VerifyPurged(c.Context(), sel.Queue, sel.IDs)
+			if err != nil {
+				return &ExitError{Code: ExitFailed, Err: fmt.Errorf("verify purge of %s: %w", sel.Queue.Dir, err)}
+			}
+			if len(left) > 0 {
+				var ids []string
+				seen := map[string]bool{}
+				for _, l := range left {
+					app.Logf("left behind: %s", l.Rel)
+					if !seen[l.ID] {
+						seen[l.ID] = true
+						ids = append(ids, l.ID)
+					}
+				}
+				return &ExitError{Code: ExitFailed, Err: fmt.Errorf("verify: %s of purged messages still in %s (written while qmail was stopping?): remove them with hostfix mailq purge --id %s",
+					mailqPlural(len(left), "file"), sel.Queue.Dir, strings.Join(ids, ","))}
+			}
+			app.Logf("verified: no file of the %s purged remains in %s (re-scan took %s)", mailqPlural(sel.Count, "message"), sel.Queue.Dir, time.Since(start).Round(time.Millisecond))
+			return nil
+		},
+	}
+	mailqQueueFlag(app, c)
+	ff.add(c)
+	c.Flags().BoolVar(&ff.spec.All, "all", false, "select every message in the queue")
+	c.Flags().BoolVar(&noBackup, "no-backup", false, "delete outright instead of moving into the run's backup (undo cannot restore them)")
+	return c
+}
