@@ -139,7 +139,7 @@ func TestLayoutDamaged(t *testing.T) {
 		"info/0/10": "Fa@b\x00", "remote/0/10": "Tc@d\x00", // info without mess
 		"mess/1/11": body, "remote/1/11": "Tc@d\x00", // remote without info
 		"mess/0/12": body, "info/0/12": "Fa@b", // unreadable envelope (truncated)
-		"todo/13": "u1\x00p2\x00Fa@b\x00Tc@d\x00", // todo without mess
+		"todo/13":   "u1\x00p2\x00Fa@b\x00Tc@d\x00",                  // todo without mess
 		"mess/0/14": "=symlink:/etc/passwd", "info/0/14": "Fa@b\x00", // symlink
 		"mess/0/15": body, "info/0/15": "Fa@b\x00", // id 15 is odd: belongs in bucket 1
 		"bounce/junk": "x", // not an id
