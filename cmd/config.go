@@ -62,6 +62,7 @@ func writeConfigJSON(w io.Writer, l *config.Loaded) error {
 		out[k] = ConfigValue{Value: values[k], Source: src.Kind, Origin: src.Detail}
 	}
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // "->" and "<addr>" stay readable
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/hostfix/hostfix/pkg/iostreams"
@@ -20,20 +21,24 @@ func TestDocsUpToDate(t *testing.T) {
 	}
 	want := readTree(t, tmp)
 	got := readTree(t, filepath.Join("..", "docs", "cli"))
-	const fix = "docs/cli is stale; run: go run . docs --dir docs/cli"
+	var stale []string
 	for name, body := range want {
 		old, ok := got[name]
 		switch {
 		case !ok:
-			t.Errorf("%s: docs/cli/%s is missing", fix, name)
+			stale = append(stale, name+" (missing)")
 		case !bytes.Equal(old, body):
-			t.Errorf("%s: docs/cli/%s differs", fix, name)
+			stale = append(stale, name+" (differs)")
 		}
 	}
 	for name := range got {
 		if _, ok := want[name]; !ok {
-			t.Errorf("%s: docs/cli/%s is not generated any more", fix, name)
+			stale = append(stale, name+" (no such command any more)")
 		}
+	}
+	if len(stale) > 0 {
+		sort.Strings(stale)
+		t.Errorf("docs/cli is stale: %s\nrun: go run . docs --dir docs/cli", strings.Join(stale, ", "))
 	}
 }
 

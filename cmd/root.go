@@ -435,6 +435,7 @@ func (app *App) exitCode(c *cobra.Command, err error) int {
 	msg := err.Error()
 	if app.Opts.Output == "json" {
 		enc := json.NewEncoder(app.IO.ErrOut)
+		enc.SetEscapeHTML(false) // "->" and "<addr>" stay readable
 		_ = enc.Encode(map[string]any{"error": msg, "exit_code": code})
 		return code
 	}

@@ -71,6 +71,7 @@ the Go version it was built with. -o json prints them as one object.`,
 			info := BuildInfo()
 			if app.Opts.Output == "json" {
 				enc := json.NewEncoder(app.IO.Out)
+				enc.SetEscapeHTML(false) // "->" and "<addr>" stay readable
 				enc.SetIndent("", "  ")
 				return enc.Encode(info)
 			}

@@ -18,6 +18,7 @@ import (
 func WriteJSON(w io.Writer, r *Result) error {
 	r.Normalize()
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // "->" and "<addr>" stay readable
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
 }
