@@ -132,7 +132,9 @@ func countFiles(q string) int {
 }
 
 // TestScripts runs testdata/mailq/script/*.txtar; `genqueue DIR N [SPLIT] [big-todo]`
-// writes a generated queue (seed 1, small bodies) before the CLI is run on it.
+// writes a generated queue (seed 1, small bodies) before the CLI is run on it, and
+// `envelope FILE REC...` writes NUL-terminated envelope records (txtar cannot hold a file
+// that does not end in a newline).
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "../../testdata/mailq/script",
@@ -159,6 +161,16 @@ func TestScripts(t *testing.T) {
 				o.BigTodo = len(args) > 3 && args[3] == "big-todo"
 				_, err = qmailgen.Generate(ts.MkAbs(args[0]), o)
 				ts.Check(err)
+			},
+			"envelope": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 1 {
+					ts.Fatalf("usage: envelope FILE RECORD...")
+				}
+				var b []byte
+				for _, r := range args[1:] {
+					b = append(append(b, r...), 0)
+				}
+				ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o600))
 			},
 			"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) < 2 {
