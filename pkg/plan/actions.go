@@ -370,14 +370,20 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 	if err := r.man.sync(); err != nil {
 		return err
 	}
-	dirOK := map[string]error{}
+	// Directory handles: per file one fstatat and one unlinkat/renameat relative to its
+	// directory, as find -delete does, instead of resolving the full path twice.
+	ds := newDirSet()
+	defer ds.close()
+	realDirs := map[string]string{} // system dir -> resolved host dir
+	dirErr := map[string]error{}
 	madeDirs := map[string]bool{}
 	for i, f := range a.files {
 		if i&1023 == 0 && ctx.Err() != nil {
 			return fmt.Errorf("remove files in %s: interrupted after %d: %w", a.within, a.removed, ctx.Err())
 		}
-		dir := filepath.Dir(f.Path)
-		derr, seen := dirOK[dir]
+		dir, name := filepath.Dir(f.Path), filepath.Base(f.Path)
+		rdir, seen := realDirs[dir]
+		derr := dirErr[dir]
 		if !seen {
 			// A directory swapped for a symlink must not lead the removal elsewhere.
 			rd, err := realPath(a.h, dir)
@@ -387,7 +393,8 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 			case rd != dir && !strings.HasPrefix(rd+"/", realWithin+"/"):
 				derr = fmt.Errorf("%s leads outside %s (to %s); refusing", dir, a.within, rd)
 			}
-			dirOK[dir] = derr
+			rdir = a.h.Path(rd)
+			realDirs[dir], dirErr[dir] = rdir, derr
 		}
 		if derr != nil {
 			if errors.Is(derr, fs.ErrNotExist) && a.o.MissingOK {
@@ -396,8 +403,7 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 			}
 			return opErr(a.h, "remove", f.Path, derr)
 		}
-		p := a.h.Path(f.Path)
-		fi, err := os.Lstat(p)
+		st, err := ds.stat(rdir, name)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) && a.o.MissingOK {
 				a.skipped++
@@ -405,30 +411,29 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 			}
 			return opErr(a.h, "remove", f.Path, err)
 		}
-		if !fi.Mode().IsRegular() {
-			return fmt.Errorf("remove %s: not a regular file (%s); refusing", f.Path, fi.Mode().Type())
+		if !st.mode.IsRegular() {
+			return fmt.Errorf("remove %s: not a regular file (%s); refusing", f.Path, st.mode.Type())
 		}
-		meta := metaOf(fi)
+		meta := fileMeta{Mode: st.mode.Perm() | st.mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky), UID: st.uid, GID: st.gid}
 		if r.NoBackup {
-			if err := os.Remove(p); err != nil {
+			if err := ds.unlink(rdir, name); err != nil {
 				if errors.Is(err, fs.ErrNotExist) && a.o.MissingOK {
 					a.skipped++
 					continue
 				}
 				return opErr(a.h, "remove", f.Path, err)
 			}
-			r.man.addFile(EntryDelete, f.Path, "", meta.Mode, meta.UID, meta.GID, fi.Size())
+			r.man.addFile(EntryDelete, f.Path, "", meta.Mode, meta.UID, meta.GID, st.size)
 		} else {
 			rel := filepath.Join(a.backup, f.Path)
-			dst := filepath.Join(r.BackupDir, rel)
-			ddir := filepath.Dir(dst)
+			ddir := filepath.Dir(filepath.Join(r.BackupDir, rel))
 			if !madeDirs[ddir] {
 				if err := os.MkdirAll(ddir, 0o700); err != nil {
 					return opErr(a.h, "back up", f.Path, err)
 				}
 				madeDirs[ddir] = true
 			}
-			if err := a.moveAside(p, dst, meta); err != nil {
+			if err := a.moveAside(ds, rdir, ddir, name, meta); err != nil {
 				if errors.Is(err, fs.ErrNotExist) && a.o.MissingOK {
 					a.skipped++
 					continue
@@ -436,10 +441,10 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 				return opErr(a.h, "remove", f.Path, err)
 			}
 			a.moved = append(a.moved, f.Path)
-			r.man.addFile(EntryRemove, f.Path, rel, meta.Mode, meta.UID, meta.GID, fi.Size())
+			r.man.addFile(EntryRemove, f.Path, rel, meta.Mode, meta.UID, meta.GID, st.size)
 		}
 		a.removed++
-		a.bytes += fi.Size()
+		a.bytes += st.size
 	}
 	if a.copied {
 		r.logf("note: the backup directory is on another filesystem than %s: files were copied and fsynced, then deleted (slower)", a.within)
@@ -448,19 +453,20 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 }
 
 // moveAside renames a file into the backup; across filesystems it copies, fsyncs, removes.
-func (a *removeAction) moveAside(src, dst string, meta fileMeta) error {
+func (a *removeAction) moveAside(ds *dirSet, dir, dstDir, name string, meta fileMeta) error {
 	if !a.copied {
-		err := os.Rename(src, dst)
+		err := ds.rename(dir, name, dstDir, name)
 		if err == nil || !isEXDEV(err) {
 			return err
 		}
 		a.copied = true
 	}
-	if err := copyFile(src, dst, meta); err != nil {
+	dst := filepath.Join(dstDir, name)
+	if err := copyFile(filepath.Join(dir, name), dst, meta); err != nil {
 		os.Remove(dst)
 		return err
 	}
-	return os.Remove(src)
+	return ds.unlink(dir, name)
 }
 
 func (a *removeAction) rollback(_ context.Context, r *Run) (string, error) {

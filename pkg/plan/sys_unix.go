@@ -36,3 +36,95 @@ func tryFlock(f *os.File) (bool, error) {
 		}
 	}
 }
+
+// fileStat is what a bulk removal needs to know of one file.
+type fileStat struct {
+	mode     fs.FileMode
+	uid, gid int
+	size     int64
+}
+
+// dirSet keeps directories open so per-file calls are relative to them (fstatat,
+// unlinkat, renameat): no full path walk per file, and a directory swapped for a symlink
+// after it was checked cannot redirect the calls (it is opened with O_NOFOLLOW).
+type dirSet struct {
+	fds map[string]int
+}
+
+func newDirSet() *dirSet { return &dirSet{fds: map[string]int{}} }
+
+func (d *dirSet) fd(dir string) (int, error) {
+	if fd, ok := d.fds[dir]; ok {
+		return fd, nil
+	}
+	if len(d.fds) >= 256 {
+		d.close()
+	}
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, &fs.PathError{Op: "open", Path: dir, Err: err}
+	}
+	d.fds[dir] = fd
+	return fd, nil
+}
+
+func (d *dirSet) stat(dir, name string) (fileStat, error) {
+	fd, err := d.fd(dir)
+	if err != nil {
+		return fileStat{}, err
+	}
+	var st unix.Stat_t
+	for {
+		err = unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return fileStat{}, &fs.PathError{Op: "lstat", Path: dir + "/" + name, Err: err}
+	}
+	mode := goMode(st.Mode & 0o7777)
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+	case unix.S_IFDIR:
+		mode |= fs.ModeDir
+	case unix.S_IFLNK:
+		mode |= fs.ModeSymlink
+	default:
+		mode |= fs.ModeIrregular
+	}
+	return fileStat{mode: mode, uid: int(st.Uid), gid: int(st.Gid), size: st.Size}, nil
+}
+
+func (d *dirSet) unlink(dir, name string) error {
+	fd, err := d.fd(dir)
+	if err != nil {
+		return err
+	}
+	if err := unix.Unlinkat(fd, name, 0); err != nil {
+		return &fs.PathError{Op: "unlink", Path: dir + "/" + name, Err: err}
+	}
+	return nil
+}
+
+func (d *dirSet) rename(dir, name, dstDir, dstName string) error {
+	fd, err := d.fd(dir)
+	if err != nil {
+		return err
+	}
+	dfd, err := d.fd(dstDir)
+	if err != nil {
+		return err
+	}
+	if err := unix.Renameat(fd, name, dfd, dstName); err != nil {
+		return &os.LinkError{Op: "rename", Old: dir + "/" + name, New: dstDir + "/" + dstName, Err: err}
+	}
+	return nil
+}
+
+func (d *dirSet) close() {
+	for k, fd := range d.fds {
+		unix.Close(fd)
+		delete(d.fds, k)
+	}
+}
