@@ -28,8 +28,12 @@ func (app *App) ApplyPlan(ctx context.Context, p *plan.Plan, o ApplyOptions) err
 	if p == nil {
 		return errors.New("apply: no plan")
 	}
-	if o.NoBackup && hasKind(p, plan.KindRemoveFiles) {
-		p.Note("--no-backup: removed files are deleted outright, not kept in the backup; undo cannot bring them back")
+	if hasKind(p, plan.KindRemoveFiles) {
+		if o.NoBackup {
+			p.Note("--no-backup: removed files are deleted outright, not kept in the backup; undo cannot bring them back")
+		} else {
+			p.Note("removed files are moved into this run's backup under " + app.Config().Plan.BackupDir + " (hostfix undo puts them back; --no-backup deletes them outright)")
+		}
 	}
 	if p.Empty() {
 		return app.RenderPlan(&plan.Report{Command: p.Command, DryRun: app.Opts.DryRun, Notes: p.Notes, Actions: []plan.ActionResult{}})

@@ -248,3 +248,47 @@ func TestIntegrationKilledMidApply(t *testing.T) {
 		t.Error("undo changed nothing")
 	}
 }
+
+// The queue on another filesystem than the backup: files are copied (mode and owner kept),
+// fsynced and deleted, the report says so, and undo copies them back.
+func TestIntegrationRemoveAcrossFilesystems(t *testing.T) {
+	testenv.Integration(t)
+	testenv.NeedRoot(t)
+	tr := newTree(t)
+	mountTmpfs(t, tr.h.Path("/var/q"), "1m")
+	var files []File
+	for i := range 20 {
+		p := fmt.Sprintf("/var/q/mess/%d", i)
+		tr.write(p, strings.Repeat("x", i+1), 0o640)
+		os.Chown(tr.h.Path(p), 89, 82)
+		files = append(files, File{Path: p, Size: int64(i + 1)})
+	}
+	p := New("t")
+	p.Add(tr.must(RemoveFiles(tr.h, files, RemoveOptions{Within: "/var/q"})))
+	rep := tr.mustApply(p)
+	if d := rep.Actions[0].Detail; !strings.Contains(d, "20 files removed") || !strings.Contains(d, "copied") {
+		t.Errorf("detail %q", d)
+	}
+	saved := filepath.Join(tr.h.Path(tr.cfg.BackupDir), rep.RunID, "removed/var/q/mess/3")
+	fi, err := os.Stat(saved)
+	if err != nil || fi.Mode().Perm() != 0o640 {
+		t.Fatalf("backup copy: %v %v", fi, err)
+	}
+	if tr.exists("/var/q/mess/3") {
+		t.Fatal("not removed")
+	}
+	up, err := Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.mustApply(up)
+	for i := range 20 {
+		p := fmt.Sprintf("/var/q/mess/%d", i)
+		if tr.read(p) != strings.Repeat("x", i+1) || tr.mode(p).Perm() != 0o640 {
+			t.Fatalf("%s not restored", p)
+		}
+		if u, g := tr.owner(p); u != 89 || g != 82 {
+			t.Fatalf("%s owner %d:%d", p, u, g)
+		}
+	}
+}
