@@ -647,6 +647,9 @@ func TestRollbackWhenThirdOfFourFails(t *testing.T) {
 	if tr.read("/etc/c.conf") != "c\n" || tr.read("/etc/d.conf") != "d\n" || tr.exists("/etc/new.conf") {
 		t.Error("later actions ran")
 	}
+	if rep.Changed {
+		t.Error("a fully rolled-back run reports changed=true")
+	}
 	if got := strings.Join(rep.Restored, "|"); got != "net.ipv4.tcp_max_syn_backlog = 128|/etc/a.conf" {
 		t.Errorf("restored %q", got)
 	}

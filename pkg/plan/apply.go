@@ -42,7 +42,8 @@ type Run struct {
 	NoBackup  bool
 	Log       io.Writer
 
-	man *manifest
+	man        *manifest
+	rolledBack bool // a rollback put back everything this run had applied
 }
 
 func (r *Run) logf(format string, args ...any) {
@@ -150,8 +151,16 @@ func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
 		failed = err
 		rep.Error = err.Error()
 	}
+	// Changed says whether the host is changed now: a run whose rollback put everything
+	// back did not change it (Finally steps such as restarting a stopped service restore
+	// a state rather than change it).
 	for _, a := range rep.Actions {
-		rep.Changed = rep.Changed || a.Changed
+		if a.Phase != "finally" {
+			rep.Changed = rep.Changed || a.Changed
+		}
+	}
+	if failed != nil && r.rolledBack {
+		rep.Changed = false
 	}
 	if err := appendHistory(h, cfg, historyOf(info, rep)); err != nil {
 		r.logf("warning: could not append to the audit log %s: %v", cfg.HistoryFile, err)
@@ -286,14 +295,19 @@ func (r *Run) runHandler(ctx context.Context, hd Handler) error {
 // rollback undoes this run's applied actions, newest first.
 func (r *Run) rollback(ctx context.Context, applied []Action, rep *Report, secrets []string) {
 	ctx = context.WithoutCancel(ctx)
+	r.rolledBack = true
 	for i := len(applied) - 1; i >= 0; i-- {
 		rb, ok := applied[i].(rollbacker)
 		if !ok {
+			if changed, _ := outcomeOf(applied[i]); changed {
+				r.rolledBack = false
+			}
 			continue
 		}
 		what, err := rb.rollback(ctx, r)
 		switch {
 		case err != nil:
+			r.rolledBack = false
 			d := applied[i].Describe()
 			rep.Restored = append(rep.Restored, Mask(fmt.Sprintf("NOT restored: %s %s: %v", d.Kind, d.Target, err), secrets))
 		case what != "":
@@ -366,4 +380,12 @@ func writeJSONFile(path string, v any) error {
 		return err
 	}
 	return writeNew(path, append(b, '\n'), fileMeta{Mode: 0o600, UID: -1})
+}
+
+// outcomeOf asks an action whether its Apply changed anything (true when it cannot say).
+func outcomeOf(a Action) (bool, string) {
+	if oc, ok := a.(outcome); ok {
+		return oc.outcome()
+	}
+	return true, ""
 }
