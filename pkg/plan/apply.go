@@ -116,7 +116,7 @@ func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
 	if p.Empty() {
 		return rep, nil
 	}
-	lock, err := acquireLock(ctx, h, cfg, o.CommandLine)
+	lock, err := acquireLock(ctx, h, cfg, maskAll(o.CommandLine, p.Secrets))
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +127,7 @@ func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
 		now = h.Now()
 	}
 	info := RunInfo{ID: NewRunID(now), Time: now.UTC(), User: o.User, Command: p.Command,
-		CommandLine: o.CommandLine, NoBackup: o.NoBackup, Undoes: p.Undoes}
+		CommandLine: maskAll(o.CommandLine, p.Secrets), NoBackup: o.NoBackup, Undoes: p.Undoes}
 	if info.User == "" {
 		info.User = currentUser()
 	}
