@@ -818,3 +818,20 @@ func TestEmptyPlanApplyIsNothing(t *testing.T) {
 		t.Error("an empty plan took the lock or wrote history")
 	}
 }
+
+func TestEditFileKeepsXattrs(t *testing.T) {
+	tr := newTree(t)
+	tr.write("/etc/acl.conf", "old\n", 0o640)
+	p := tr.h.Path("/etc/acl.conf")
+	if err := unix.Lsetxattr(p, "user.hostfix-test", []byte("kept"), 0); err != nil {
+		t.Skipf("no user xattrs on this filesystem: %v", err)
+	}
+	pl := New("t")
+	pl.Add(tr.must(EditFile(tr.h, "/etc/acl.conf", replace("new\n"), EditOptions{})))
+	tr.mustApply(pl)
+	buf := make([]byte, 16)
+	n, err := unix.Lgetxattr(p, "user.hostfix-test", buf)
+	if err != nil || string(buf[:n]) != "kept" {
+		t.Errorf("xattr lost: %q %v", buf[:n], err)
+	}
+}

@@ -128,6 +128,11 @@ func writeAtomic(ctx context.Context, h *system.Host, real, tmp string, data []b
 	if err = f.Chmod(meta.Mode); err != nil {
 		return fmt.Errorf("keep mode %#o: %w", meta.Mode.Perm(), err)
 	}
+	if _, serr := os.Lstat(real); serr == nil {
+		if err = copyXattrs(real, f); err != nil {
+			return fmt.Errorf("keep extended attributes: %w", err)
+		}
+	}
 	if err = f.Sync(); err != nil {
 		return err
 	}

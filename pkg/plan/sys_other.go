@@ -42,3 +42,5 @@ func (*dirSet) rename(dir, name, dstDir, dstName string) error {
 }
 
 func (*dirSet) close() {}
+
+func copyXattrs(string, *os.File) error { return nil }

@@ -128,3 +128,51 @@ func (d *dirSet) close() {
 		delete(d.fds, k)
 	}
 }
+
+// copyXattrs gives dst the extended attributes of src: POSIX ACLs (system.posix_acl_*),
+// the SELinux label (security.selinux) and user attributes, which a rename of a new file
+// would otherwise drop. Attributes the filesystem or our privileges do not allow are
+// skipped: keeping owner and mode is the guarantee, xattrs are best effort.
+func copyXattrs(src string, dst *os.File) error {
+	size, err := unix.Llistxattr(src, nil)
+	if err != nil || size == 0 {
+		return nil // no xattr support here, or none set
+	}
+	buf := make([]byte, size)
+	n, err := unix.Llistxattr(src, buf)
+	if err != nil {
+		return nil
+	}
+	for _, name := range splitNul(buf[:n]) {
+		vsize, err := unix.Lgetxattr(src, name, nil)
+		if err != nil {
+			continue
+		}
+		val := make([]byte, vsize)
+		vn, err := unix.Lgetxattr(src, name, val)
+		if err != nil {
+			continue
+		}
+		if err := unix.Fsetxattr(int(dst.Fd()), name, val[:vn], 0); err != nil {
+			if errors.Is(err, unix.ENOTSUP) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+				continue
+			}
+			return &fs.PathError{Op: "setxattr " + name, Path: dst.Name(), Err: err}
+		}
+	}
+	return nil
+}
+
+func splitNul(b []byte) []string {
+	var out []string
+	start := 0
+	for i, c := range b {
+		if c == 0 {
+			if i > start {
+				out = append(out, string(b[start:i]))
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
