@@ -66,10 +66,7 @@ type editAction struct {
 	validate []string
 	secret   bool
 	desc     Description
-	// restoreOf marks an undo restore: the meta is forced, and Verify also accepts a
-	// file whose content is already the target (nothing left to do).
-	applied bool
-	detail  string
+	applied  bool // the new content is in place (rollback puts the old back)
 }
 
 // EditFile plans a write of the system path from transform(old). exists is false when the
