@@ -784,7 +784,9 @@ func (a *commandAction) Apply(ctx context.Context, r *Run) error {
 }
 
 func (a *commandAction) rollback(context.Context, *Run) (string, error) {
-	if !a.ran {
+	if !a.ran || a.desc.Kind == KindService {
+		// A service step (stop qmail) is a state the plan's Finally steps restore
+		// (start qmail), not a change to take back here.
 		return "", nil
 	}
 	return "", fmt.Errorf("%s ran and cannot be undone by hostfix", system.FormatArgv(a.argv))

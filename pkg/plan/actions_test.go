@@ -835,3 +835,31 @@ func TestEditFileKeepsXattrs(t *testing.T) {
 		t.Errorf("xattr lost: %q %v", buf[:n], err)
 	}
 }
+
+// The mailq purge shape: stop, wait for the lock, remove, and start again whatever happens.
+func TestPurgeShapeFailureStartsServiceAgain(t *testing.T) {
+	tr := newTree(t)
+	files := makeQueue(tr, 10)
+	os.Symlink("/etc/passwd", tr.h.Path("/var/qmail/queue/mess/0/evil"))
+	files = append(files, File{Path: "/var/qmail/queue/mess/0/evil"})
+	p := New("mailq purge")
+	p.Add(Service("qmail-send", "stop", []string{"svc", "-d", "/service/qmail-send"}))
+	p.Add(WaitUnlock(tr.h, "/var/qmail/queue/lock/sendmutex", time.Second))
+	p.Add(tr.must(RemoveFiles(tr.h, files, RemoveOptions{Within: "/var/qmail/queue", MissingOK: true})))
+	p.AddFinally(Service("qmail-send", "start", []string{"svc", "-u", "/service/qmail-send"}))
+	rep, err := tr.apply(p)
+	if err == nil {
+		t.Fatal("a symlink in the removal did not fail it")
+	}
+	if got := strings.Join(tr.rec.Commands(), "|"); got != "svc -d /service/qmail-send|svc -u /service/qmail-send" {
+		t.Errorf("commands %q", got)
+	}
+	for _, f := range files[:10] {
+		if !tr.exists(f.Path) {
+			t.Fatalf("%s not put back", f.Path)
+		}
+	}
+	if rep.Changed || strings.Contains(strings.Join(rep.Restored, "|"), "NOT restored") {
+		t.Errorf("changed=%v restored=%v", rep.Changed, rep.Restored)
+	}
+}
