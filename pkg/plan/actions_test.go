@@ -863,3 +863,42 @@ func TestPurgeShapeFailureStartsServiceAgain(t *testing.T) {
 		t.Errorf("changed=%v restored=%v", rep.Changed, rep.Restored)
 	}
 }
+
+// Ctrl-C mid-apply: the run stops before the next action, rolls back and still runs Finally.
+func TestInterruptRollsBack(t *testing.T) {
+	tr := newTree(t)
+	for _, f := range []string{"/etc/a", "/etc/b", "/etc/c"} {
+		tr.write(f, "old", 0o644)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := 0
+	tr.rec.Func = func(c system.Cmd) (system.Result, error) {
+		if c.Argv[0] == "check" {
+			if n++; n == 2 {
+				cancel() // the signal arrives while the 2nd file is validated
+			}
+		}
+		return system.Result{}, nil
+	}
+	p := New("t")
+	for _, f := range []string{"/etc/a", "/etc/b", "/etc/c"} {
+		p.Add(tr.must(EditFile(tr.h, f, replace("new"), EditOptions{Validate: []string{"check", "{}"}})))
+	}
+	p.AddFinally(Service("x", "start", []string{"start-x"}))
+	rep, err := Apply(ctx, p, tr.opts())
+	if err == nil || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("err %v", err)
+	}
+	for _, f := range []string{"/etc/a", "/etc/b", "/etc/c"} {
+		if tr.read(f) != "old" {
+			t.Errorf("%s not rolled back", f)
+		}
+	}
+	if !rep.Actions[2].Skipped || rep.Actions[3].Phase != "finally" || rep.Actions[3].Error != "" {
+		t.Errorf("report %+v", rep.Actions)
+	}
+	if got := tr.rec.Commands(); got[len(got)-1] != "start-x" {
+		t.Errorf("finally did not run: %v", got)
+	}
+}
