@@ -458,13 +458,24 @@ func (a *removeAction) moveAside(ds *dirSet, dir, dstDir, name string, meta file
 		}
 		a.copied = true
 	}
+	// Copy under a partial name and rename: a copy cut short by a kill is never taken for
+	// a backed-up file (undo skips partialSuffix names).
 	dst := filepath.Join(dstDir, name)
-	if err := copyFile(filepath.Join(dir, name), dst, meta); err != nil {
-		os.Remove(dst)
+	tmp := dst + partialSuffix
+	if err := copyFile(filepath.Join(dir, name), tmp, meta); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	return ds.unlink(dir, name)
 }
+
+// partialSuffix marks a backup copy still being written.
+const partialSuffix = ".hostfix-partial"
+
 
 func (a *removeAction) rollback(_ context.Context, r *Run) (string, error) {
 	if a.deleted {

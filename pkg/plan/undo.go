@@ -221,6 +221,7 @@ func (u *undoer) removed(e Entry) error {
 	base := filepath.Join(u.runDir, e.Backup)
 	top := filepath.Join(base, e.Path)
 	var pairs []restorePair
+	var partial []string
 	var bytes int64
 	err := filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -232,8 +233,15 @@ func (u *undoer) removed(e Entry) error {
 		if !d.Type().IsRegular() {
 			return nil
 		}
+		if strings.HasSuffix(p, partialSuffix) {
+			partial = append(partial, p) // a copy a killed run never finished: the original is still in place
+			return nil
+		}
 		sys := strings.TrimPrefix(p, base)
 		if _, err := os.Lstat(u.h.Path(sys)); err == nil {
+			if sameContent(p, u.h.Path(sys)) {
+				return nil // copied, but the run died before deleting the original
+			}
 			// A new file took the name (qmail names queue files by inode): never clobber it.
 			u.conflicts = append(u.conflicts, sys+" exists again (a new file took its name); it stays in the backup")
 			return nil
@@ -248,6 +256,9 @@ func (u *undoer) removed(e Entry) error {
 	})
 	if err != nil {
 		return fmt.Errorf("read backup %s: %w", top, err)
+	}
+	if len(partial) > 0 {
+		u.p.Note(fmt.Sprintf("%s in %s are unfinished copies of files that were never removed (left alone)", plural(int64(len(partial)), "file"), top))
 	}
 	if len(pairs) == 0 {
 		return nil
@@ -499,4 +510,14 @@ func (a *restoreFilesAction) rollback(context.Context, *Run) (string, error) {
 
 func (a *restoreFilesAction) outcome() (bool, string) {
 	return len(a.done) > 0, fmt.Sprintf("%s moved back", plural(int64(len(a.done)), "file"))
+}
+
+// sameContent reports whether two files have the same bytes (only asked for conflicts).
+func sameContent(a, b string) bool {
+	x, err := os.ReadFile(a)
+	if err != nil {
+		return false
+	}
+	y, err := os.ReadFile(b)
+	return err == nil && bytes.Equal(x, y)
 }

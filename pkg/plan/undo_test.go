@@ -188,3 +188,25 @@ func TestRunIDSortsByTime(t *testing.T) {
 		t.Errorf("%s should sort before %s", b, a)
 	}
 }
+
+// A run killed after copying a file into the backup but before deleting the original (the
+// cross-filesystem path) leaves it in both places, maybe with a partial copy: undo treats
+// the identical copy as already restored and leaves unfinished copies alone.
+func TestUndoRemovedFileStillInPlace(t *testing.T) {
+	tr, rep := undoFixture(t)
+	tr.write("/var/spool/q/1", "one", 0o600) // the original is back (never deleted)
+	runDir := filepath.Join(tr.h.Path(tr.cfg.BackupDir), rep.RunID)
+	os.WriteFile(filepath.Join(runDir, "removed/var/spool/q/3"+partialSuffix), []byte("tw"), 0o600)
+	up, err := Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := text(Preview(up))
+	if !strings.Contains(out, "move 1 file (3 B) back") || !strings.Contains(out, "unfinished copies") {
+		t.Errorf("undo plan:\n%s", out)
+	}
+	tr.mustApply(up)
+	if tr.read("/var/spool/q/2") != "two" || tr.exists("/var/spool/q/3") {
+		t.Error("wrong restore")
+	}
+}
