@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -131,9 +132,21 @@ func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
 	if info.User == "" {
 		info.User = currentUser()
 	}
-	runDir := filepath.Join(h.Path(cfg.BackupDir), info.ID)
-	if err := os.MkdirAll(runDir, 0o700); err != nil {
+	if err := os.MkdirAll(h.Path(cfg.BackupDir), 0o700); err != nil {
 		return nil, fmt.Errorf("create backup directory: %w", err)
+	}
+	// Exclusive: two runs in the same second must never share a directory.
+	runDir := filepath.Join(h.Path(cfg.BackupDir), info.ID)
+	for i := 0; ; i++ {
+		err := os.Mkdir(runDir, 0o700)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) || i == 20 {
+			return nil, fmt.Errorf("create backup directory: %w", err)
+		}
+		info.ID = NewRunID(now)
+		runDir = filepath.Join(h.Path(cfg.BackupDir), info.ID)
 	}
 	if err := writeJSONFile(filepath.Join(runDir, "run.json"), info); err != nil {
 		return nil, fmt.Errorf("create backup directory: %w", err)
