@@ -171,6 +171,20 @@ failed, 2 on bad usage or input. See docs/exit-codes.md.`,
 	pf.BoolVarP(&app.Opts.Quiet, "quiet", "q", false, "print only results and errors")
 	pf.BoolVarP(&app.Opts.Verbose, "verbose", "v", false, "print progress details on stderr")
 	root.MarkFlagsMutuallyExclusive("quiet", "verbose")
+	fixed := func(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return values, cobra.ShellCompDirectiveNoFileComp
+		}
+	}
+	_ = root.RegisterFlagCompletionFunc("color", fixed("auto", "always", "never"))
+	_ = root.RegisterFlagCompletionFunc("output", func(c *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if c.Annotations[kindKey] == kindCheck {
+			return []string{"text", "json", "nagios", "prometheus"}, cobra.ShellCompDirectiveNoFileComp
+		}
+		return []string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = root.MarkPersistentFlagDirname("root")
+	_ = root.MarkPersistentFlagFilename("config", "yaml", "yml")
 
 	for _, add := range subcommands {
 		root.AddCommand(add(app))

@@ -496,6 +496,16 @@ func TestCompletion(t *testing.T) {
 			t.Errorf("completion %s: exit %d, no %q in output (%d bytes)", shell, r.code, marker, len(r.stdout))
 		}
 	}
+	for args, want := range map[string]string{
+		"--color|":                 "auto\nalways\nnever\n:4\n",
+		"config|show|-o|":          "text\njson\n:4\n",
+		"synflood|check|--output|": "text\njson\nnagios\nprometheus\n:4\n",
+	} {
+		r := h.run(append([]string{"__complete"}, strings.Split(args, "|")...)...)
+		if r.code != 0 || !strings.HasPrefix(r.stdout, want) {
+			t.Errorf("complete %q: exit %d %q, want %q", args, r.code, r.stdout, want)
+		}
+	}
 	// Dynamic completion goes through the root's setup too.
 	r := h.run("__complete", "con")
 	if r.code != 0 || !strings.Contains(r.stdout, "config") {
