@@ -33,8 +33,9 @@ func newConfigShowCmd(app *App) *cobra.Command {
 		Use:   "show",
 		Short: "Print the effective configuration and where each value came from",
 		Long: `Print the effective configuration: every key with its value after the built-in
-defaults, the config file, HOSTFIX_<SECTION>_<KEY> environment variables and flags were
-applied (strongest last), and where each value came from.
+defaults, the config file, HOSTFIX_SECTION_KEY environment variables (such as
+HOSTFIX_SYNFLOOD_INTERVAL for synflood.interval) and flags were applied (strongest last),
+and where each value came from.
 
 The config file is --config, else $HOSTFIX_CONFIG, else /etc/hostfix/config.yaml under
 --root (a missing default file is fine). The text form is YAML that can serve as a config
