@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -394,6 +395,9 @@ func (app *App) RenderCheck(r *check.Result, textfileDir, promName string) error
 		samples := append(check.StatusSamples("hostfix_"+promName, r), r.Samples...)
 		if textfileDir != "" {
 			err = check.WriteTextfile(textfileDir, "hostfix_"+promName+".prom", samples)
+			if err == nil {
+				app.Debugf("wrote %s", filepath.Join(textfileDir, "hostfix_"+promName+".prom"))
+			}
 		} else {
 			err = check.WritePrometheus(app.IO.Out, samples)
 		}
