@@ -1,6 +1,8 @@
 // Command testsummary reads `go test -json` events on stdin and prints what a person needs:
 // one line per package (ok / FAIL / no test files), the full output of every failed test
-// and of packages that failed to build, and a closing "N passed, N failed, N skipped" line.
+// and of packages that failed to build, and a closing "N passed, N failed, N skipped" line
+// (a package that failed outside any test — build failure, crash, timeout — counts as one
+// failure).
 // It exits 1 when anything failed. .ci/run pipes the test run through it; it lives in a
 // dot directory so ./... patterns (vet, test, staticcheck) leave it out.
 package main
@@ -15,11 +17,12 @@ import (
 )
 
 type event struct {
-	Action  string
-	Package string
-	Test    string
-	Output  string
-	Elapsed float64
+	Action     string
+	Package    string
+	ImportPath string // build-output and build-fail events (Go 1.24+)
+	Test       string
+	Output     string
+	Elapsed    float64
 }
 
 func main() {
@@ -27,6 +30,7 @@ func main() {
 	output := map[string][]string{} // package/test -> output lines
 	var failedTests []string
 	pkgFailed := false
+	testFailedIn := map[string]bool{} // packages with a failed test
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for sc.Scan() {
@@ -39,6 +43,14 @@ func main() {
 		}
 		key := e.Package + " " + e.Test
 		switch e.Action {
+		case "build-output":
+			output["build "+e.ImportPath] = append(output["build "+e.ImportPath], e.Output)
+		case "build-fail":
+			pkgFailed = true
+			fmt.Printf("BUILD FAILED\t%s\n", e.ImportPath)
+			for _, o := range output["build "+e.ImportPath] {
+				fmt.Print("    " + o)
+			}
 		case "output":
 			output[key] = append(output[key], e.Output)
 		case "pass", "fail", "skip":
@@ -48,6 +60,7 @@ func main() {
 					passed++
 				case "fail":
 					failed++
+					testFailedIn[e.Package] = true
 					failedTests = append(failedTests, key)
 					fmt.Printf("--- FAIL: %s (%s)\n", e.Test, e.Package)
 					for _, o := range output[key] {
@@ -62,6 +75,12 @@ func main() {
 			switch {
 			case e.Action == "fail":
 				pkgFailed = true
+				if !testFailedIn[e.Package] {
+					// a build failure, a crash or a timeout outside any one test: count the
+					// package, so the closing line never says "0 failed" for a failed run
+					failed++
+					failedTests = append(failedTests, e.Package+" (package)")
+				}
 				fmt.Printf("FAIL\t%s\t%.1fs\n", e.Package, e.Elapsed)
 				// Package-level output holds build errors and panics outside a test.
 				for _, o := range output[key] {
