@@ -190,6 +190,7 @@ failed, 2 on bad usage or input. See docs/exit-codes.md.`,
 	for _, add := range subcommands {
 		root.AddCommand(add(app))
 	}
+	groupCommands(root)
 	// cobra's completion commands capture the output stream when they are created.
 	root.SetIn(app.IO.In)
 	root.SetOut(app.IO.Out)
@@ -210,6 +211,41 @@ failed, 2 on bad usage or input. See docs/exit-codes.md.`,
 func versionLine() string {
 	i := BuildInfo()
 	return fmt.Sprintf("%s (commit %s, built %s, %s)", i.Version, i.Commit, i.Date, i.GoVersion)
+}
+
+// groupCommands sorts the top-level commands into help sections: the runbooks (a noun
+// with check or change commands), the audit log and undo, and the rest.
+func groupCommands(root *cobra.Command) {
+	root.AddGroup(
+		&cobra.Group{ID: "runbooks", Title: "Runbooks:"},
+		&cobra.Group{ID: "runs", Title: "Past runs:"},
+		&cobra.Group{ID: "other", Title: "Other commands:"},
+	)
+	var hasKind func(c *cobra.Command) bool
+	hasKind = func(c *cobra.Command) bool {
+		if c.Annotations[kindKey] != "" {
+			return true
+		}
+		for _, sub := range c.Commands() {
+			if hasKind(sub) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range root.Commands() {
+		switch {
+		case c.GroupID != "":
+		case c.Name() == "history" || c.Name() == "undo":
+			c.GroupID = "runs"
+		case hasKind(c):
+			c.GroupID = "runbooks"
+		default:
+			c.GroupID = "other"
+		}
+	}
+	root.SetHelpCommandGroupID("other")
+	root.SetCompletionCommandGroupID("other")
 }
 
 func annotate(c *cobra.Command, key, value string) {
