@@ -65,8 +65,11 @@ type Sockets struct {
 	Method       string
 	Listeners    []*Listener
 	SynRecvTotal int
-	Sources      map[netip.Addr]int
-	Networks     map[netip.Prefix]int
+	// Sources counts SYN_RECV sockets per remote address: IPv4 (and v4-mapped) keyed by the
+	// address as a big-endian uint32, which hashes much faster than netip.Addr with 100,000
+	// entries; IPv6 by address.
+	Sources4 map[uint32]int32
+	Sources6 map[netip.Addr]int32
 	// Fallback says why netlink was not used when it was wanted.
 	Fallback string
 }
@@ -80,13 +83,18 @@ type collector struct {
 	ports     map[uint16]bool
 	listeners map[netip.AddrPort]*Listener
 	synrecv   map[netip.AddrPort]*recvAgg
-	sources   map[netip.Addr]int
+	sources4  map[uint32]int32
+	sources6  map[netip.Addr]int32
 	total     int
+	// last caches the aggregate of the previous request socket: a dump returns many in a
+	// row for the same listener address, so most lookups are skipped.
+	lastKey netip.AddrPort
+	last    *recvAgg
 }
 
 func newCollector(ports []int) *collector {
 	c := &collector{listeners: map[netip.AddrPort]*Listener{}, synrecv: map[netip.AddrPort]*recvAgg{},
-		sources: map[netip.Addr]int{}}
+		sources4: map[uint32]int32{}, sources6: map[netip.Addr]int32{}}
 	if len(ports) > 0 {
 		c.ports = map[uint16]bool{}
 		for _, p := range ports {
@@ -113,17 +121,26 @@ func (c *collector) add(s *Socket) error {
 			l.AcceptQueueCap += int(s.TxQueue)
 		}
 	case StateSynRecv, StateNewSynRecv:
-		a := c.synrecv[s.Local]
-		if a == nil {
-			a = &recvAgg{}
-			c.synrecv[s.Local] = a
+		a := c.last
+		if a == nil || s.Local != c.lastKey {
+			a = c.synrecv[s.Local]
+			if a == nil {
+				a = &recvAgg{}
+				c.synrecv[s.Local] = a
+			}
+			c.last, c.lastKey = a, s.Local
 		}
 		a.count++
 		a.retrans += int(s.Retrans)
 		if s.Retrans > 0 {
 			a.retransmitted++
 		}
-		c.sources[s.Remote.Addr().Unmap()]++
+		if r := s.Remote.Addr().Unmap(); r.Is4() {
+			b := r.As4()
+			c.sources4[uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])]++
+		} else {
+			c.sources6[r]++
+		}
 		c.total++
 	}
 	return nil
@@ -132,7 +149,7 @@ func (c *collector) add(s *Socket) error {
 // finish matches request sockets to listeners: the exact address first, then a wildcard
 // listener of the same family, then any wildcard on the port ([::] also takes IPv4).
 func (c *collector) finish(method string) *Sockets {
-	out := &Sockets{Method: method, SynRecvTotal: c.total, Sources: c.sources, Networks: map[netip.Prefix]int{}}
+	out := &Sockets{Method: method, SynRecvTotal: c.total, Sources4: c.sources4, Sources6: c.sources6}
 	for _, l := range c.listeners {
 		out.Listeners = append(out.Listeners, l)
 	}
@@ -167,14 +184,6 @@ func (c *collector) finish(method string) *Sockets {
 		l.SynRecv += a.count
 		l.SynAckRetrans += a.retrans
 		l.Retransmitted += a.retransmitted
-	}
-	for a, n := range c.sources {
-		bits := 24
-		if !a.Is4() {
-			bits = 64
-		}
-		p, _ := a.Prefix(bits)
-		out.Networks[p] += n
 	}
 	sort.Slice(out.Listeners, func(i, j int) bool {
 		a, b := out.Listeners[i], out.Listeners[j]
@@ -255,30 +264,73 @@ func ScanSockets(ctx context.Context, h *system.Host, o ScanOptions) (*Sockets, 
 	return s, nil
 }
 
-// TopSources returns the n busiest remote addresses and networks (/24 for IPv4, /64 for IPv6).
+// TopSources returns the n busiest remote addresses and networks (/24 for IPv4, /64 for
+// IPv6). Only the winners are turned into strings: with 100,000 sources, formatting and
+// sorting them all would cost more than listing the sockets.
 func (s *Sockets) TopSources(n int) (addrs, nets []SourceCount) {
-	for a, c := range s.Sources {
-		addrs = append(addrs, SourceCount{a.String(), c})
+	if n <= 0 {
+		return []SourceCount{}, []SourceCount{}
 	}
-	for p, c := range s.Networks {
-		nets = append(nets, SourceCount{p.String(), c})
+	ta, tn := newTop(n), newTop(n)
+	nets4 := map[uint32]int32{}
+	for a, c := range s.Sources4 {
+		ta.offer(v4key(a), int(c))
+		nets4[a&0xffffff00] += c
 	}
-	top := func(x []SourceCount) []SourceCount {
-		sort.Slice(x, func(i, j int) bool {
-			if x[i].Count != x[j].Count {
-				return x[i].Count > x[j].Count
-			}
-			return x[i].Source < x[j].Source
-		})
-		if len(x) > n {
-			x = x[:n]
-		}
-		if x == nil {
-			x = []SourceCount{}
-		}
-		return x
+	for a, c := range nets4 {
+		tn.offer(func() string { return v4key(a)() + "/24" }, int(c))
 	}
-	return top(addrs), top(nets)
+	nets6 := map[netip.Prefix]int32{}
+	for a, c := range s.Sources6 {
+		ta.offer(func() string { return a.String() }, int(c))
+		p, _ := a.Prefix(64)
+		nets6[p] += c
+	}
+	for p, c := range nets6 {
+		tn.offer(func() string { return p.String() }, int(c))
+	}
+	return ta.result(), tn.result()
+}
+
+func v4key(a uint32) func() string {
+	return func() string {
+		return netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}).String()
+	}
+}
+
+// top keeps the n largest counts; ties go to the smaller name, so output is stable.
+type top struct {
+	n     int
+	items []SourceCount
+}
+
+func newTop(n int) *top { return &top{n: n} }
+
+func (t *top) offer(name func() string, count int) {
+	if len(t.items) == t.n && count < t.items[len(t.items)-1].Count {
+		return
+	}
+	sc := SourceCount{Source: name(), Count: count}
+	i := sort.Search(len(t.items), func(i int) bool {
+		x := t.items[i]
+		return x.Count < sc.Count || x.Count == sc.Count && x.Source > sc.Source
+	})
+	if i >= t.n {
+		return
+	}
+	t.items = append(t.items, SourceCount{})
+	copy(t.items[i+1:], t.items[i:])
+	t.items[i] = sc
+	if len(t.items) > t.n {
+		t.items = t.items[:t.n]
+	}
+}
+
+func (t *top) result() []SourceCount {
+	if t.items == nil {
+		return []SourceCount{}
+	}
+	return t.items
 }
 
 // SynQueueCap is where a listener's SYN (request) queue stops taking unproven SYNs:
