@@ -39,6 +39,8 @@ const (
 	// noSetupKey marks commands that need neither the host nor the configuration (version,
 	// docs, completion, help), so a broken config file or --root cannot stop them.
 	noSetupKey = "hostfix/no-setup"
+	// groupKey marks a noun (synflood, mailq, config): it only groups its subcommands.
+	groupKey = "hostfix/group"
 )
 
 // ConfigEnv names the config file when --config is not given.
@@ -204,8 +206,28 @@ failed, 2 on bad usage or input. See docs/exit-codes.md.`,
 			annotate(c, noSetupKey, "true")
 		}
 	}
+	guardGroups(root)
 	addExitStatus(root)
 	return root
+}
+
+// guardGroups makes every noun reject an unknown subcommand as bad usage. cobra would
+// print the noun's help and exit 0 for "hostfix synflood chek", which a script would take
+// for success.
+func guardGroups(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		guardGroups(sub)
+	}
+	if c.Parent() == nil || c.Runnable() || !c.HasSubCommands() {
+		return
+	}
+	annotate(c, groupKey, "true")
+	c.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usage.Errorf("unknown command %q for %q (see '%s --help')", args[0], c.CommandPath(), c.CommandPath())
+		}
+		return c.Help()
+	}
 }
 
 func versionLine() string {
@@ -271,7 +293,7 @@ func addExitStatus(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		addExitStatus(sub)
 	}
-	if !c.Runnable() || c.Parent() == nil || strings.Contains(strings.ToLower(c.Long), "exit status") {
+	if !c.Runnable() || c.Parent() == nil || c.Annotations[groupKey] != "" || strings.Contains(strings.ToLower(c.Long), "exit status") {
 		return
 	}
 	if _, skip := c.Annotations[noSetupKey]; skip && c.Name() == "help" {
@@ -307,6 +329,9 @@ func (app *App) setup(c *cobra.Command) error {
 		return usage.Wrap(err)
 	}
 	app.IO.SetColorMode(mode, app.Getenv)
+	if c.Annotations[groupKey] != "" {
+		return nil // a noun prints its help; it needs no host or config
+	}
 	allowed := []string{"text", "json"}
 	if c.Annotations[kindKey] == kindCheck {
 		allowed = append(allowed, "nagios", "prometheus")

@@ -126,6 +126,9 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"change-fail", "--config", "/nonexistent/c.yaml"}, 2, "config /nonexistent/c.yaml: no such file or directory (fix the path given to --config)"},
 		{[]string{"check-ok", "--config", "/nonexistent/c.yaml"}, 3, "config /nonexistent/c.yaml"},
 		{[]string{"--help"}, 0, ""},
+		{[]string{"config"}, 0, ""},
+		{[]string{"config", "shwo"}, 2, `hostfix: unknown command "shwo" for "hostfix config" (see 'hostfix config --help')`},
+		{[]string{"completion", "tcsh"}, 2, `unknown command "tcsh" for "hostfix completion"`},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
