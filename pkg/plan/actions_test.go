@@ -280,7 +280,7 @@ func TestSysctl(t *testing.T) {
 		t.Error("not idempotent")
 	}
 	// The manifest keeps the old value.
-	ents, err := ReadManifest(filepath.Join(tr.h.Path(tr.cfg.BackupDir), rep.RunID, "manifest.jsonl"))
+	ents, _, err := ReadManifest(filepath.Join(tr.h.Path(tr.cfg.BackupDir), rep.RunID, "manifest.jsonl"))
 	if err != nil || len(ents) != 1 || ents[0].Old != "0" || ents[0].New != "1" {
 		t.Fatalf("manifest %+v %v", ents, err)
 	}
@@ -354,7 +354,7 @@ func TestRemoveFilesWithBackup(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(runDir, "removed", files[0].Path)); err != nil || string(b) != "m" {
 		t.Errorf("backup copy: %q %v", b, err)
 	}
-	ents, err := ReadManifest(filepath.Join(runDir, "manifest.jsonl"))
+	ents, _, err := ReadManifest(filepath.Join(runDir, "manifest.jsonl"))
 	if err != nil || len(ents) != 200 || ents[0].Action != EntryRemoveFiles || ents[1].Action != EntryRemove || ents[1].Mode != "0600" {
 		t.Fatalf("manifest: %d entries %+v %v", len(ents), ents[:min(2, len(ents))], err)
 	}

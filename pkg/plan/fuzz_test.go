@@ -79,7 +79,7 @@ func TestManifestFastEncoderMatchesParser(t *testing.T) {
 	if err := m.close(); err != nil {
 		t.Fatal(err)
 	}
-	ents, err := ReadManifest(path)
+	ents, _, err := ReadManifest(path)
 	if err != nil || len(ents) != len(paths) {
 		t.Fatalf("%d entries, %v", len(ents), err)
 	}
@@ -95,12 +95,12 @@ func TestManifestFastEncoderMatchesParser(t *testing.T) {
 func TestReadManifestTruncated(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "manifest.jsonl")
 	os.WriteFile(path, []byte(manifestSeeds[1]+"\n"+manifestSeeds[0][:40]), 0o600)
-	ents, err := ReadManifest(path)
-	if err != nil || len(ents) != 1 {
+	ents, cut, err := ReadManifest(path)
+	if err != nil || len(ents) != 1 || !cut {
 		t.Fatalf("%v %v", ents, err)
 	}
 	os.WriteFile(path, []byte(manifestSeeds[7]+"\n"+manifestSeeds[1]+"\n"), 0o600)
-	if _, err := ReadManifest(path); err == nil || !strings.Contains(err.Error(), ":1:") {
+	if _, _, err := ReadManifest(path); err == nil || !strings.Contains(err.Error(), ":1:") {
 		t.Fatalf("bad first line: %v", err)
 	}
 }

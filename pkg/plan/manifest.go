@@ -116,29 +116,33 @@ func ParseManifestLine(line []byte) (Entry, error) {
 	return e, nil
 }
 
-// ReadManifest reads a run's manifest. A last line cut short (the run was killed while
-// writing it) is ignored; any other bad line is an error.
-func ReadManifest(path string) ([]Entry, error) {
+// ReadManifest reads a run's manifest. A bad last line (the run was killed while writing
+// it) is left out and reported by cut; a bad line anywhere else is an error.
+func ReadManifest(path string) (entries []Entry, cut bool, err error) {
+	return readManifest(path, path)
+}
+
+func readManifest(path, display string) ([]Entry, bool, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var out []Entry
-	lines := bytes.Split(data, []byte("\n"))
+	lines := bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n"))
 	for i, line := range lines {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		e, err := ParseManifestLine(line)
 		if err != nil {
-			if i == len(lines)-1 { // no trailing newline: interrupted write
-				break
+			if i == len(lines)-1 {
+				return out, true, nil
 			}
-			return nil, fmt.Errorf("%s:%d: %w", path, i+1, err)
+			return nil, false, fmt.Errorf("%s:%d: %w", display, i+1, err)
 		}
 		out = append(out, e)
 	}
-	return out, nil
+	return out, false, nil
 }
 
 // RunInfo is run.json in a run's backup directory, written before anything changes, so an

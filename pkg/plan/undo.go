@@ -78,7 +78,7 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 		return nil, fmt.Errorf("%w: %q is not a run id (see hostfix history)", ErrNoRun, id)
 	}
 	runDir := filepath.Join(h.Path(cfg.BackupDir), id)
-	entries, err := ReadManifest(filepath.Join(runDir, "manifest.jsonl"))
+	entries, cut, err := readManifest(filepath.Join(runDir, "manifest.jsonl"), filepath.Join(cfg.BackupDir, id, "manifest.jsonl"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s has no backup in %s", ErrNoRun, id, filepath.Join(cfg.BackupDir, id))
 	}
@@ -106,6 +106,9 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 		if err != nil {
 			return nil, fmt.Errorf("undo %s: %w", id, err)
 		}
+	}
+	if cut {
+		p.Note("the last line of " + id + "'s manifest is incomplete (the run was interrupted while writing it) and was ignored")
 	}
 	if deleted > 0 {
 		p.Note(fmt.Sprintf("%s deleted with --no-backup by %s cannot be restored", plural(deleted, "file"), id))
