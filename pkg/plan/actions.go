@@ -476,7 +476,6 @@ func (a *removeAction) moveAside(ds *dirSet, dir, dstDir, name string, meta file
 // partialSuffix marks a backup copy still being written.
 const partialSuffix = ".hostfix-partial"
 
-
 func (a *removeAction) rollback(_ context.Context, r *Run) (string, error) {
 	if a.deleted {
 		if a.removed == 0 {
