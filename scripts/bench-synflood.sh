@@ -85,15 +85,17 @@ run_once() {
 	local name=$1 start end
 	shift
 	start=$EPOCHREALTIME
-	nsx /usr/bin/time -f '%M' -o "$work/$name.last" "$@" >"$work/$name.out" 2>/dev/null || true
+	nsx /usr/bin/time -f '%M %U %S' -o "$work/$name.last" "$@" >"$work/$name.out" 2>/dev/null || true
 	end=$EPOCHREALTIME
 	awk -v s="$start" -v e="$end" 'BEGIN{printf "%.1f\n", (e-s)*1000}' >>"$work/$name.t"
-	tail -n1 "$work/$name.last" >>"$work/$name.rss"
+	tail -n1 "$work/$name.last" | awk '{print $1}' >>"$work/$name.rss"
+	# CPU time (user+sys, ms) is less disturbed than wall time by other load on the machine
+	tail -n1 "$work/$name.last" | awk '{printf "%.0f\n", ($2+$3)*1000}' >>"$work/$name.cpu"
 }
 median() { sort -n "$1" | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 maxof() { sort -n "$1" | tail -n1; }
 
-echo "date: $(date -u +%FT%TZ)  kernel: $(uname -r)  cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)  cores: $(nproc)"
+echo "date: $(date -u +%FT%TZ)  load: $(cut -d' ' -f1-3 /proc/loadavg)  kernel: $(uname -r)  cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)  cores: $(nproc)"
 echo "every command runs under 'ip netns exec' (same overhead for all); runs are interleaved"
 
 # Interleaved, so background work (SYN-ACK retransmit rounds) hits every command alike.
@@ -104,7 +106,7 @@ for _ in $(seq "$RUNS"); do
 	run_once hostfix_proc "$work/hostfix" synflood check -o json --interval 0 --sockets proc
 done
 for n in hostfix ss netstat hostfix_proc; do
-	printf '%-14s median %8.1f ms  runs: %s  peak RSS %6s KB\n' "$n" "$(median "$work/$n.t")" "$(tr '\n' ' ' <"$work/$n.t")" "$(maxof "$work/$n.rss")"
+	printf '%-14s wall median %8.1f ms  runs: %-40s CPU median %6s ms  peak RSS %6s KB\n' "$n" "$(median "$work/$n.t")" "$(tr '\n' ' ' <"$work/$n.t")" "$(median "$work/$n.cpu")" "$(maxof "$work/$n.rss")"
 done
 hf_count=$(awk -F': ' '/"syn_recv_total"/{gsub(/,/,"",$2); print $2}' "$work/hostfix.out")
 echo "counts: hostfix syn_recv_total=$hf_count  ss=$(cat "$work/ss.out")  netstat=$(cat "$work/netstat.out")"
