@@ -110,3 +110,15 @@ func TestApplyPlanNeedsRootOnLiveHost(t *testing.T) {
 		t.Errorf("non-root dry-run: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 }
+
+func TestUndoNeedsRootOnLiveHost(t *testing.T) {
+	old := geteuid
+	geteuid = func() int { return 1000 }
+	t.Cleanup(func() { geteuid = old })
+	h := newHarness(t)
+	h.env["HOSTFIX_ROOT"] = ""
+	r := h.run("undo")
+	if r.code != 2 || !strings.Contains(r.stderr, "undo changes the live system and needs root") {
+		t.Errorf("non-root undo: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}

@@ -43,6 +43,10 @@ EXIT STATUS
 			if len(args) == 1 {
 				id = args[0]
 			}
+			if app.Host().Live() && geteuid() != 0 && !app.Opts.DryRun {
+				// Say so before reading backups only root can read.
+				return usage.Errorf("undo changes the live system and needs root: run it with sudo (or use --dry-run to preview; nothing was changed)")
+			}
 			p, err := plan.Undo(app.Host(), app.Config().Plan, id, plan.UndoOptions{Force: force})
 			var ce *plan.ConflictError
 			switch {
