@@ -487,7 +487,10 @@ func (app *App) exitCode(c *cobra.Command, err error) int {
 	if err == nil {
 		return ExitOK
 	}
-	isCheck := c != nil && c.Annotations[kindKey] == kindCheck
+	// -o nagios or prometheus means a monitoring system is the caller: whatever the command,
+	// a failure is UNKNOWN (3) there, never 2, which Nagios would read as CRITICAL.
+	isCheck := c != nil && c.Annotations[kindKey] == kindCheck ||
+		app.Opts.Output == "nagios" || app.Opts.Output == "prometheus"
 	if !app.started {
 		// cobra refused the command line before setup ran: honour a --color it parsed.
 		if mode, err := iostreams.ParseColorMode(app.Opts.Color); err == nil {
