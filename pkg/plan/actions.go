@@ -141,8 +141,14 @@ func fileDiff(path string, old, new []byte, exists, secret bool) string {
 	if secret {
 		return fmt.Sprintf("--- %s\n+++ %s\n@@ secret content not shown: %d -> %d bytes @@\n", from, path, len(old), len(new))
 	}
+	a, b := splitLines(old), splitLines(new)
+	if len(a)+len(b) > maxDiffLines || len(old)+len(new) > maxDiffBytes {
+		// difflib is quadratic in the worst case; a config file this big is not read as a diff anyway.
+		return fmt.Sprintf("--- %s\n+++ %s\n@@ too large to diff: %d lines (%s) -> %d lines (%s) @@\n",
+			from, path, len(a), HumanBytes(int64(len(old))), len(b), HumanBytes(int64(len(new))))
+	}
 	d, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A: splitLines(old), B: splitLines(new), FromFile: from, ToFile: path, Context: 3,
+		A: a, B: b, FromFile: from, ToFile: path, Context: 3,
 	})
 	if err != nil {
 		return fmt.Sprintf("--- %s\n+++ %s\n@@ diff unavailable: %v @@\n", from, path, err)
@@ -153,6 +159,12 @@ func fileDiff(path string, old, new []byte, exists, secret bool) string {
 	}
 	return d
 }
+
+// Diffs of files bigger than this are summarised.
+const (
+	maxDiffLines = 50000
+	maxDiffBytes = 8 << 20
+)
 
 // splitLines keeps a missing final newline visible, as diff(1) does.
 func splitLines(b []byte) []string {

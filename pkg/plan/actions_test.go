@@ -902,3 +902,16 @@ func TestInterruptRollsBack(t *testing.T) {
 		t.Errorf("finally did not run: %v", got)
 	}
 }
+
+func TestFileDiffShapes(t *testing.T) {
+	if d := fileDiff("/etc/x", []byte("a\nb"), []byte("a\nc"), true, false); !strings.Contains(d, "-b\n\\ No newline at end of file\n") {
+		t.Errorf("no-newline marker:\n%s", d)
+	}
+	if d := fileDiff("/etc/x", []byte("a\n"), []byte("a"), true, false); !strings.Contains(d, "No newline") {
+		t.Errorf("final newline change not shown:\n%s", d)
+	}
+	big := []byte(strings.Repeat("line\n", 60000))
+	if d := fileDiff("/etc/x", big, append(big, 'x'), true, false); !strings.Contains(d, "too large to diff: 60000 lines") {
+		t.Errorf("big diff: %.200s", d)
+	}
+}
