@@ -90,7 +90,7 @@ func run(t *testing.T, argv ...string) string {
 func TestIntegrationSynFlood(t *testing.T) {
 	testenv.Integration(t)
 	testenv.NeedRoot(t)
-	testenv.NeedTool(t, "ip", "nft", "ss", "go")
+	testenv.NeedTool(t, "ip", "nft", "ss", "sysctl", "go")
 	hostCookies, err := os.ReadFile("/proc/sys/net/ipv4/tcp_syncookies")
 	if err != nil {
 		t.Fatal(err)
