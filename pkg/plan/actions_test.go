@@ -698,12 +698,17 @@ func TestWaitUnlock(t *testing.T) {
 	if err := a.Apply(context.Background(), r); err == nil || !strings.Contains(err.Error(), "still held") {
 		t.Fatalf("held lock: %v", err)
 	}
+	fd := int(f.Fd())
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		time.Sleep(100 * time.Millisecond)
-		unix.Flock(int(f.Fd()), unix.LOCK_UN)
+		unix.Flock(fd, unix.LOCK_UN)
 	}()
 	a = WaitUnlock(tr.h, "/var/qmail/queue/lock/sendmutex", 5*time.Second)
-	if err := a.Apply(context.Background(), r); err != nil {
+	err = a.Apply(context.Background(), r)
+	<-done
+	if err != nil {
 		t.Fatalf("released lock: %v", err)
 	}
 	if err := WaitUnlock(tr.h, "/nope", time.Second).Apply(context.Background(), r); err != nil {

@@ -112,6 +112,11 @@ func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
 		return nil, errors.New("apply: no host")
 	}
 	h := o.Host
+	if h.Runner == nil {
+		hc := *h
+		hc.Runner = system.ExecRunner{}
+		h = &hc
+	}
 	cfg := o.Config.withDefaults()
 	rep := &Report{Command: p.Command, Notes: maskAll(p.Notes, p.Secrets), Actions: []ActionResult{}}
 	if p.Empty() {
