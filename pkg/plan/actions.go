@@ -241,7 +241,7 @@ func (a *editAction) write(ctx context.Context, r *Run, data []byte, meta fileMe
 	if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
 		return err
 	}
-	return writeAtomic(ctx, a.h, real, tempName(real, tmpID), data, meta, a.validate)
+	return writeAtomic(ctx, r.Host, real, tempName(real, tmpID), data, meta, a.validate)
 }
 
 func (a *editAction) rollback(ctx context.Context, r *Run) (string, error) {
