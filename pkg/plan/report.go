@@ -218,8 +218,12 @@ func WriteText(w io.Writer, r *Report, p iostreams.Palette) error {
 			b.WriteString("  " + s + "\n")
 		}
 	}
-	if !r.DryRun && r.RunID != "" && r.Changed {
+	switch {
+	case r.DryRun || r.RunID == "":
+	case r.Changed:
 		fmt.Fprintf(&b, "run %s; backup in %s (undo: hostfix undo %s)\n", r.RunID, r.BackupDir, r.RunID)
+	default:
+		fmt.Fprintf(&b, "run %s; its record is in %s\n", r.RunID, r.BackupDir)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
