@@ -103,6 +103,12 @@ func (e *ExitError) Unwrap() error { return e.Err }
 func Execute() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// The first signal cancels the work (a change rolls back); restoring the default
+		// handling lets a second one kill hostfix if that takes too long.
+		<-ctx.Done()
+		stop()
+	}()
 	return Run(ctx, os.Args[1:], iostreams.System(), os.Getenv)
 }
 
