@@ -212,7 +212,7 @@ func (r *Run) execute(ctx context.Context, p *Plan, rep *Report) error {
 			break
 		}
 		r.logf("%s %s %s", a.Describe().Op, a.Describe().Kind, Mask(a.Describe().Target, p.Secrets))
-		err := a.Apply(ctx, r)
+		err := safeApply(ctx, a, r)
 		applied = append(applied, a) // also on error: a partial change is rolled back too
 		changed, detail := true, ""
 		if oc, ok := a.(outcome); ok {
@@ -406,4 +406,15 @@ func outcomeOf(a Action) (bool, string) {
 		return oc.outcome()
 	}
 	return true, ""
+}
+
+// safeApply turns a panic inside an action into its error, so a bug still ends in a
+// rollback and the Finally steps instead of a half-applied host.
+func safeApply(ctx context.Context, a Action, r *Run) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error in %s %s: %v (please report it)", a.Describe().Kind, a.Describe().Target, p)
+		}
+	}()
+	return a.Apply(ctx, r)
 }
