@@ -920,3 +920,25 @@ func TestFileDiffShapes(t *testing.T) {
 		t.Errorf("big diff: %.200s", d)
 	}
 }
+
+type panicAction struct{}
+
+func (panicAction) Describe() Description {
+	return Description{Kind: KindCommand, Op: OpRun, Target: "boom"}
+}
+func (panicAction) Verify(context.Context, *Run) error { return nil }
+func (panicAction) Apply(context.Context, *Run) error  { panic("nil map") }
+
+func TestPanickingActionRollsBack(t *testing.T) {
+	tr := newTree(t)
+	tr.write("/etc/a", "old", 0o644)
+	p := New("t")
+	p.Add(tr.must(EditFile(tr.h, "/etc/a", replace("new"), EditOptions{})), panicAction{})
+	_, err := tr.apply(p)
+	if err == nil || !strings.Contains(err.Error(), "internal error in command boom: nil map") {
+		t.Fatalf("err %v", err)
+	}
+	if tr.read("/etc/a") != "old" {
+		t.Error("not rolled back")
+	}
+}
