@@ -521,6 +521,9 @@ func (app *App) exitCode(c *cobra.Command, err error) int {
 		code = ExitUnknown
 	}
 	msg := err.Error()
+	if errors.Is(err, context.Canceled) && c != nil && c.Context().Err() != nil {
+		msg = "interrupted: " + msg
+	}
 	if app.Opts.Output == "json" {
 		enc := json.NewEncoder(app.IO.ErrOut)
 		enc.SetEscapeHTML(false) // "->" and "<addr>" stay readable

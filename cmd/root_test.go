@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -654,6 +655,35 @@ func TestBindOnParent(t *testing.T) {
 		queue, src = "", ""
 		if r := h.run(c.args...); r.code != 0 || queue != c.queue || src != c.src {
 			t.Errorf("%v: exit %d %s; queue %q from %q, want %q from %q", c.args, r.code, r.stderr, queue, src, c.queue, c.src)
+		}
+	}
+}
+
+// TestInterrupted: a signal cancels the context; the command's error says so and the exit
+// code follows the command's kind.
+func TestInterrupted(t *testing.T) {
+	wait := func(kind string) func(app *App) *cobra.Command {
+		return func(app *App) *cobra.Command {
+			c := &cobra.Command{Use: "wait-" + kind, RunE: func(c *cobra.Command, _ []string) error {
+				<-c.Context().Done()
+				return fmt.Errorf("sample counters: %w", c.Context().Err())
+			}}
+			c.Annotations = map[string]string{kindKey: kind, checkKey: "wait"}
+			return c
+		}
+	}
+	for kind, code := range map[string]int{kindCheck: 3, kindChange: 1} {
+		ios, _, _, errOut := iostreams.Test()
+		app := NewApp(ios, func(k string) string { return map[string]string{"HOSTFIX_ROOT": t.TempDir()}[k] })
+		root := NewRootCmd(app)
+		root.AddCommand(wait(kind)(app))
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if got := app.Execute(ctx, root, []string{"wait-" + kind}); got != code {
+			t.Errorf("%s: exit %d, want %d", kind, got, code)
+		}
+		if want := "hostfix: interrupted: sample counters: context canceled\n"; errOut.String() != want {
+			t.Errorf("%s: stderr %q, want %q", kind, errOut.String(), want)
 		}
 	}
 }
