@@ -138,7 +138,7 @@ func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
 		info.User = currentUser()
 	}
 	if err := os.MkdirAll(h.Path(cfg.BackupDir), 0o700); err != nil {
-		return nil, fmt.Errorf("create backup directory: %w", err)
+		return nil, opErr(h, "create backup directory", cfg.BackupDir, err)
 	}
 	// Exclusive: two runs in the same second must never share a directory.
 	runDir := filepath.Join(h.Path(cfg.BackupDir), info.ID)
@@ -148,17 +148,17 @@ func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
 			break
 		}
 		if !errors.Is(err, fs.ErrExist) || i == 20 {
-			return nil, fmt.Errorf("create backup directory: %w", err)
+			return nil, opErr(h, "create backup directory", filepath.Join(cfg.BackupDir, info.ID), err)
 		}
 		info.ID = NewRunID(now)
 		runDir = filepath.Join(h.Path(cfg.BackupDir), info.ID)
 	}
 	if err := writeJSONFile(filepath.Join(runDir, "run.json"), info); err != nil {
-		return nil, fmt.Errorf("create backup directory: %w", err)
+		return nil, opErr(h, "write", filepath.Join(cfg.BackupDir, info.ID, "run.json"), err)
 	}
 	man, err := openManifest(filepath.Join(runDir, "manifest.jsonl"))
 	if err != nil {
-		return nil, fmt.Errorf("create backup manifest: %w", err)
+		return nil, opErr(h, "create", filepath.Join(cfg.BackupDir, info.ID, "manifest.jsonl"), err)
 	}
 	r := &Run{ID: info.ID, Host: h, BackupDir: runDir, NoBackup: o.NoBackup, Log: o.Log, man: man}
 	rep.RunID = info.ID
@@ -343,7 +343,7 @@ type runLock struct {
 func acquireLock(ctx context.Context, h *system.Host, cfg Config, cmdline []string) (*runLock, error) {
 	path := h.Path(cfg.LockFile)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("lock %s: %w", cfg.LockFile, err)
+		return nil, opErr(h, "lock", cfg.LockFile, err)
 	}
 	fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o644))
 	start := time.Now()
@@ -357,7 +357,7 @@ func acquireLock(ctx context.Context, h *system.Host, cfg Config, cmdline []stri
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", cfg.LockFile, err)
+		return nil, opErr(h, "lock", cfg.LockFile, err)
 	}
 	if !ok {
 		holder := "holder unknown"
