@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/hostfix/hostfix/pkg/iostreams"
 )
 
@@ -129,4 +131,30 @@ func keys(m map[string][]byte) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestReadmeListsCommands: README's command table names every command, so it grows with
+// each runbook.
+func TestReadmeListsCommands(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ios, _, _, _ := iostreams.Test()
+	root := NewRootCmd(NewApp(ios, func(string) string { return "" }))
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			if sub.Hidden || sub.Name() == "help" {
+				continue
+			}
+			if sub.Runnable() && sub.Annotations[groupKey] == "" && !strings.Contains(string(readme), "`"+sub.CommandPath()) {
+				t.Errorf("README.md's command table lacks `%s`: add a one-line row for it", sub.CommandPath())
+			}
+			if sub.Name() != "completion" {
+				walk(sub)
+			}
+		}
+	}
+	walk(root)
 }
