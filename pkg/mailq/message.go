@@ -69,7 +69,8 @@ type Message struct {
 	Damaged []string
 	Files   []File
 
-	has [nSlots]bool
+	has    [nSlots]bool
+	bucket int // split directory the scan found it in
 }
 
 // Has reports whether the message has a file in the slot.

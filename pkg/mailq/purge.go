@@ -59,12 +59,29 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 		o.Sample = 10
 	}
 	sel := &Selection{Queue: q, IDs: map[string]bool{}}
+	// Files are removed split directory by split directory and, inside one, slot by slot in
+	// removalOrder: consecutive unlinks stay in one directory (what makes `find -delete`
+	// fast) and an interrupted run leaves at worst mess/ files alone, which qmail-send's
+	// own cleanup deletes after 36 hours, never an info/ without its mess/ (the "trouble
+	// opening mess" loop).
 	var files []plan.File
+	var pending [nSlots][]plan.File
+	bucket := -1
+	flush := func() {
+		for _, s := range removalOrder {
+			files = append(files, pending[s]...)
+			pending[s] = pending[s][:0]
+		}
+	}
 	scan := o.Filter.Needs()
 	err = q.Scan(ctx, scan, func(m *Message) error {
 		sel.Scanned++
 		if !o.Filter.Match(m, now) {
 			return nil
+		}
+		if m.bucket != bucket {
+			flush()
+			bucket = m.bucket
 		}
 		sel.Count++
 		sel.Bytes += m.Size
@@ -77,17 +94,18 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 				sel.Skipped = append(sel.Skipped, f.Rel)
 				continue
 			}
-			files = append(files, plan.File{Path: q.Path(f.Rel), Size: f.Size})
+			pending[f.Slot] = append(pending[f.Slot], plan.File{Path: q.Path(f.Rel), Size: f.Size})
 		}
 		// qmail-send is still running while we plan: it may preprocess a queued message
 		// (creating info/local/remote) or schedule a bounce before it stops. Those paths
 		// are removed too if they exist by then, so no orphan outlives its mess file.
 		for _, s := range racySlots(m) {
-			files = append(files, plan.File{Path: q.Path(q.relFor(s, m.ID))})
+			pending[s] = append(pending[s], plan.File{Path: q.Path(q.relFor(s, m.ID))})
 			sel.Optional++
 		}
 		return nil
 	})
+	flush()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -127,6 +145,9 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 	p.AddFinally(plan.Service("qmail-send", "start", ctl.Start))
 	return p, sel, nil
 }
+
+// removalOrder removes a message's mess/ file last.
+var removalOrder = []Slot{SlotBounce, SlotTodo, SlotIntd, SlotLocal, SlotRemote, SlotInfo, SlotMess}
 
 // racySlots are the files qmail-send can still create for m while it runs: a queued
 // message gets info/local/remote when preprocessed, any live message a bounce/ file.

@@ -271,6 +271,7 @@ func (q *Queue) scanBucket(ctx context.Context, b int, flat []flatEntry, o ScanO
 			}
 		}
 		m := msgs[id]
+		m.bucket = b
 		buf = q.fill(m, b, &dirs, regular, o, buf)
 		out = append(out, m)
 	}
