@@ -942,3 +942,18 @@ func TestPanickingActionRollsBack(t *testing.T) {
 		t.Error("not rolled back")
 	}
 }
+
+func TestPlanEditingAFileTwiceIsRefused(t *testing.T) {
+	tr := newTree(t)
+	tr.write("/etc/real", "x", 0o644)
+	os.Symlink("real", tr.h.Path("/etc/link"))
+	p := New("t")
+	p.Add(tr.must(EditFile(tr.h, "/etc/real", replace("a"), EditOptions{})))
+	p.Add(tr.must(EditFile(tr.h, "/etc/link", replace("b"), EditOptions{})))
+	if _, err := tr.apply(p); err == nil || !strings.Contains(err.Error(), "edits /etc/real twice") {
+		t.Fatalf("err %v", err)
+	}
+	if tr.read("/etc/real") != "x" || tr.exists("/var/backups/hostfix") {
+		t.Error("something happened")
+	}
+}

@@ -122,6 +122,9 @@ func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
 	if p.Empty() {
 		return rep, nil
 	}
+	if err := checkPlan(p); err != nil {
+		return nil, err
+	}
 	lock, err := acquireLock(ctx, h, cfg, maskAll(o.CommandLine, p.Secrets))
 	if err != nil {
 		return nil, err
@@ -417,4 +420,21 @@ func safeApply(ctx context.Context, a Action, r *Run) (err error) {
 		}
 	}()
 	return a.Apply(ctx, r)
+}
+
+// checkPlan refuses plans that could only fail half-way: two edits of one file (the second
+// was planned against content the first replaces, so it would always be stale).
+func checkPlan(p *Plan) error {
+	seen := map[string]bool{}
+	for _, a := range p.Actions {
+		e, ok := a.(*editAction)
+		if !ok {
+			continue
+		}
+		if seen[e.real] {
+			return fmt.Errorf("plan %q edits %s twice: a runbook must combine both changes into one EditFile", p.Command, e.real)
+		}
+		seen[e.real] = true
+	}
+	return nil
 }
