@@ -379,7 +379,8 @@ func v4key(a uint32) func() string {
 	}
 }
 
-// top keeps the n largest counts; ties go to the smaller name, so output is stable.
+// top keeps the n largest counts; ties go to the first offered (the lower address), so
+// output is stable.
 type top struct {
 	n     int
 	items []SourceCount
@@ -388,7 +389,9 @@ type top struct {
 func newTop(n int) *top { return &top{n: n} }
 
 func (t *top) offer(name func() string, count int) {
-	if len(t.items) == t.n && count < t.items[len(t.items)-1].Count {
+	// Callers offer in ascending address order, so on a tie the entry already kept wins:
+	// no need to format the name (most sources of a flood have the same count).
+	if len(t.items) == t.n && count <= t.items[len(t.items)-1].Count {
 		return
 	}
 	sc := SourceCount{Source: name(), Count: count}
