@@ -33,7 +33,9 @@ func TestMain(m *testing.M) {
 //
 //	mailq-helper qmail-send QUEUE PIDFILE   hold QUEUE/lock/sendmutex until SIGTERM, then
 //	                                         check the queue is untouched and exit after 400 ms
-//	mailq-helper stop PIDFILE               send SIGTERM and return at once (like svc -d)
+//	mailq-helper stop PIDFILE [VICTIM]      send SIGTERM and return at once (like svc -d);
+//	                                         with VICTIM, also swap that file for a symlink
+//	                                         (so removing it fails half way through a purge)
 //	mailq-helper start QUEUE PIDFILE        start a new qmail-send in the background
 //	mailq-helper stuck QUEUE PIDFILE        hold the lock and ignore SIGTERM
 //	mailq-helper noop                       do nothing
@@ -88,6 +90,15 @@ func helperMain(args []string) int {
 		pid, _ := strconv.Atoi(string(b))
 		if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 			return 1
+		}
+		if len(args) > 2 {
+			v, saved := args[2], filepath.Join(filepath.Dir(args[1]), "victim.saved")
+			if err := os.Rename(v, saved); err != nil {
+				return 1
+			}
+			if err := os.Symlink(saved, v); err != nil {
+				return 1
+			}
 		}
 		return 0
 	case "start":

@@ -130,7 +130,8 @@ type MessageJSON struct {
 
 // JSON is the message's object in the list contract (docs/mailq.md).
 func (m *Message) JSON(now time.Time, withSubject bool) MessageJSON {
-	j := MessageJSON{ID: m.ID, State: m.State, Queued: m.Queued.UTC(), Size: m.Size,
+	// Whole seconds: jq's fromdateiso8601 does not take fractions.
+	j := MessageJSON{ID: m.ID, State: m.State, Queued: m.Queued.UTC().Truncate(time.Second), Size: m.Size,
 		Recipients: m.Recipients, Bounce: m.Bounce, Damaged: m.Damaged, Files: make([]string, 0, len(m.Files))}
 	if !m.Queued.IsZero() {
 		j.AgeSeconds = int64(now.Sub(m.Queued).Seconds())

@@ -214,7 +214,7 @@ type Leftover struct {
 // still belongs to one of ids.
 func VerifyPurged(ctx context.Context, q *Queue, ids map[string]bool) ([]Leftover, error) {
 	var left []Leftover
-	err := q.Scan(ctx, ScanOptions{}, func(m *Message) error {
+	err := q.Scan(ctx, ScanOptions{namesOnly: true}, func(m *Message) error {
 		if ids[m.ID] {
 			for _, f := range m.Files {
 				left = append(left, Leftover{ID: m.ID, Rel: f.Rel})

@@ -24,6 +24,8 @@ type ScanOptions struct {
 	Headers bool
 	// Workers read split directories in parallel (default: 2, or GOMAXPROCS if lower).
 	Workers int
+	// namesOnly skips every stat and read: which files exist, nothing more (verification).
+	namesOnly bool
 }
 
 // maxEnvelope caps what is read of one envelope file; a real one is a few hundred bytes,
@@ -307,6 +309,10 @@ func (q *Queue) fill(m *Message, b int, dirs *[nSlots]dirFD, irregular map[strin
 		if _, bad := irregular[s.String()+"/"+m.ID]; bad {
 			f.Regular = false
 			damage("%s is not a regular file (hostfix leaves it alone)", f.Rel)
+			m.Files = append(m.Files, f)
+			continue
+		}
+		if o.namesOnly {
 			m.Files = append(m.Files, f)
 			continue
 		}
