@@ -31,7 +31,8 @@ what it overwrites and is recorded in the history, so it can be undone in turn.
 EXIT STATUS
   0  restored, or nothing to restore
   1  a target changed since the run (and no --force), or the restore failed (rolled back)
-  2  bad usage: unknown run id, or no run to undo`,
+  2  bad usage: unknown run id, no run to undo, or a non-root user changing the live
+     system (nothing changed)`,
 		Example: `  hostfix undo --dry-run
   hostfix undo 20261128T073000Z-1a2b
   hostfix undo 20261128T073000Z-1a2b --force
