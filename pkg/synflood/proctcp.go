@@ -238,25 +238,34 @@ func parseAddrPort(f []byte, little bool) (netip.AddrPort, error) {
 	return netip.AddrPortFrom(netip.AddrFrom16(b), uint16(p)), nil
 }
 
+// hexVal maps an ASCII byte to its hex digit value, or 0xff: a table lookup instead of a
+// three-way range test per character (the parser's hot loop).
+var hexVal = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c - 'a' + 10)
+		t[c-'a'+'A'] = byte(c - 'a' + 10)
+	}
+	return t
+}()
+
 func hexU64(b []byte) (uint64, bool) {
 	if len(b) == 0 || len(b) > 16 {
 		return 0, false
 	}
 	var v uint64
+	bad := byte(0)
 	for _, c := range b {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'A' && c <= 'F':
-			c -= 'A' - 10
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		default:
-			return 0, false
-		}
-		v = v<<4 | uint64(c)
+		d := hexVal[c]
+		bad |= d
+		v = v<<4 | uint64(d&0xf)
 	}
-	return v, true
+	return v, bad&0xf0 == 0
 }
 
 func decU64(b []byte) (uint64, bool) {
