@@ -2,11 +2,14 @@ package plan
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hostfix/hostfix/pkg/system"
 )
 
 // undoFixture applies one run that edits, creates, sets a sysctl and removes files.
@@ -208,5 +211,64 @@ func TestUndoRemovedFileStillInPlace(t *testing.T) {
 	tr.mustApply(up)
 	if tr.read("/var/spool/q/2") != "two" || tr.exists("/var/spool/q/3") {
 		t.Error("wrong restore")
+	}
+}
+
+// An undo that fails part-way is rolled back like any run: the host is as before the undo.
+func TestUndoFailureRollsBackTheUndo(t *testing.T) {
+	tr, rep := undoFixture(t)
+	snapshot := func() string {
+		var b strings.Builder
+		for _, p := range []string{"/etc/a.conf", "/etc/b.conf", "/etc/created.conf", "/proc/sys/net/ipv4/tcp_syncookies"} {
+			b.WriteString(p + "=" + tr.read(p) + ";")
+		}
+		b.WriteString(fmt.Sprint(tr.exists("/var/spool/q/1"), tr.exists("/var/spool/q/2")))
+		return b.String()
+	}
+	before := snapshot()
+	up, err := Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.rec.Func = func(c system.Cmd) (system.Result, error) {
+		return system.Result{ExitCode: 1}, &system.ExitError{Cmd: c, Result: system.Result{ExitCode: 1}}
+	}
+	up.Add(Command([]string{"fail-at-the-end"}, ""))
+	urep, err := tr.apply(up)
+	if err == nil {
+		t.Fatal("undo with a failing step succeeded")
+	}
+	if after := snapshot(); after != before {
+		t.Errorf("undo not rolled back:\n before %s\n after  %s", before, after)
+	}
+	if n := len(urep.Restored); n != 6 { // 5 restores + the command that cannot be undone
+		t.Errorf("restored %d: %v", n, urep.Restored)
+	}
+	// And the original run can still be undone afterwards.
+	up, err = Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.rec.Func = nil
+	tr.mustApply(up)
+	if tr.read("/etc/a.conf") != "alpha\x00\xff\n" || tr.exists("/etc/created.conf") || !tr.exists("/var/spool/q/1") {
+		t.Error("undo after a failed undo did not restore")
+	}
+}
+
+func TestMoveRollback(t *testing.T) {
+	tr := newTree(t)
+	tr.write("/etc/a", "a", 0o644)
+	p := New("t")
+	p.Add(tr.must(Move(tr.h, "/etc/a", "/etc/old/a")), Command([]string{"fail"}, ""))
+	tr.rec.Func = func(c system.Cmd) (system.Result, error) {
+		return system.Result{ExitCode: 1}, &system.ExitError{Cmd: c, Result: system.Result{ExitCode: 1}}
+	}
+	rep, err := tr.apply(p)
+	if err == nil || tr.read("/etc/a") != "a" || tr.exists("/etc/old/a") {
+		t.Fatalf("err %v", err)
+	}
+	if !strings.Contains(strings.Join(rep.Restored, "|"), "/etc/a (moved back)") {
+		t.Errorf("restored %v", rep.Restored)
 	}
 }
