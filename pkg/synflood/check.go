@@ -710,7 +710,7 @@ func (in *verdictInput) summary(r *check.Result, cookies int) {
 	}
 	parts := []string{fmt.Sprintf("%d SYN_RECV on %d listener(s)%s", in.socks.SynRecvTotal, countReal(in.socks.Listeners), portsNote(in.ports))}
 	if busiest != nil && busiest.SynRecv > 0 {
-		parts = append(parts, fmt.Sprintf("fullest %s at %.0f%%", busiest.Name(), busiest.SynQueuePercent))
+		parts = append(parts, fmt.Sprintf("fullest %s at %s%%", busiest.Name(), strconv.FormatFloat(busiest.SynQueuePercent, 'f', -1, 64)))
 	}
 	switch cookies {
 	case 0:
