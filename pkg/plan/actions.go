@@ -577,18 +577,20 @@ func HumanBytes(n int64) string {
 // Move
 
 type moveAction struct {
-	h        *system.Host
-	from, to string
-	desc     Description
-	applied  bool
+	h          *system.Host
+	from, to   string
+	fromP, toP string // host paths, directories resolved inside the root
+	desc       Description
+	applied    bool
 }
 
 // Move plans renaming a system path. It returns nil when from is gone and to exists (the
 // move was done already), and an error when from is missing or to already exists.
 func Move(h *system.Host, from, to string) (Action, error) {
 	from, to = filepath.Clean("/"+from), filepath.Clean("/"+to)
-	_, ferr := os.Lstat(h.Path(from))
-	_, terr := os.Lstat(h.Path(to))
+	fromP, toP := parentPath(h, from), parentPath(h, to)
+	_, ferr := os.Lstat(fromP)
+	_, terr := os.Lstat(toP)
 	switch {
 	case errors.Is(ferr, fs.ErrNotExist) && terr == nil:
 		return nil, nil
@@ -599,7 +601,7 @@ func Move(h *system.Host, from, to string) (Action, error) {
 	case !errors.Is(terr, fs.ErrNotExist):
 		return nil, fmt.Errorf("move %s to %s: %w", from, to, terr)
 	}
-	return &moveAction{h: h, from: from, to: to, desc: Description{
+	return &moveAction{h: h, from: from, to: to, fromP: fromP, toP: toP, desc: Description{
 		Kind: KindMove, Op: OpChange, Target: from, Detail: "rename to " + to, Previewable: true,
 	}}, nil
 }
@@ -607,10 +609,10 @@ func Move(h *system.Host, from, to string) (Action, error) {
 func (a *moveAction) Describe() Description { return a.desc }
 
 func (a *moveAction) Verify(context.Context, *Run) error {
-	if _, err := os.Lstat(a.h.Path(a.from)); err != nil {
+	if _, err := os.Lstat(a.fromP); err != nil {
 		return &StaleError{Target: a.from, Reason: "it is gone"}
 	}
-	if _, err := os.Lstat(a.h.Path(a.to)); err == nil {
+	if _, err := os.Lstat(a.toP); err == nil {
 		return &StaleError{Target: a.from, Reason: a.to + " exists now"}
 	}
 	return nil
@@ -621,21 +623,21 @@ func (a *moveAction) Apply(_ context.Context, r *Run) error {
 	if err := r.man.sync(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(a.h.Path(a.to)), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(a.toP), 0o755); err != nil {
 		return opErr(a.h, "move", a.from, err)
 	}
-	if err := os.Rename(a.h.Path(a.from), a.h.Path(a.to)); err != nil {
+	if err := os.Rename(a.fromP, a.toP); err != nil {
 		return opErr(a.h, "move", a.from, err)
 	}
 	a.applied = true
-	return syncDir(filepath.Dir(a.h.Path(a.to)))
+	return syncDir(filepath.Dir(a.toP))
 }
 
 func (a *moveAction) rollback(context.Context, *Run) (string, error) {
 	if !a.applied {
 		return "", nil
 	}
-	if err := os.Rename(a.h.Path(a.to), a.h.Path(a.from)); err != nil {
+	if err := os.Rename(a.toP, a.fromP); err != nil {
 		return "", fmt.Errorf("move %s back: %w", a.to, err)
 	}
 	return a.from + " (moved back)", nil
@@ -671,7 +673,7 @@ func SetSysctl(h *system.Host, key, value string) (Action, error) {
 		return nil, fmt.Errorf("sysctl %q: not a kernel parameter name", key)
 	}
 	file := SysctlPath(key)
-	cur, err := os.ReadFile(h.Path(file))
+	cur, err := os.ReadFile(hostPath(h, file))
 	if err != nil {
 		return nil, opErr(h, "sysctl", key, err)
 	}
@@ -688,7 +690,7 @@ func SetSysctl(h *system.Host, key, value string) (Action, error) {
 func (a *sysctlAction) Describe() Description { return a.desc }
 
 func (a *sysctlAction) read() (string, error) {
-	b, err := os.ReadFile(a.h.Path(a.file))
+	b, err := os.ReadFile(hostPath(a.h, a.file))
 	return NormalizeSysctl(string(b)), err
 }
 
@@ -714,7 +716,7 @@ func (a *sysctlAction) Apply(_ context.Context, r *Run) error {
 
 // writeSysctl writes a value and reads it back: the kernel may refuse or clamp it.
 func writeSysctl(h *system.Host, key, value string) error {
-	file := h.Path(SysctlPath(key))
+	file := hostPath(h, SysctlPath(key))
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
 		return fmt.Errorf("sysctl %s: %w", key, err)
@@ -842,7 +844,7 @@ func (a *waitUnlockAction) Describe() Description { return a.desc }
 func (a *waitUnlockAction) Verify(context.Context, *Run) error { return nil }
 
 func (a *waitUnlockAction) Apply(ctx context.Context, r *Run) error {
-	f, err := os.Open(a.h.Path(a.path))
+	f, err := os.Open(hostPath(a.h, a.path))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // no lock file: nobody can hold it
 	}

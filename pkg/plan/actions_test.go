@@ -296,10 +296,11 @@ func TestSysctl(t *testing.T) {
 
 func TestSysctlReadBackFailure(t *testing.T) {
 	tr := newTree(t)
-	// A parameter that swallows writes, like a kernel refusing a value.
+	// A parameter that swallows writes, like a kernel refusing a value: a null device
+	// inside the root (links are resolved inside the root, so it must be there).
 	os.MkdirAll(tr.h.Path("/proc/sys/net/core"), 0o755)
-	if err := os.Symlink("/dev/null", tr.h.Path("/proc/sys/net/core/somaxconn")); err != nil {
-		t.Fatal(err)
+	if err := unix.Mknod(tr.h.Path("/proc/sys/net/core/somaxconn"), unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+		t.Skipf("cannot create a null device (needs root): %v", err)
 	}
 	a := tr.must(SetSysctl(tr.h, "net.core.somaxconn", "4096"))
 	p := New("t")
@@ -955,5 +956,47 @@ func TestPlanEditingAFileTwiceIsRefused(t *testing.T) {
 	}
 	if tr.read("/etc/real") != "x" || tr.exists("/var/backups/hostfix") {
 		t.Error("something happened")
+	}
+}
+
+// A fixture tree copied from a host has absolute links (/var/run -> /run): the lock, the
+// backups, the audit log and moves must follow them inside --root, never onto this machine.
+func TestInfrastructurePathsStayInsideRoot(t *testing.T) {
+	tr := newTree(t)
+	outside := "/hostfix-test-must-not-exist-" + filepath.Base(tr.root)
+	t.Cleanup(func() { os.RemoveAll(outside) })
+	os.MkdirAll(tr.h.Path("/var"), 0o755)
+	os.MkdirAll(tr.h.Path("/srv"), 0o755)
+	for _, l := range [][2]string{{"/run", outside + "/run"}, {"/var/backups", outside + "/backups"}, {"/var/log", outside + "/log"}, {"/srv/link", outside + "/srv"}} {
+		if err := os.Symlink(l[1], tr.h.Path(l[0])); err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(tr.h.Path(l[1]), 0o755)
+	}
+	tr.write("/etc/a", "a", 0o644)
+	tr.write(outside+"/srv/m", "m", 0o644) // inside the root, through the link
+	p := New("t")
+	p.Add(tr.must(EditFile(tr.h, "/etc/a", replace("b"), EditOptions{})))
+	p.Add(tr.must(Move(tr.h, "/srv/link/m", "/srv/link/n")))
+	rep := tr.mustApply(p)
+	if _, err := os.Lstat(outside); err == nil {
+		t.Fatalf("%s was created on the machine running the test", outside)
+	}
+	for _, p := range []string{outside + "/run/hostfix.lock", outside + "/log/hostfix/history.jsonl", outside + "/backups/hostfix/" + rep.RunID + "/manifest.jsonl", outside + "/srv/n"} {
+		if !tr.exists(p) {
+			t.Errorf("%s not inside the root", p)
+		}
+	}
+	runs, _, err := History(tr.h, tr.cfg)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("history through links: %v %v", runs, err)
+	}
+	up, err := Undo(tr.h, tr.cfg, "", UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.mustApply(up)
+	if tr.read("/etc/a") != "a" || !tr.exists(outside+"/srv/m") {
+		t.Error("undo through links failed")
 	}
 }

@@ -140,11 +140,12 @@ func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
 	if info.User == "" {
 		info.User = currentUser()
 	}
-	if err := os.MkdirAll(h.Path(cfg.BackupDir), 0o700); err != nil {
+	backupRoot := hostPath(h, cfg.BackupDir)
+	if err := os.MkdirAll(backupRoot, 0o700); err != nil {
 		return nil, opErr(h, "create backup directory", cfg.BackupDir, err)
 	}
 	// Exclusive: two runs in the same second must never share a directory.
-	runDir := filepath.Join(h.Path(cfg.BackupDir), info.ID)
+	runDir := filepath.Join(backupRoot, info.ID)
 	for i := 0; ; i++ {
 		err := os.Mkdir(runDir, 0o700)
 		if err == nil {
@@ -154,7 +155,7 @@ func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
 			return nil, opErr(h, "create backup directory", filepath.Join(cfg.BackupDir, info.ID), err)
 		}
 		info.ID = NewRunID(now)
-		runDir = filepath.Join(h.Path(cfg.BackupDir), info.ID)
+		runDir = filepath.Join(backupRoot, info.ID)
 	}
 	if err := writeJSONFile(filepath.Join(runDir, "run.json"), info); err != nil {
 		return nil, opErr(h, "write", filepath.Join(cfg.BackupDir, info.ID, "run.json"), err)
@@ -344,7 +345,7 @@ type runLock struct {
 }
 
 func acquireLock(ctx context.Context, h *system.Host, cfg Config, cmdline []string) (*runLock, error) {
-	path := h.Path(cfg.LockFile)
+	path := hostPath(h, cfg.LockFile)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, opErr(h, "lock", cfg.LockFile, err)
 	}

@@ -285,3 +285,37 @@ func opErr(h *system.Host, verb, target string, err error) error {
 	}
 	return &sysError{msg: verb + " " + target + ": " + msg, err: err}
 }
+
+// hostPath resolves a system path to the path to open, following symlinks inside the root
+// (h.Path alone would let a link such as /var/run -> /run in a fixture tree lead outside
+// --root). On an error it falls back to h.Path and lets the caller's operation report it.
+func hostPath(h *system.Host, p string) string {
+	if rp, err := realPath(h, p); err == nil {
+		return h.Path(rp)
+	}
+	return h.Path(p)
+}
+
+// parentResolver resolves the directories of many paths, once per directory, leaving the
+// final component alone (a rename moves a link, not its target).
+type parentResolver struct {
+	h    *system.Host
+	dirs map[string]string
+}
+
+func newParentResolver(h *system.Host) *parentResolver {
+	return &parentResolver{h: h, dirs: map[string]string{}}
+}
+
+func (r *parentResolver) path(p string) string {
+	dir := filepath.Dir(p)
+	hd, ok := r.dirs[dir]
+	if !ok {
+		hd = hostPath(r.h, dir)
+		r.dirs[dir] = hd
+	}
+	return filepath.Join(hd, filepath.Base(p))
+}
+
+// parentPath resolves the directory of one path (see parentResolver).
+func parentPath(h *system.Host, p string) string { return newParentResolver(h).path(p) }

@@ -95,7 +95,7 @@ func appendHistory(h *system.Host, cfg Config, e HistoryEntry) error {
 	if err != nil {
 		return err
 	}
-	path := h.Path(cfg.HistoryFile)
+	path := hostPath(h, cfg.HistoryFile)
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func ParseHistoryLine(line []byte) (HistoryEntry, error) {
 func History(h *system.Host, cfg Config) (runs []HistoryEntry, bad int, err error) {
 	cfg = cfg.withDefaults()
 	seen := map[string]bool{}
-	f, err := os.Open(h.Path(cfg.HistoryFile))
+	f, err := os.Open(hostPath(h, cfg.HistoryFile))
 	switch {
 	case err == nil:
 		sc := bufio.NewScanner(f)
@@ -169,7 +169,8 @@ func History(h *system.Host, cfg Config) (runs []HistoryEntry, bad int, err erro
 	default:
 		return nil, 0, fmt.Errorf("read %s: %w", cfg.HistoryFile, err)
 	}
-	dirs, err := os.ReadDir(h.Path(cfg.BackupDir))
+	backupRoot := hostPath(h, cfg.BackupDir)
+	dirs, err := os.ReadDir(backupRoot)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, bad, fmt.Errorf("read %s: %w", cfg.BackupDir, err)
 	}
@@ -177,7 +178,7 @@ func History(h *system.Host, cfg Config) (runs []HistoryEntry, bad int, err erro
 		if !d.IsDir() || !ValidRunID(d.Name()) || seen[d.Name()] {
 			continue
 		}
-		info, ierr := readRunInfo(filepath.Join(h.Path(cfg.BackupDir), d.Name()))
+		info, ierr := readRunInfo(filepath.Join(backupRoot, d.Name()))
 		if ierr != nil || info.ID != d.Name() {
 			continue
 		}

@@ -77,7 +77,7 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 	if !ValidRunID(id) {
 		return nil, fmt.Errorf("%w: %q is not a run id (see hostfix history)", ErrNoRun, id)
 	}
-	runDir := filepath.Join(h.Path(cfg.BackupDir), id)
+	runDir := filepath.Join(hostPath(h, cfg.BackupDir), id)
 	entries, cut, err := readManifest(filepath.Join(runDir, "manifest.jsonl"), filepath.Join(cfg.BackupDir, id, "manifest.jsonl"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s has no backup in %s", ErrNoRun, id, filepath.Join(cfg.BackupDir, id))
@@ -87,7 +87,7 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 	}
 	p := New("undo " + id)
 	p.Undoes = id
-	u := &undoer{h: h, id: id, runDir: runDir, force: o.Force, p: p}
+	u := &undoer{h: h, id: id, runDir: runDir, force: o.Force, p: p, res: newParentResolver(h)}
 	var deleted int64
 	for i := len(entries) - 1; i >= 0; i-- {
 		e := entries[i]
@@ -129,11 +129,12 @@ type undoer struct {
 	force     bool
 	p         *Plan
 	conflicts []string
+	res       *parentResolver
 }
 
 // file plans restoring one edited or created file.
 func (u *undoer) file(e Entry) error {
-	real := u.h.Path(e.Path)
+	real := u.res.path(e.Path)
 	if tmp := tempName(real, u.id); fileExists(tmp) {
 		u.p.Add(&restoreAction{Action: &removeTempAction{path: tempName(e.Path, u.id), real: tmp},
 			detail: "leftover temp file of the interrupted run"})
@@ -241,8 +242,8 @@ func (u *undoer) removed(e Entry) error {
 			return nil
 		}
 		sys := strings.TrimPrefix(p, base)
-		if _, err := os.Lstat(u.h.Path(sys)); err == nil {
-			if sameContent(p, u.h.Path(sys)) {
+		if _, err := os.Lstat(u.res.path(sys)); err == nil {
+			if sameContent(p, u.res.path(sys)) {
 				return nil // copied, but the run died before deleting the original
 			}
 			// A new file took the name (qmail names queue files by inode): never clobber it.
@@ -280,8 +281,8 @@ func (u *undoer) removed(e Entry) error {
 }
 
 func (u *undoer) move(e Entry) error {
-	_, ferr := os.Lstat(u.h.Path(e.Path))
-	_, terr := os.Lstat(u.h.Path(e.To))
+	_, ferr := os.Lstat(u.res.path(e.Path))
+	_, terr := os.Lstat(u.res.path(e.To))
 	switch {
 	case ferr == nil && terr != nil:
 		return nil // already back
@@ -298,7 +299,7 @@ func (u *undoer) move(e Entry) error {
 }
 
 func (u *undoer) sysctl(e Entry) error {
-	b, err := os.ReadFile(u.h.Path(SysctlPath(e.Key)))
+	b, err := os.ReadFile(hostPath(u.h, SysctlPath(e.Key)))
 	if err != nil {
 		return fmt.Errorf("sysctl %s: %w", e.Key, err)
 	}
@@ -389,7 +390,7 @@ func (a *unlinkAction) Describe() Description {
 }
 
 func (a *unlinkAction) Verify(context.Context, *Run) error {
-	b, err := os.ReadFile(a.h.Path(a.path))
+	b, err := os.ReadFile(parentPath(a.h, a.path))
 	if err != nil {
 		return &StaleError{Target: a.path, Reason: "it is gone"}
 	}
@@ -401,7 +402,8 @@ func (a *unlinkAction) Verify(context.Context, *Run) error {
 
 func (a *unlinkAction) Apply(_ context.Context, r *Run) error {
 	a.rel = filepath.Join("removed", a.path)
-	fi, err := os.Lstat(a.h.Path(a.path))
+	full := parentPath(a.h, a.path)
+	fi, err := os.Lstat(full)
 	if err != nil {
 		return opErr(a.h, "remove", a.path, err)
 	}
@@ -415,14 +417,14 @@ func (a *unlinkAction) Apply(_ context.Context, r *Run) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 		return err
 	}
-	if err := os.Rename(a.h.Path(a.path), dst); err != nil {
+	if err := os.Rename(full, dst); err != nil {
 		if !isEXDEV(err) {
 			return opErr(a.h, "remove", a.path, err)
 		}
-		if err := copyFile(a.h.Path(a.path), dst, meta); err != nil {
+		if err := copyFile(full, dst, meta); err != nil {
 			return opErr(a.h, "remove", a.path, err)
 		}
-		if err := os.Remove(a.h.Path(a.path)); err != nil {
+		if err := os.Remove(full); err != nil {
 			return opErr(a.h, "remove", a.path, err)
 		}
 	}
@@ -434,7 +436,7 @@ func (a *unlinkAction) rollback(_ context.Context, r *Run) (string, error) {
 	if !a.applied {
 		return "", nil
 	}
-	if err := os.Rename(filepath.Join(r.BackupDir, a.rel), a.h.Path(a.path)); err != nil {
+	if err := os.Rename(filepath.Join(r.BackupDir, a.rel), parentPath(a.h, a.path)); err != nil {
 		return "", err
 	}
 	return a.path + " (put back)", nil
@@ -456,8 +458,9 @@ type restorePair struct{ src, dst string }
 func (a *restoreFilesAction) Describe() Description { return a.desc }
 
 func (a *restoreFilesAction) Verify(context.Context, *Run) error {
+	res := newParentResolver(a.h)
 	for _, p := range a.pairs {
-		if fileExists(a.h.Path(p.dst)) {
+		if fileExists(res.path(p.dst)) {
 			return &StaleError{Target: p.dst, Reason: "a file of that name exists again"}
 		}
 	}
@@ -466,11 +469,12 @@ func (a *restoreFilesAction) Verify(context.Context, *Run) error {
 
 func (a *restoreFilesAction) Apply(ctx context.Context, r *Run) error {
 	made := map[string]bool{}
+	res := newParentResolver(a.h)
 	for i, p := range a.pairs {
 		if i&1023 == 0 && ctx.Err() != nil {
 			return fmt.Errorf("restore %s: interrupted: %w", a.within, ctx.Err())
 		}
-		dst := a.h.Path(p.dst)
+		dst := res.path(p.dst)
 		if dir := filepath.Dir(dst); !made[dir] {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return opErr(a.h, "restore", p.dst, err)
@@ -501,7 +505,7 @@ func (a *restoreFilesAction) Apply(ctx context.Context, r *Run) error {
 func (a *restoreFilesAction) rollback(context.Context, *Run) (string, error) {
 	for i := len(a.done) - 1; i >= 0; i-- {
 		p := a.done[i]
-		if err := os.Rename(a.h.Path(p.dst), p.src); err != nil {
+		if err := os.Rename(parentPath(a.h, p.dst), p.src); err != nil {
 			return "", opErr(a.h, "move back into the backup", p.dst, err)
 		}
 	}
