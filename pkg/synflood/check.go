@@ -513,6 +513,16 @@ func (in *verdictInput) findings(r *check.Result, cookies, maxSyn int) {
 		}
 	}
 
+	for _, p := range in.ports {
+		found := false
+		for _, l := range in.socks.Listeners {
+			found = found || !l.Orphan && int(l.Port) == p
+		}
+		if !found {
+			r.Add(check.Warning, fmt.Sprintf("nothing listens on TCP port %d", p), "check the port number, or whether the service is running (ss -ltn)")
+		}
+	}
+
 	// Counter rates.
 	if in.counterErr != nil {
 		r.Add(check.Unknown, "cannot read the TCP counters: "+in.counterErr.Error(), "on a live host /proc/net/netstat must be readable; under --root put a copy at proc/net/netstat")

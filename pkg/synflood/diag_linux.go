@@ -29,6 +29,12 @@ const DiagStates = 1<<StateSynRecv | 1<<StateNewSynRecv | 1<<StateListen
 // every TCP socket of family (unix.AF_INET or unix.AF_INET6) whose state is in the states
 // bitmask and calls fn for each. The *Socket is reused between calls.
 func DumpSockets(family uint8, states uint32, fn func(*Socket) error) error {
+	return DumpSocketsPort(family, states, 0, fn)
+}
+
+// DumpSocketsPort is DumpSockets limited to one local port (0 = all): the kernel compares
+// idiag_sport while it walks the hash tables, so sockets of other ports are never sent.
+func DumpSocketsPort(family uint8, states uint32, sport uint16, fn func(*Socket) error) error {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
 		return fmt.Errorf("sock_diag: %w", os.NewSyscallError("socket", err))
@@ -48,7 +54,9 @@ func DumpSockets(family uint8, states uint32, fn func(*Socket) error) error {
 	r[0] = family
 	r[1] = unix.IPPROTO_TCP
 	ne.PutUint32(r[4:], states)
-	// inet_diag_sockid stays zero: no address filter; cookie = INET_DIAG_NOCOOKIE.
+	// inet_diag_sockid: the source port (network order) or zero; no address filter;
+	// cookie = INET_DIAG_NOCOOKIE.
+	binary.BigEndian.PutUint16(r[8:], sport)
 	ne.PutUint32(r[48:], ^uint32(0))
 	ne.PutUint32(r[52:], ^uint32(0))
 	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {

@@ -276,11 +276,17 @@ func dumpBoth(h *system.Host, ports []int) (*collector, error) {
 	if n, ok := tcpInUse(h, "/proc/net/sockstat6", "TCP6:"); !ok || n > 0 {
 		families = append(families, unix.AF_INET6)
 	}
+	// One --port is filtered by the kernel; several are filtered here (the collector checks
+	// every socket's port either way).
+	var sport uint16
+	if len(ports) == 1 {
+		sport = uint16(ports[0])
+	}
 	out := make(chan res, len(families))
 	for _, f := range families {
 		go func(f uint8) {
 			c := newCollector(ports)
-			err := DumpSockets(f, DiagStates, c.add)
+			err := DumpSocketsPort(f, DiagStates, sport, c.add)
 			if f == unix.AF_INET6 && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EAFNOSUPPORT)) {
 				err = nil // no IPv6 in this kernel
 			}
