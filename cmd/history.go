@@ -3,12 +3,14 @@ package cmd
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
 
@@ -22,12 +24,14 @@ type HistoryOutput struct {
 func newHistoryCmd(app *App) *cobra.Command {
 	var limit int
 	c := &cobra.Command{
-		Use:   "history",
+		Use:   "history [RUN-ID]",
 		Short: "List past runs that changed the host (id, time, command, changed targets)",
 		Long: `List the runs recorded in the audit log (plan.history_file, default
 /var/log/hostfix/history.jsonl under --root), oldest first: run id, time, result, the
 command and what it changed. A run that left a backup directory but no audit line (it was
-killed, or is still running) is listed as "incomplete"; it can still be undone.
+killed, or is still running) is listed as "incomplete"; it can still be undone. With
+RUN-ID, show that run in full: user, command line, backup directory, every action, the
+error and what its rollback restored.
 
 Results: ok, not_changed, failed (rolled back), stale (stopped before changing more),
 incomplete.
@@ -35,13 +39,14 @@ incomplete.
 EXIT STATUS
   0  the history was listed (also when it is empty)
   1  the audit log or the backup directory could not be read
-  2  bad usage`,
+  2  bad usage, or an unknown RUN-ID`,
 		Example: `  hostfix history
   hostfix history --limit 5
+  hostfix history 20261128T073000Z-1a2b
   hostfix history -o json | jq -r '.runs[-1].run_id'
   hostfix undo $(hostfix history -o json | jq -r '.runs[-1].run_id') --dry-run`,
-		Args: cobra.NoArgs,
-		RunE: func(_ *cobra.Command, _ []string) error {
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
 			if limit < 0 {
 				return usage.Errorf("--limit %d: must be 0 (all) or more", limit)
 			}
@@ -50,6 +55,17 @@ EXIT STATUS
 			if err != nil {
 				return err
 			}
+			if len(args) == 1 {
+				for _, r := range runs {
+					if r.RunID == args[0] {
+						if app.Opts.Output == "json" {
+							return writeJSON(app, HistoryOutput{HistoryFile: cfg.HistoryFile, BadLines: bad, Runs: []plan.HistoryEntry{r}})
+						}
+						return writeRunText(app, r)
+					}
+				}
+				return usage.Errorf("run %q: not in %s nor in %s (see hostfix history)", args[0], cfg.HistoryFile, cfg.BackupDir)
+			}
 			if limit > 0 && len(runs) > limit {
 				runs = runs[len(runs)-limit:]
 			}
@@ -57,9 +73,7 @@ EXIT STATUS
 				runs = []plan.HistoryEntry{}
 			}
 			if app.Opts.Output == "json" {
-				enc := json.NewEncoder(app.IO.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(HistoryOutput{HistoryFile: cfg.HistoryFile, BadLines: bad, Runs: runs})
+				return writeJSON(app, HistoryOutput{HistoryFile: cfg.HistoryFile, BadLines: bad, Runs: runs})
 			}
 			return writeHistoryText(app, cfg.HistoryFile, runs, bad)
 		},
@@ -103,6 +117,58 @@ func writeHistoryText(app *App, file string, runs []plan.HistoryEntry, bad int) 
 		fmt.Fprintf(app.IO.ErrOut, "warning: %d unreadable line(s) in %s were skipped\n", bad, file)
 	}
 	return nil
+}
+
+func writeJSON(app *App, v any) error {
+	enc := json.NewEncoder(app.IO.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// writeRunText shows one run in full.
+func writeRunText(app *App, r plan.HistoryEntry) error {
+	p := app.IO.PaletteOut()
+	var b strings.Builder
+	fmt.Fprintf(&b, "run %s\n", p.Bold(r.RunID))
+	field := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "  %-9s %s\n", k+":", v)
+		}
+	}
+	field("time", r.Time.UTC().Format("2006-01-02 15:04:05 UTC"))
+	field("user", r.User)
+	field("command", system.FormatArgv(r.CommandLine))
+	field("result", r.Result)
+	field("backup", r.BackupDir)
+	field("undoes", r.Undoes)
+	field("error", r.Error)
+	if len(r.Actions) > 0 {
+		b.WriteString("actions:\n")
+	}
+	for _, a := range r.Actions {
+		line := fmt.Sprintf("  %s %s %s", a.Op, a.Kind, a.Target)
+		if a.Phase != "action" && a.Phase != "" {
+			line += " (" + a.Phase + ")"
+		}
+		if a.Count > 0 {
+			line += fmt.Sprintf(" [%s files, %s]", plan.Thousands(a.Count), plan.HumanBytes(a.Bytes))
+		}
+		if !a.Changed {
+			line += p.Dim(" (unchanged)")
+		}
+		if a.Error != "" {
+			line += " " + p.Red("error: "+a.Error)
+		}
+		b.WriteString(line + "\n")
+	}
+	if len(r.Restored) > 0 {
+		b.WriteString("rolled back:\n")
+		for _, s := range r.Restored {
+			b.WriteString("  " + s + "\n")
+		}
+	}
+	_, err := io.WriteString(app.IO.Out, b.String())
+	return err
 }
 
 func init() { register(newHistoryCmd) }
