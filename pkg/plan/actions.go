@@ -211,6 +211,8 @@ func (a *editAction) Apply(ctx context.Context, r *Run) error {
 		return opErr(a.h, "back up", a.path, err)
 	}
 	if err := a.write(ctx, r, a.data, a.newMeta, r.ID); err != nil {
+		var re *renamedError
+		a.applied = errors.As(err, &re)
 		return opErr(a.h, "edit", a.path, err)
 	}
 	a.applied = true

@@ -152,8 +152,18 @@ func writeAtomic(ctx context.Context, h *system.Host, real, tmp string, data []b
 	if err = os.Rename(tmp, real); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(real))
+	if serr := syncDir(filepath.Dir(real)); serr != nil {
+		// The new file is in place (only its durability is in doubt): say so, so the
+		// caller treats it as applied and a rollback puts the old one back.
+		return &renamedError{serr}
+	}
+	return nil
 }
+
+// renamedError is a failure after the target was already replaced.
+type renamedError struct{ error }
+
+func (e *renamedError) Unwrap() error { return e.error }
 
 // syncDir makes a rename in dir durable.
 func syncDir(dir string) error {
