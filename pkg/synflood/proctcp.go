@@ -1,6 +1,7 @@
 package synflood
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -58,7 +59,7 @@ func ParseProcNetTCP(r io.Reader, order binary.ByteOrder, fn func(*Socket) error
 		// find complete lines in buf[start:end]
 		i := start
 		for {
-			j := indexByte(buf[i:end], '\n')
+			j := bytes.IndexByte(buf[i:end], '\n')
 			if j < 0 {
 				break
 			}
@@ -111,14 +112,6 @@ func ParseProcNetTCP(r io.Reader, order binary.ByteOrder, fn func(*Socket) error
 	}
 }
 
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
 
 func isHeader(line []byte) bool {
 	for _, c := range line {
@@ -151,12 +144,15 @@ func parseTCPLine(line []byte, little bool, s *Socket) error {
 	if f := field(line, &pos); len(f) == 0 || f[len(f)-1] != ':' {
 		return fmt.Errorf("want \"N:\" slot number, got %q", trunc(f))
 	}
-	local := field(line, &pos)
-	remote := field(line, &pos)
-	st := field(line, &pos)
-	queues := field(line, &pos)
-	timer := field(line, &pos)
-	retr := field(line, &pos)
+	var local, remote, st, queues, timer, retr []byte
+	if !fixedFields(line, &pos, &local, &remote, &st, &queues, &timer, &retr) {
+		local = field(line, &pos)
+		remote = field(line, &pos)
+		st = field(line, &pos)
+		queues = field(line, &pos)
+		timer = field(line, &pos)
+		retr = field(line, &pos)
+	}
 	_ = field(line, &pos) // uid
 	_ = field(line, &pos) // timeout
 	inode := field(line, &pos)
@@ -196,6 +192,33 @@ func parseTCPLine(line []byte, little bool, s *Socket) error {
 	s.Inode = in
 	s.CapKnown = false
 	return nil
+}
+
+// fixedFields cuts the fixed-width columns the kernel prints after the slot
+// (" %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X", 32 hex digits per address in
+// tcp6) by position instead of scanning for blanks. On any mismatch it leaves *pos alone and
+// returns false, and the caller scans.
+func fixedFields(line []byte, pos *int, local, remote, st, queues, timer, retr *[]byte) bool {
+	p := *pos + 1
+	if p+14 > len(line) || line[p-1] != ' ' {
+		return false
+	}
+	w := 13
+	if line[p+8] != ':' {
+		w = 37
+	}
+	// widths of: local, remote, st, queues, timer, retr; each followed by one blank
+	widths := [6]int{w, w, 2, 17, 11, 8}
+	outs := [6]*[]byte{local, remote, st, queues, timer, retr}
+	for i, n := range widths {
+		if p+n >= len(line) || line[p+n] != ' ' {
+			return false
+		}
+		*outs[i] = line[p : p+n]
+		p += n + 1
+	}
+	*pos = p - 1
+	return true
 }
 
 func trunc(b []byte) string {
