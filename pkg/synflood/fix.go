@@ -145,7 +145,7 @@ func persistEdits(h *system.Host, persist string, want []Desired) ([]fileEdit, [
 	overlay := map[string][]byte{}
 	setTransform := func(old []byte, exists bool) []byte { return setKeys(old, exists, want) }
 	overlay[real] = setTransform(old, exists)
-	edits := []fileEdit{{path: real, detail: "persist " + keysOf(want) + " for boot", transform: setTransform}}
+	edits := []fileEdit{{path: real, detail: persistDetail(h, want), transform: setTransform}}
 
 	files, _ := sysctlFilesWith(h, overlay)
 	pos := -1
@@ -206,6 +206,26 @@ func persistEdits(h *system.Host, persist string, want []Desired) ([]fileEdit, [
 		}
 	}
 	return edits, notes, nil
+}
+
+// persistDetail says why the persist file changes: what each key is at boot today.
+func persistDetail(h *system.Host, want []Desired) string {
+	files, _ := SysctlFiles(h)
+	var why []string
+	for _, d := range want {
+		b := BootValueOf(files, d.Key)
+		switch {
+		case !b.Set:
+			why = append(why, d.Key+": no file sets it, the kernel default applies at boot")
+		case strings.TrimSpace(b.Value) != d.Value:
+			why = append(why, fmt.Sprintf("%s: boot would set %s (%s line %d)", d.Key, b.Value, b.File, b.Line))
+		}
+	}
+	s := "persist " + keysOf(want) + " for boot"
+	if len(why) > 0 {
+		s += " (" + strings.Join(why, "; ") + ")"
+	}
+	return s
 }
 
 func appendUnique(ds []Desired, d Desired) []Desired {
