@@ -169,7 +169,8 @@ func TestIntegrationSynFlood(t *testing.T) {
 		"HOSTFIX_PLAN_LOCK_FILE="+filepath.Join(tmp, "hostfix.lock"),
 		"HOSTFIX_PLAN_BACKUP_DIR="+filepath.Join(tmp, "backups"),
 		"HOSTFIX_PLAN_HISTORY_FILE="+filepath.Join(tmp, "history.jsonl"),
-		"HOSTFIX_CONFIG="+filepath.Join(tmp, "none.yaml"))
+		"HOSTFIX_CONFIG="+filepath.Join(tmp, "none.yaml"),
+		"HOSTFIX_SYNFLOOD_PROBE_TIMEOUT=1s")
 	if err := os.WriteFile(filepath.Join(tmp, "none.yaml"), []byte("{}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +209,11 @@ func TestIntegrationSynFlood(t *testing.T) {
 				Total     uint64   `json:"total"`
 				PerSecond *float64 `json:"per_second"`
 			} `json:"counters"`
-			Netns     string `json:"netns"`
+			Netns string `json:"netns"`
+			Probe struct {
+				ConnectMS *float64 `json:"connect_ms"`
+				Error     string   `json:"error"`
+			} `json:"probe"`
 			KernelLog []struct {
 				Listener string `json:"listener"`
 				Action   string `json:"action"`
@@ -216,7 +221,8 @@ func TestIntegrationSynFlood(t *testing.T) {
 		} `json:"metrics"`
 	}
 	check := func() (report, int, int) {
-		out, code := hostfix("synflood", "check", "-o", "json", "--interval", "1s", "--port", strconv.Itoa(helperPort))
+		out, code := hostfix("synflood", "check", "-o", "json", "--interval", "1s", "--port", strconv.Itoa(helperPort),
+			"--probe", fmt.Sprintf("127.0.0.1:%d", helperPort))
 		var r report
 		if err := json.Unmarshal(out, &r); err != nil {
 			t.Fatalf("check json: %v\n%s", err, out)
@@ -254,6 +260,11 @@ func TestIntegrationSynFlood(t *testing.T) {
 		t.Errorf("no drop rate: %+v", r.Metrics.Counters)
 	}
 	nsID := r.Metrics.Netns
+	// The runbook's `time wget`: with the queue full and cookies off, a new connection
+	// from localhost cannot even complete its handshake.
+	if r.Metrics.Probe.Error == "" {
+		t.Errorf("probe connected in %v ms to a full listener with cookies off", *r.Metrics.Probe.ConnectMS)
+	}
 	// The kernel warns once per listener (rate limited, so it may be missing): whatever
 	// dmesg shows for this listener, the check must show too.
 	if out, err := exec.Command("dmesg").Output(); err == nil {
@@ -303,6 +314,9 @@ func TestIntegrationSynFlood(t *testing.T) {
 	}
 	if r.Status == "critical" {
 		t.Errorf("after fix status critical: %+v", r.Findings)
+	}
+	if r.Metrics.Probe.Error != "" || r.Metrics.Probe.ConnectMS == nil {
+		t.Errorf("after fix the probe still fails: %s", r.Metrics.Probe.Error)
 	}
 	t.Logf("after fix: %s, SyncookiesSent %.1f/s, findings %+v", r.Status, rate(r, "SyncookiesSent"), r.Findings)
 }

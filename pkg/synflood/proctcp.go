@@ -112,7 +112,6 @@ func ParseProcNetTCP(r io.Reader, order binary.ByteOrder, fn func(*Socket) error
 	}
 }
 
-
 func isHeader(line []byte) bool {
 	for _, c := range line {
 		if c == ' ' {
