@@ -329,7 +329,11 @@ func (in *verdictInput) evaluate(r *check.Result) {
 
 func (in *verdictInput) details(r *check.Result, addrs, nets []SourceCount) {
 	d := &r.Details
-	*d = append(*d, fmt.Sprintf("sockets: %s, network namespace %s", in.socks.Method, in.netns))
+	method := in.socks.Method
+	if in.socks.Fallback != "" {
+		method += " (sock_diag failed: " + in.socks.Fallback + ")"
+	}
+	*d = append(*d, fmt.Sprintf("sockets: %s, network namespace %s", method, in.netns))
 	rows := [][]string{{"LISTENER", "SYN_RECV", "SYN_CAP", "USE", "ACCEPT_Q", "ACCEPT_CAP", "SYNACK_RETRANS"}}
 	for _, l := range in.socks.Listeners {
 		acap := "?"
