@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command synload builds half-open TCP connections for benchmarking `hostfix synflood
 // check`: it sends raw SYN packets from many 127.x.y.z source addresses to listeners on
 // loopback. Run it only inside a private network namespace (scripts/bench-synflood.sh

@@ -2,7 +2,6 @@ package synflood
 
 import (
 	"encoding/binary"
-	"slices"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -73,28 +72,6 @@ func TestSynQueueCap(t *testing.T) {
 	for _, tt := range tests {
 		if got, _ := SynQueueCap(tt.backlog, tt.known, tt.somax, tt.maxSyn, tt.cookies); got != tt.want {
 			t.Errorf("SynQueueCap(%+v) = %d, want %d", tt, got, tt.want)
-		}
-	}
-}
-
-func TestRadixSort(t *testing.T) {
-	for _, n := range []int{0, 1, 255, 256, 1000, 100000} {
-		a := make([]uint32, n)
-		x := uint32(2463534242)
-		for i := range a {
-			x ^= x << 13
-			x ^= x >> 17
-			x ^= x << 5
-			a[i] = x
-			if i%7 == 0 && i > 0 {
-				a[i] = a[i-1] // duplicates
-			}
-		}
-		want := append([]uint32(nil), a...)
-		slices.Sort(want)
-		got := radixSort(a)
-		if !slices.Equal(got, want) {
-			t.Fatalf("n=%d: not sorted", n)
 		}
 	}
 }
