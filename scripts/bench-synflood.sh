@@ -18,35 +18,43 @@
 # below which the kernel does not prune old entries early.
 set -euo pipefail
 
+if [ "${1:-}" = --measure ]; then
+	# Second half, run by the first inside the namespace: "$work" and RUNS come from it.
+	work=$2
+	RUNS=$3
+	MEASURE=1
+fi
 COUNT=${1:-100000}
 RUNS=${RUNS:-5}
 PORTS=20000,20001,20002,20003
-cd "$(dirname "$0")/.."
+self=$(realpath "$0")
+cd "$(dirname "$self")/.."
 
-for tool in go ip nft ss netstat /usr/bin/time; do
-	command -v "$tool" >/dev/null || { echo "bench-synflood: needs $tool" >&2; exit 2; }
-done
-[ "$(id -u)" = 0 ] || { echo "bench-synflood: needs root (network namespace, raw sockets)" >&2; exit 2; }
+if [ -z "${MEASURE:-}" ]; then
+	for tool in go ip nft ss netstat /usr/bin/time; do
+		command -v "$tool" >/dev/null || { echo "bench-synflood: needs $tool" >&2; exit 2; }
+	done
+	[ "$(id -u)" = 0 ] || { echo "bench-synflood: needs root (network namespace, raw sockets)" >&2; exit 2; }
 
-ns="hfbench-$$-$RANDOM"
-work=$(mktemp -d)
-listener=""
-cleanup() {
-	if [ -n "$listener" ]; then kill "$listener" 2>/dev/null; wait "$listener" 2>/dev/null; fi
-	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+	ns="hfbench-$$-$RANDOM"
+	work=$(mktemp -d)
+	listener=""
+	cleanup() {
+		if [ -n "$listener" ]; then kill "$listener" 2>/dev/null; wait "$listener" 2>/dev/null; fi
+		ip netns del "$ns" 2>/dev/null || true
+		rm -rf "$work"
+	}
+	trap cleanup EXIT
 
-go build -o "$work/hostfix" .
-go build -o "$work/synload" ./scripts/synload
+	go build -o "$work/hostfix" .
+	go build -o "$work/synload" ./scripts/synload
 
-nsx() { ip netns exec "$ns" "$@"; }
-ip netns add "$ns"
-nsx ip link set lo up
-nsx sysctl -q -w net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=1048576 \
-	net.ipv4.tcp_syncookies=0 net.ipv4.tcp_synack_retries=8
-nsx nft -f - <<NFT
+	nsx() { ip netns exec "$ns" "$@"; }
+	ip netns add "$ns"
+	nsx ip link set lo up
+	nsx sysctl -q -w net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=1048576 \
+		net.ipv4.tcp_syncookies=0 net.ipv4.tcp_synack_retries=8
+	nsx nft -f - <<NFT
 table inet bench {
 	chain out {
 		type filter hook output priority 0; policy accept;
@@ -55,28 +63,33 @@ table inet bench {
 }
 NFT
 
-coproc LISTEN { exec ip netns exec "$ns" "$work/synload" -listen -ports "$PORTS" -backlog 65535; }
-listener=$LISTEN_PID
-read -r ready <&"${LISTEN[0]}"
-[ "$ready" = ready ] || { echo "bench-synflood: listener did not start" >&2; exit 1; }
+	coproc LISTEN { exec ip netns exec "$ns" "$work/synload" -listen -ports "$PORTS" -backlog 65535; }
+	listener=$LISTEN_PID
+	read -r ready <&"${LISTEN[0]}"
+	[ "$ready" = ready ] || { echo "bench-synflood: listener did not start" >&2; exit 1; }
 
-t0=$EPOCHSECONDS
-nsx "$work/synload" -ports "$PORTS" -count "$COUNT"
-# Let the last SYNs land.
-prev=-1
-for _ in $(seq 50); do
-	n=$(nsx ss -Htan state syn-recv | wc -l)
-	[ "$n" = "$prev" ] && break
-	prev=$n
-	sleep 0.2
-done
-echo "SYN_RECV sockets: $n (asked for $COUNT)"
-# The kernel retransmits every SYN-ACK 1, 3, 7, 15 and 31 s after the SYN (then 63 s):
-# 100,000 retransmits per round would land in the timings. Measure in the quiet window.
-quiet=$((t0 + 33 - EPOCHSECONDS))
-if [ "$quiet" -gt 0 ]; then
-	echo "waiting ${quiet}s for the SYN-ACK retransmit rounds to spread out"
-	sleep "$quiet"
+	t0=$EPOCHSECONDS
+	nsx "$work/synload" -ports "$PORTS" -count "$COUNT"
+	# Let the last SYNs land.
+	prev=-1
+	for _ in $(seq 50); do
+		n=$(nsx ss -Htan state syn-recv | wc -l)
+		[ "$n" = "$prev" ] && break
+		prev=$n
+		sleep 0.2
+	done
+	echo "SYN_RECV sockets: $n (asked for $COUNT)"
+	# The kernel retransmits every SYN-ACK 1, 3, 7, 15 and 31 s after the SYN (then 63 s):
+	# 100,000 retransmits per round would land in the timings. Measure in the quiet window.
+	quiet=$((t0 + 33 - EPOCHSECONDS))
+	if [ "$quiet" -gt 0 ]; then
+		echo "waiting ${quiet}s for the SYN-ACK retransmit rounds to spread out"
+		sleep "$quiet"
+	fi
+
+	# Measure from inside the namespace: no per-command `ip netns exec` in the timings.
+	nsx bash "$self" --measure "$work" "$RUNS"
+	exit $?
 fi
 
 # run NAME ARGV... once; append its wall time (ms) to $work/NAME.t and its peak RSS (KB) to
@@ -85,7 +98,7 @@ run_once() {
 	local name=$1 start end
 	shift
 	start=$EPOCHREALTIME
-	nsx /usr/bin/time -f '%M %U %S' -o "$work/$name.last" "$@" >"$work/$name.out" 2>/dev/null || true
+	/usr/bin/time -f '%M %U %S' -o "$work/$name.last" "$@" >"$work/$name.out" 2>/dev/null || true
 	end=$EPOCHREALTIME
 	awk -v s="$start" -v e="$end" 'BEGIN{printf "%.1f\n", (e-s)*1000}' >>"$work/$name.t"
 	tail -n1 "$work/$name.last" | awk '{print $1}' >>"$work/$name.rss"
@@ -96,7 +109,7 @@ median() { sort -n "$1" | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 maxof() { sort -n "$1" | tail -n1; }
 
 echo "date: $(date -u +%FT%TZ)  load: $(cut -d' ' -f1-3 /proc/loadavg)  kernel: $(uname -r)  cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)  cores: $(nproc)"
-echo "every command runs under 'ip netns exec' (same overhead for all); runs are interleaved"
+echo "timed inside the namespace (no per-command ip netns exec); runs interleaved"
 
 # Interleaved, so background work (SYN-ACK retransmit rounds) hits every command alike.
 for _ in $(seq "$RUNS"); do
