@@ -1,10 +1,19 @@
 //go:build linux
 
 // Command synload builds half-open TCP connections for benchmarking `hostfix synflood
-// check`: it sends raw SYN packets from many 127.x.y.z source addresses to listeners on
-// loopback. Run it only inside a private network namespace (scripts/bench-synflood.sh
-// makes one) where nftables drops the SYN-ACKs, so no RST ever tears the entries down and
-// each SYN leaves one SYN_RECV request socket. It needs CAP_NET_RAW.
+// check`. Run it only inside a private network namespace (scripts/bench-synflood.sh makes
+// one); it has three modes:
+//
+//   - -listen: listen on -dst:-ports with -backlog, never accept, wait for SIGTERM.
+//   - -connect: open -count real client connections (non-blocking connect) to the
+//     listeners and hold them until SIGTERM. With nftables dropping every packet to the
+//     listener ports that is not a bare SYN, the client's ACK never arrives: the client
+//     socket is ESTABLISHED and the server keeps a SYN_RECV request socket (the issue's
+//     "same way" as the integration test). Needs RLIMIT_NOFILE above -count (raised here;
+//     root may raise it up to fs.nr_open).
+//   - default (raw): send raw SYN packets from many 127.x.y.z source addresses, where
+//     nftables drops the kernel's RSTs so each SYN leaves one SYN_RECV request socket and
+//     no client socket exists. Needs CAP_NET_RAW.
 package main
 
 import (
@@ -29,7 +38,20 @@ func main() {
 	pause := flag.Duration("pause", 2*time.Millisecond, "pause after each batch")
 	listen := flag.Bool("listen", false, "instead of sending, listen on -dst:-ports with -backlog, never accept, and wait to be killed")
 	backlog := flag.Int("backlog", 65535, "listen() backlog with -listen (capped by net.core.somaxconn)")
+	connect := flag.Bool("connect", false, "instead of raw SYNs, open -count real client connections to -dst:-ports, print \"ready N\" and hold them until SIGTERM")
+	wait := flag.Duration("wait", 30*time.Second, "with -connect: how long to wait for the handshakes to reach ESTABLISHED on the client side")
 	flag.Parse()
+	if *listen && *connect {
+		fmt.Fprintln(os.Stderr, "synload: -listen and -connect exclude each other")
+		os.Exit(2)
+	}
+	if *connect {
+		if err := connectHold(*dst, *ports, *count, *batch, *pause, *wait); err != nil {
+			fmt.Fprintln(os.Stderr, "synload:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *listen {
 		if err := listenForever(*dst, *ports, *backlog); err != nil {
 			fmt.Fprintln(os.Stderr, "synload:", err)
