@@ -173,22 +173,33 @@ func Check(ctx context.Context, h *system.Host, o CheckOptions) (*check.Result, 
 		}
 	}
 
+	// The socket dump is one core's worth of kernel time (100,000 request sockets: the
+	// kernel walks the whole established hash); read the sysctls, the sysctl.d files and
+	// the kernel log on another core meanwhile. They are independent of the sockets.
+	var (
+		sysctls map[string]*SysctlState
+		serrs   []error
+		klog    []FloodMessage
+		klogErr string
+	)
+	sideDone := make(chan struct{})
+	go func() {
+		defer close(sideDone)
+		sysctls, _, serrs = ReadSysctls(h)
+		switch {
+		case o.LogFile != "":
+			klog = ParseKernelLog(logData, time.Time{}, h.Now().Year())
+		case h.Live() && cfg.KernelLog:
+			var kerr error
+			if klog, kerr = o.ReadKmsg(h.Now()); kerr != nil {
+				klogErr = kerr.Error()
+			}
+		}
+	}()
 	socks, err := ScanSockets(ctx, h, ScanOptions{Ports: o.Ports, Method: cfg.Sockets, Order: order})
+	<-sideDone
 	if err != nil {
 		return nil, err
-	}
-	sysctls, _, serrs := ReadSysctls(h)
-
-	var klog []FloodMessage
-	var klogErr string
-	switch {
-	case o.LogFile != "":
-		klog = ParseKernelLog(logData, time.Time{}, h.Now().Year())
-	case h.Live() && cfg.KernelLog:
-		klog, err = o.ReadKmsg(h.Now())
-		if err != nil {
-			klogErr = err.Error()
-		}
 	}
 	if len(o.Ports) > 0 {
 		// The kernel log is host-wide; keep the lines about the asked ports.
