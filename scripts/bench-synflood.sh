@@ -71,9 +71,14 @@ if [ -z "${MEASURE:-}" ]; then
 	ns="hfbench-$$-$RANDOM"
 	work=$(mktemp -d)
 	pids=()
+	nsx() { ip netns exec "$ns" "$@"; }
 	cleanup() {
-		# Client first (SO_LINGER 0: its sockets close with an RST at once), then listeners.
+		# Request sockets outlive the namespace (minutes, in the host's shared established
+		# hash) and slow every later dump. In connect mode, lift the firewall rule so the
+		# clients' last byte completes each handshake (synload writes it on SIGTERM), then
+		# the clients reset their connections (SO_LINGER 0), then the listeners go.
 		local i
+		if [ "$MODE" = connect ]; then nsx nft delete table inet bench 2>/dev/null || true; fi
 		for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
 			kill "${pids[i]}" 2>/dev/null || true
 			wait "${pids[i]}" 2>/dev/null || true
@@ -87,7 +92,6 @@ if [ -z "${MEASURE:-}" ]; then
 	go build -o "$work/hostfix" .
 	go build -o "$work/synload" ./scripts/synload
 
-	nsx() { ip netns exec "$ns" "$@"; }
 	# start NAME ARGV...: run synload in the namespace in the background, wait for its
 	# "ready" line (it holds its sockets until killed).
 	start() {
@@ -104,6 +108,16 @@ if [ -z "${MEASURE:-}" ]; then
 		cat "$work/$name.err" >&2
 		exit 1
 	}
+
+	# Request sockets left by an earlier run (raw mode, or a run that was killed) are still
+	# walked by every dump until their timers drop them: wait for them to go, for a fair run.
+	stale() { awk '$1 == "request_sock_TCP" {print $2}' /proc/slabinfo 2>/dev/null || echo 0; }
+	for ((i = 0; i < 60; i++)); do
+		[ "$(stale)" -lt 5000 ] && break
+		[ "$i" = 0 ] && echo "waiting for $(stale) request sockets left from earlier runs to expire"
+		sleep 5
+	done
+	echo "request sockets in the kernel before the run (all namespaces): $(stale)"
 
 	ip netns add "$ns"
 	nsx ip link set lo up

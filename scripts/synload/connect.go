@@ -19,7 +19,8 @@ import (
 // nftables drops the client's ACK), prints "ready N" and holds them until SIGTERM/SIGINT.
 //
 // Every socket gets SO_LINGER {on, 0}, so exit closes it with an RST and frees it at once
-// instead of leaving 100,000 orphans in FIN_WAIT1 retransmitting into the firewall.
+// instead of leaving 100,000 orphans in FIN_WAIT1 retransmitting into the firewall. On
+// SIGTERM it first writes one byte on each (see below).
 func connectHold(dstS, portsS string, count, batch int, pause, wait time.Duration) error {
 	dst, err := netip.ParseAddr(dstS)
 	if err != nil || !dst.Is4() {
@@ -99,6 +100,16 @@ func connectHold(dstS, portsS string, count, batch int, pause, wait time.Duratio
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, unix.SIGTERM, unix.SIGINT)
 	<-sig
+	// Leave nothing behind: request sockets are not tied to the namespace's lifetime and
+	// would sit in the kernel's global established hash for minutes (slowing every later
+	// dump, a later benchmark run included). With the firewall rule gone (the script
+	// removes it first), one byte on each connection carries the ACK that completes the
+	// handshake, so the server's request socket becomes a child in the accept queue; the
+	// close then resets it (SO_LINGER 0) and the listener's exit frees it.
+	one := []byte{0}
+	for _, fd := range fds {
+		_, _ = unix.Write(fd, one)
+	}
 	for _, fd := range fds {
 		unix.Close(fd)
 	}
