@@ -83,6 +83,13 @@ if [ -z "${MEASURE:-}" ]; then
 			kill "${pids[i]}" 2>/dev/null || true
 			wait "${pids[i]}" 2>/dev/null || true
 		done
+		# Anything still running in the namespace is ours (it is private): a process left
+		# there would keep its sockets, and the namespace, alive after ip netns del.
+		for i in $(ip netns pids "$ns" 2>/dev/null); do kill "$i" 2>/dev/null || true; done
+		for ((i = 0; i < 50; i++)); do
+			[ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && break
+			sleep 0.2
+		done
 		ip netns del "$ns" 2>/dev/null || true
 		rm -rf "$work"
 	}
@@ -97,7 +104,9 @@ if [ -z "${MEASURE:-}" ]; then
 	start() {
 		local name=$1 i
 		shift
-		nsx "$work/synload" "$@" >"$work/$name.ready" 2>"$work/$name.err" &
+		# Not through the nsx function: a backgrounded function is a subshell whose $! is
+		# not synload's pid. ip netns exec execs synload, so $! is synload.
+		ip netns exec "$ns" "$work/synload" "$@" >"$work/$name.ready" 2>"$work/$name.err" &
 		pids+=($!)
 		for ((i = 0; i < 1200; i++)); do
 			if grep -q '^ready' "$work/$name.ready"; then cat "$work/$name.err" >&2; return 0; fi
@@ -187,7 +196,7 @@ NFT
 	quiet=$((t_end + 33 - EPOCHSECONDS))
 	if [ "$quiet" -gt 0 ]; then
 		echo "waiting ${quiet}s for the SYN-ACK retransmit rounds to spread out"
-		sleep "$quiet"
+		sleep "$quiet" & wait $! # (a signal interrupts wait, not a foreground sleep)
 	fi
 
 	# Measure from inside the namespace: no per-command `ip netns exec` in the timings.
