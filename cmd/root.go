@@ -493,10 +493,13 @@ func (app *App) exitCode(c *cobra.Command, err error) int {
 	if err == nil {
 		return ExitOK
 	}
-	// -o nagios or prometheus means a monitoring system is the caller: whatever the command,
-	// a failure is UNKNOWN (3) there, never 2, which Nagios would read as CRITICAL.
+	// -o nagios or prometheus means a monitoring system is the caller. When the command line
+	// did not even reach a command (a misspelt check under a noun, "mailq stat"), it was
+	// meant for a check: UNKNOWN (3), never 2, which Nagios would read as CRITICAL. A real
+	// command of another kind keeps its own codes.
+	monitoring := app.Opts.Output == "nagios" || app.Opts.Output == "prometheus"
 	isCheck := c != nil && c.Annotations[kindKey] == kindCheck ||
-		app.Opts.Output == "nagios" || app.Opts.Output == "prometheus"
+		monitoring && (c == nil || c.Parent() == nil || c.Annotations[groupKey] != "")
 	if !app.started {
 		// cobra refused the command line before setup ran: honour a --color it parsed.
 		if mode, err := iostreams.ParseColorMode(app.Opts.Color); err == nil {
