@@ -230,8 +230,11 @@ for _ in $(seq "$RUNS"); do
 	run_once ss sh -c 'ss -Htan state syn-recv | wc -l'
 	run_once netstat sh -c 'netstat -tuna | grep SYN_RECV | wc -l'
 	run_once hostfix_proc "$work/hostfix" synflood check -o json --interval 0 --sockets proc
+	# No socket is in TIME_WAIT: this is the kernel walking its established hash and
+	# sending nothing, the floor under any sock_diag dump (hostfix's and ss's).
+	run_once walk_only ss -Htan state time-wait
 done
-for n in hostfix ss netstat hostfix_proc; do
+for n in hostfix ss netstat hostfix_proc walk_only; do
 	printf '%-14s wall median %8.1f ms  runs: %-40s CPU median %6s ms  peak RSS %6s KB\n' "$n" "$(median "$work/$n.t")" "$(tr '\n' ' ' <"$work/$n.t")" "$(median "$work/$n.cpu")" "$(maxof "$work/$n.rss")"
 done
 echo "timed from $((t_measure - t_start)) s to $((EPOCHSECONDS - t_start)) s after the first SYN (SYN-ACK retransmit rounds at 31 s and 63 s after each SYN)"
