@@ -120,7 +120,8 @@ if [ -z "${MEASURE:-}" ]; then
 
 	# Request sockets left by an earlier run (raw mode, or a run that was killed) are still
 	# walked by every dump until their timers drop them: wait for them to go, for a fair run.
-	stale() { awk '$1 == "request_sock_TCP" {print $2}' /proc/slabinfo 2>/dev/null || echo 0; }
+	# (0 when the cache is merged into another or slabinfo is unreadable: no wait then)
+	stale() { awk '$1 == "request_sock_TCP" {n = $2} END {print n + 0}' /proc/slabinfo 2>/dev/null || echo 0; }
 	for ((i = 0; i < 60; i++)); do
 		[ "$(stale)" -lt 5000 ] && break
 		[ "$i" = 0 ] && echo "waiting for $(stale) request sockets left from earlier runs to expire"
