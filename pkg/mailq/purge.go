@@ -74,6 +74,7 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 		}
 	}
 	scan := o.Filter.Needs()
+	scan.light = true
 	err = q.Scan(ctx, scan, func(m *Message) error {
 		sel.Scanned++
 		if !o.Filter.Match(m, now) {

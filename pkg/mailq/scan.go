@@ -26,6 +26,10 @@ type ScanOptions struct {
 	Workers int
 	// namesOnly skips every stat and read: which files exist, nothing more (verification).
 	namesOnly bool
+	// light skips the stat of local/, remote/, intd/ and bounce/ files that are not read
+	// (purge needs mess/ sizes and info/ or todo/ times, not those): a quarter fewer
+	// syscalls on a 100,000-message purge. Their File.Size stays 0.
+	light bool
 }
 
 // maxEnvelope caps what is read of one envelope file; a real one is a few hundred bytes,
@@ -318,6 +322,10 @@ func (q *Queue) fill(m *Message, b int, dirs *[nSlots]dirFD, irregular map[strin
 		}
 		fd := dirs[s].fd
 		read := o.Envelope && (s == SlotInfo || s == SlotLocal || s == SlotRemote || s == SlotTodo)
+		if o.light && !read && (s == SlotLocal || s == SlotRemote || s == SlotIntd || s == SlotBounce) {
+			m.Files = append(m.Files, f)
+			continue
+		}
 		var st unix.Stat_t
 		var data []byte
 		var err error
