@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 )
 
@@ -81,7 +80,7 @@ func Skeleton(dir string, l Layout) error {
 			return err
 		}
 	}
-	if err := syscall.Mkfifo(filepath.Join(dir, "lock", "trigger"), 0o622); err != nil && !errors.Is(err, os.ErrExist) {
+	if err := mkfifo(filepath.Join(dir, "lock", "trigger"), 0o622); err != nil && !errors.Is(err, os.ErrExist) {
 		return err
 	}
 	return nil
@@ -150,11 +149,10 @@ func (w *Writer) Write(m *Message) (uint64, error) {
 	if err := os.WriteFile(tmp, body, 0o644); err != nil {
 		return 0, err
 	}
-	fi, err := os.Stat(tmp)
+	id, err := inode(tmp, w.seq)
 	if err != nil {
 		return 0, err
 	}
-	id := fi.Sys().(*syscall.Stat_t).Ino
 	m.ID = id
 	mess := w.path("mess", id, true)
 	if err := os.Link(tmp, mess); err != nil {

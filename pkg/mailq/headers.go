@@ -2,11 +2,8 @@ package mailq
 
 import (
 	"bytes"
-	"errors"
 	"mime"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 // maxHeader is how much of mess/ is read to find the Subject: the header part only, never
@@ -14,37 +11,6 @@ import (
 const maxHeader = 64 << 10
 
 var wordDecoder = &mime.WordDecoder{}
-
-func readSubject(dirfd int, name string) (string, error) {
-	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
-	if err != nil {
-		return "", err
-	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return "", err
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return "", errors.New("not a regular file")
-	}
-	buf := make([]byte, min(int64(maxHeader), st.Size))
-	total := 0
-	for total < len(buf) {
-		n, err := unix.Read(fd, buf[total:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return "", err
-		}
-		if n == 0 {
-			break
-		}
-		total += n
-	}
-	return HeaderSubject(buf[:total]), nil
-}
 
 // HeaderSubject returns the decoded Subject of a message's header part (LF or CRLF line
 // ends, folded lines joined, RFC 2047 words decoded where the charset is known). It stops

@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // ScanOptions say how much of each message a scan reads. The directory listings and one
@@ -156,41 +154,6 @@ func (q *Queue) readFlat() ([][]flatEntry, error) {
 	return out, nil
 }
 
-// dirFD is an open directory of the queue for *at() calls.
-type dirFD struct {
-	fd  int
-	rel string
-}
-
-func (q *Queue) openDir(rel string) (dirFD, []fs.DirEntry, error) {
-	path := q.root + "/" + rel
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		return dirFD{fd: -1}, nil, fmt.Errorf("queue %s: open %s/: %w", q.Dir, rel, err)
-	}
-	// os.File reads the entries (getdents with d_type, no stat); the fd stays ours for
-	// openat/fstatat, so dup it for the File that closes its own copy.
-	dup, err := unix.Dup(fd)
-	if err != nil {
-		unix.Close(fd)
-		return dirFD{fd: -1}, nil, fmt.Errorf("queue %s: open %s/: %w", q.Dir, rel, err)
-	}
-	f := os.NewFile(uintptr(dup), path)
-	ents, err := f.ReadDir(-1)
-	f.Close()
-	if err != nil {
-		unix.Close(fd)
-		return dirFD{fd: -1}, nil, fmt.Errorf("queue %s: read %s/: %w", q.Dir, rel, err)
-	}
-	return dirFD{fd: fd, rel: rel}, ents, nil
-}
-
-func (d dirFD) close() {
-	if d.fd >= 0 {
-		unix.Close(d.fd)
-	}
-}
-
 // scanBucket builds the messages of split bucket b.
 func (q *Queue) scanBucket(ctx context.Context, b int, flat []flatEntry, o ScanOptions) ([]*Message, error) {
 	if err := ctx.Err(); err != nil {
@@ -199,7 +162,7 @@ func (q *Queue) scanBucket(ctx context.Context, b int, flat []flatEntry, o ScanO
 	bs := strconv.Itoa(b)
 	var dirs [nSlots]dirFD
 	for i := range dirs {
-		dirs[i].fd = -1
+		dirs[i] = noDir
 	}
 	defer func() {
 		for _, d := range dirs {
@@ -238,7 +201,7 @@ func (q *Queue) scanBucket(ctx context.Context, b int, flat []flatEntry, o ScanO
 		}
 	}
 	for _, s := range []Slot{SlotTodo, SlotIntd, SlotBounce} {
-		if dirs[s].fd >= 0 {
+		if dirs[s].valid() {
 			continue
 		}
 		if (s == SlotTodo && q.BigTodo) || (s == SlotIntd && q.IntdSplit) {
@@ -247,11 +210,11 @@ func (q *Queue) scanBucket(ctx context.Context, b int, flat []flatEntry, o ScanO
 		// Flat directory: opened lazily, only if this bucket has files there.
 		for _, e := range flat {
 			if e.slot == s {
-				fd, err := unix.Open(q.root+"/"+s.String(), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+				d, err := q.openDirOnly(s.String())
 				if err != nil {
-					return nil, fmt.Errorf("queue %s: open %s/: %w", q.Dir, s, err)
+					return nil, err
 				}
-				dirs[s] = dirFD{fd: fd, rel: s.String()}
+				dirs[s] = d
 				break
 			}
 		}
@@ -320,25 +283,25 @@ func (q *Queue) fill(m *Message, b int, dirs *[nSlots]dirFD, irregular map[strin
 			m.Files = append(m.Files, f)
 			continue
 		}
-		fd := dirs[s].fd
+		d := dirs[s]
 		read := o.Envelope && (s == SlotInfo || s == SlotLocal || s == SlotRemote || s == SlotTodo)
 		if o.light && !read && (s == SlotLocal || s == SlotRemote || s == SlotIntd || s == SlotBounce) {
 			m.Files = append(m.Files, f)
 			continue
 		}
-		var st unix.Stat_t
+		var st fileStat
 		var data []byte
 		var err error
 		if read {
-			data, err = readAt(fd, m.ID, &st, buf[:0])
+			st, data, err = d.read(m.ID, buf[:0])
 			if cap(data) > cap(buf) && cap(data) <= 1<<20 {
 				buf = data[:0]
 			}
 		} else {
-			err = unix.Fstatat(fd, m.ID, &st, unix.AT_SYMLINK_NOFOLLOW)
+			st, err = d.stat(m.ID)
 		}
 		if err != nil {
-			if errors.Is(err, unix.ENOENT) {
+			if errors.Is(err, fs.ErrNotExist) {
 				// Delivered or preprocessed between listing and reading: not there any more.
 				m.has[s] = false
 				continue
@@ -347,14 +310,14 @@ func (q *Queue) fill(m *Message, b int, dirs *[nSlots]dirFD, irregular map[strin
 			m.Files = append(m.Files, f)
 			continue
 		}
-		if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		if !st.regular {
 			f.Regular = false
 			damage("%s is not a regular file (hostfix leaves it alone)", f.Rel)
 			m.Files = append(m.Files, f)
 			continue
 		}
-		f.Size = st.Size
-		mtime[s] = time.Unix(st.Mtim.Sec, st.Mtim.Nsec)
+		f.Size = st.size
+		mtime[s] = st.mtime
 		m.Files = append(m.Files, f)
 		if !read {
 			continue
@@ -421,8 +384,8 @@ func (q *Queue) fill(m *Message, b int, dirs *[nSlots]dirFD, irregular map[strin
 			break
 		}
 	}
-	if o.Headers && m.has[SlotMess] && dirs[SlotMess].fd >= 0 {
-		subj, err := readSubject(dirs[SlotMess].fd, m.ID)
+	if o.Headers && m.has[SlotMess] && dirs[SlotMess].valid() {
+		subj, err := dirs[SlotMess].readSubject(m.ID)
 		if err == nil {
 			m.Subject = subj
 		}
@@ -430,44 +393,9 @@ func (q *Queue) fill(m *Message, b int, dirs *[nSlots]dirFD, irregular map[strin
 	return buf
 }
 
-// readAt reads a regular file in dir without following symlinks.
-func readAt(dirfd int, name string, st *unix.Stat_t, buf []byte) ([]byte, error) {
-	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
-	if err != nil {
-		if errors.Is(err, unix.ELOOP) {
-			// O_NOFOLLOW on a symlink: report it as what it is.
-			return nil, unix.Fstatat(dirfd, name, st, unix.AT_SYMLINK_NOFOLLOW)
-		}
-		return nil, err
-	}
-	defer unix.Close(fd)
-	if err := unix.Fstat(fd, st); err != nil {
-		return nil, err
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, nil
-	}
-	size := int(min(st.Size, maxEnvelope))
-	if cap(buf) < size+1 {
-		buf = make([]byte, 0, size+1)
-	}
-	buf = buf[:size+1]
-	total := 0
-	for total < len(buf) {
-		n, err := unix.Read(fd, buf[total:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if n == 0 {
-			break
-		}
-		total += n
-	}
-	if total > size && st.Size >= maxEnvelope {
-		return nil, fmt.Errorf("envelope larger than %d bytes", maxEnvelope)
-	}
-	return buf[:total], nil
+// fileStat is what a scan keeps of a file's lstat: the platform files fill it.
+type fileStat struct {
+	regular bool
+	size    int64
+	mtime   time.Time
 }
