@@ -5,6 +5,8 @@
 #
 #   scripts/bench-mailq.sh            # 100,000 messages, 3 runs
 #   N=20000 RUNS=5 scripts/bench-mailq.sh
+#   ONLY=purge TMPDIR_BENCH=/dev/shm scripts/bench-mailq.sh   # only find -delete and the
+#                                     # two --no-backup purges (the delete targets), on tmpfs
 #
 # Needs: go, GNU time (/usr/bin/time, Debian package "time"), find, cp. Runs as any user;
 # works under a temp directory on /var/tmp (a disk, not tmpfs) and removes it at the end.
@@ -25,13 +27,15 @@ go build -o "$WORK/hostfix" .
 go build -o "$WORK/genqueue" ./internal/qmailgen/cmd/genqueue
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+echo "# load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# filesystem of $WORK: $(df -T "$WORK" | awk 'NR==2 {print $2}')"
 echo "# template: $("$WORK/genqueue" -dir "$WORK/tpl/var/qmail/queue" -n "$N" -seed 1)"
-echo "# small template: $("$WORK/genqueue" -dir "$WORK/small/var/qmail/queue" -n "$SMALL" -seed 2)"
+[ "${ONLY:-}" = purge ] || echo "# small template: $("$WORK/genqueue" -dir "$WORK/small/var/qmail/queue" -n "$SMALL" -seed 2)"
 du -sh "$WORK/tpl" | awk '{print "# template size on disk: " $1}'
 
 mkdir -p "$WORK/tpl/etc/hostfix" "$WORK/small/etc/hostfix"
 for t in tpl small; do
+	[ -d "$WORK/$t" ] || continue
 	printf 'mailq:\n  stop_command: [true]\n  start_command: [true]\n  lock_wait: 10s\n  warn_messages: 0\n  crit_messages: 0\n  warn_age: 0s\n  crit_age: 0s\n' >"$WORK/$t/etc/hostfix/config.yaml"
 done
 
@@ -70,6 +74,17 @@ measure() {
 	printf '%-34s %8.2f s  %7d KB peak RSS   (runs: %s)\n' "$name" "${med% *}" "${med#* }" \
 		"$(printf '%s ' "${results[@]%% *}")"
 }
+
+if [ "${ONLY:-}" = purge ]; then
+	measure "find -type f -delete (reference)" "fresh tpl" find "$WORK/r/$Q" -type f -delete
+	measure "hostfix purge --all --no-backup" "fresh tpl" "$WORK/hostfix" --root "$WORK/r" mailq purge --all --no-backup --yes
+	measure "hostfix purge --sender --no-backup" "fresh tpl" "$WORK/hostfix" --root "$WORK/r" mailq purge --sender '^spam@victim\.example$' --no-backup --yes
+	ratio() { awk -v a="${MEDIAN[$1]}" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+	echo
+	echo "purge --all / find -delete:         $(ratio 'hostfix purge --all --no-backup' "${MEDIAN[find -type f -delete (reference)]}")  (target <= 1.30)"
+	echo "purge --sender / find -delete:      $(ratio 'hostfix purge --sender --no-backup' "${MEDIAN[find -type f -delete (reference)]}")  (target <= 2.00)"
+	exit 0
+fi
 
 fresh tpl
 measure "find+cat envelopes (reference)" "" find "$WORK/r/$Q/info" "$WORK/r/$Q/local" "$WORK/r/$Q/remote" "$WORK/r/$Q/todo" -type f -exec cat {} +

@@ -3,6 +3,7 @@ package mailq
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -65,12 +66,17 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 	// own cleanup deletes after 36 hours, never an info/ without its mess/ (the "trouble
 	// opening mess" loop).
 	var files []plan.File
+	var groups []int // where each bucket's files start: buckets are removed in parallel
 	var pending [nSlots][]plan.File
 	bucket := -1
 	flush := func() {
+		start := len(files)
 		for _, s := range removalOrder {
 			files = append(files, pending[s]...)
 			pending[s] = pending[s][:0]
+		}
+		if len(files) > start {
+			groups = append(groups, start)
 		}
 	}
 	scan := o.Filter.Needs()
@@ -136,6 +142,9 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 	p.Note(fmt.Sprintf("qmail-send is stopped and started with %s commands; messages queued after this plan are not touched", ctl.How))
 	rm, err := plan.RemoveFiles(h, files, plan.RemoveOptions{
 		Within: q.Dir, Label: plural(sel.Count, "message"), MissingOK: true,
+		// One bucket at a time per worker keeps each message's mess/ file last (see
+		// removalOrder); two buckets at once touch different split directories.
+		Groups: groups, Workers: min(2, runtime.GOMAXPROCS(0)),
 	})
 	if err != nil {
 		return nil, nil, err

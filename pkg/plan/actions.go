@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pmezard/go-difflib/difflib"
@@ -287,6 +289,14 @@ type RemoveOptions struct {
 	MissingOK bool
 	// Sample is how many paths the dry-run lists (default 5).
 	Sample int
+	// Groups splits files into independent sequences: group i is files[Groups[i]:Groups[i+1]]
+	// (the last one runs to the end; Groups[0] must be 0). Inside a group the order of files
+	// is kept; different groups may be removed at the same time by Workers goroutines.
+	// Callers group by directory (a qmail split bucket), so concurrent unlinks do not wait
+	// on one directory's lock. Nil: one group, removed in order.
+	Groups []int
+	// Workers is how many groups are removed at once (default 1).
+	Workers int
 }
 
 type removeAction struct {
@@ -301,8 +311,8 @@ type removeAction struct {
 	removed int64
 	bytes   int64
 	skipped int64
-	copied  bool // the backup was on another filesystem: copied, then deleted
-	deleted bool // --no-backup
+	copied  atomic.Bool // the backup was on another filesystem: copied, then deleted
+	deleted bool        // --no-backup
 	backup  string
 }
 
@@ -326,6 +336,14 @@ func RemoveFiles(h *system.Host, files []File, o RemoveOptions) (Action, error) 
 			return nil, fmt.Errorf("remove files: %s is not inside %s; refusing", f.Path, within)
 		}
 		total += f.Size
+	}
+	if len(o.Groups) > 0 && o.Groups[0] != 0 {
+		return nil, errors.New("remove files: the first group must start at file 0")
+	}
+	for i := 1; i < len(o.Groups); i++ {
+		if o.Groups[i] < o.Groups[i-1] || o.Groups[i] > len(files) {
+			return nil, fmt.Errorf("remove files: group %d starts at %d, out of order or past the %d files", i, o.Groups[i], len(files))
+		}
 	}
 	if o.Sample <= 0 {
 		o.Sample = 5
@@ -381,43 +399,142 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 	if err := r.man.sync(); err != nil {
 		return err
 	}
-	// Directory handles: per file one fstatat and one unlinkat/renameat relative to its
-	// directory, as find -delete does, instead of resolving the full path twice.
-	ds := newDirSet()
-	defer ds.close()
-	realDirs := map[string]string{} // system dir -> resolved host dir
-	dirErr := map[string]error{}
-	madeDirs := map[string]bool{}
-	for i, f := range a.files {
-		if i&1023 == 0 && ctx.Err() != nil {
-			return fmt.Errorf("remove files in %s: interrupted after %d: %w", a.within, a.removed, ctx.Err())
+	groups := a.o.Groups
+	if len(groups) == 0 {
+		groups = []int{0}
+	}
+	workers := min(max(a.o.Workers, 1), len(groups))
+	// Groups are handed out in order; each worker keeps its own directory handles, and the
+	// manifest and rollback list are shared under mu. The first error stops every worker
+	// after the file it is on; the manifest then still lists everything already removed.
+	var (
+		mu       sync.Mutex
+		next     atomic.Int64
+		stop     atomic.Bool
+		firstErr error
+		dirs     = map[string]resolvedDir{} // system dir -> resolved host dir, under mu
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
 		}
-		dir, name := filepath.Dir(f.Path), filepath.Base(f.Path)
-		rdir, seen := realDirs[dir]
-		derr := dirErr[dir]
-		if !seen {
-			// A directory swapped for a symlink must not lead the removal elsewhere.
-			rd, err := realPath(a.h, dir)
-			switch {
-			case err != nil:
-				derr = err
-			case rd != dir && !strings.HasPrefix(rd+"/", realWithin+"/"):
-				derr = fmt.Errorf("%s leads outside %s (to %s); refusing", dir, a.within, rd)
+		mu.Unlock()
+		stop.Store(true)
+	}
+	resolve := func(dir string) resolvedDir {
+		mu.Lock()
+		defer mu.Unlock()
+		if d, ok := dirs[dir]; ok {
+			return d
+		}
+		// A directory swapped for a symlink must not lead the removal elsewhere.
+		var d resolvedDir
+		rd, err := realPath(a.h, dir)
+		switch {
+		case err != nil:
+			d.err = err
+		case rd != dir && !strings.HasPrefix(rd+"/", realWithin+"/"):
+			d.err = fmt.Errorf("%s leads outside %s (to %s); refusing", dir, a.within, rd)
+		}
+		d.path = a.h.Path(rd)
+		dirs[dir] = d
+		return d
+	}
+	work := func() {
+		w := removeWorker{a: a, r: r, mu: &mu, ds: newDirSet(), made: map[string]bool{}, local: map[string]resolvedDir{}, resolve: resolve}
+		defer w.ds.close()
+		for !stop.Load() {
+			g := int(next.Add(1) - 1)
+			if g >= len(groups) {
+				break
 			}
-			rdir = a.h.Path(rd)
-			realDirs[dir], dirErr[dir] = rdir, derr
+			end := len(a.files)
+			if g+1 < len(groups) {
+				end = groups[g+1]
+			}
+			if err := w.group(ctx, a.files[groups[g]:end], &stop); err != nil {
+				fail(err)
+			}
 		}
-		if derr != nil {
-			if errors.Is(derr, fs.ErrNotExist) && a.o.MissingOK {
-				a.skipped++
+		mu.Lock()
+		a.removed += w.removed
+		a.bytes += w.bytes
+		a.skipped += w.skipped
+		mu.Unlock()
+	}
+	if workers == 1 {
+		work()
+	} else {
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				work()
+			}()
+		}
+		wg.Wait()
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	if a.copied.Load() {
+		r.logf("note: the backup directory is on another filesystem than %s: files were copied and fsynced, then deleted (slower)", a.within)
+	}
+	return r.man.sync()
+}
+
+// resolvedDir is a directory of a removal resolved on the host, or why it cannot be used.
+type resolvedDir struct {
+	path string
+	err  error
+}
+
+// removeWorker removes groups of files; one per goroutine.
+type removeWorker struct {
+	a       *removeAction
+	r       *Run
+	mu      *sync.Mutex // guards r.man and a.moved
+	ds      *dirSet
+	made    map[string]bool
+	local   map[string]resolvedDir
+	resolve func(string) resolvedDir
+
+	removed, bytes, skipped int64
+}
+
+// group removes files in order: per file one fstatat (regular file, not a symlink) and one
+// unlinkat or renameat relative to its directory, as find -delete does, instead of
+// resolving the full path twice.
+func (w *removeWorker) group(ctx context.Context, files []File, stop *atomic.Bool) error {
+	a, r := w.a, w.r
+	for i, f := range files {
+		if i&1023 == 0 && (ctx.Err() != nil || stop.Load()) {
+			if ctx.Err() != nil {
+				return fmt.Errorf("remove files in %s: interrupted: %w", a.within, ctx.Err())
+			}
+			return nil
+		}
+		cut := strings.LastIndexByte(f.Path, '/')
+		dir, name := f.Path[:cut], f.Path[cut+1:]
+		d, seen := w.local[dir]
+		if !seen {
+			d = w.resolve(dir)
+			w.local[dir] = d
+		}
+		if d.err != nil {
+			if errors.Is(d.err, fs.ErrNotExist) && a.o.MissingOK {
+				w.skipped++
 				continue
 			}
-			return opErr(a.h, "remove", f.Path, derr)
+			return opErr(a.h, "remove", f.Path, d.err)
 		}
-		st, err := ds.stat(rdir, name)
+		rdir := d.path
+		st, err := w.ds.stat(rdir, name)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) && a.o.MissingOK {
-				a.skipped++
+				w.skipped++
 				continue
 			}
 			return opErr(a.h, "remove", f.Path, err)
@@ -427,50 +544,51 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 		}
 		meta := fileMeta{Mode: st.mode.Perm() | st.mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky), UID: st.uid, GID: st.gid}
 		if r.NoBackup {
-			if err := ds.unlink(rdir, name); err != nil {
+			if err := w.ds.unlink(rdir, name); err != nil {
 				if errors.Is(err, fs.ErrNotExist) && a.o.MissingOK {
-					a.skipped++
+					w.skipped++
 					continue
 				}
 				return opErr(a.h, "remove", f.Path, err)
 			}
+			w.mu.Lock()
 			r.man.addFile(EntryDelete, f.Path, "", meta.Mode, meta.UID, meta.GID, st.size)
+			w.mu.Unlock()
 		} else {
 			rel := filepath.Join(a.backup, f.Path)
 			ddir := filepath.Dir(filepath.Join(r.BackupDir, rel))
-			if !madeDirs[ddir] {
+			if !w.made[ddir] {
 				if err := os.MkdirAll(ddir, 0o700); err != nil {
 					return opErr(a.h, "back up", f.Path, err)
 				}
-				madeDirs[ddir] = true
+				w.made[ddir] = true
 			}
-			if err := a.moveAside(ds, rdir, ddir, name, meta); err != nil {
+			if err := a.moveAside(w.ds, rdir, ddir, name, meta); err != nil {
 				if errors.Is(err, fs.ErrNotExist) && a.o.MissingOK {
-					a.skipped++
+					w.skipped++
 					continue
 				}
 				return opErr(a.h, "remove", f.Path, err)
 			}
+			w.mu.Lock()
 			a.moved = append(a.moved, f.Path)
 			r.man.addFile(EntryRemove, f.Path, rel, meta.Mode, meta.UID, meta.GID, st.size)
+			w.mu.Unlock()
 		}
-		a.removed++
-		a.bytes += st.size
+		w.removed++
+		w.bytes += st.size
 	}
-	if a.copied {
-		r.logf("note: the backup directory is on another filesystem than %s: files were copied and fsynced, then deleted (slower)", a.within)
-	}
-	return r.man.sync()
+	return nil
 }
 
 // moveAside renames a file into the backup; across filesystems it copies, fsyncs, removes.
 func (a *removeAction) moveAside(ds *dirSet, dir, dstDir, name string, meta fileMeta) error {
-	if !a.copied {
+	if !a.copied.Load() {
 		err := ds.rename(dir, name, dstDir, name)
 		if err == nil || !isEXDEV(err) {
 			return err
 		}
-		a.copied = true
+		a.copied.Store(true)
 	}
 	// Copy under a partial name and rename: a copy cut short by a kill is never taken for
 	// a backed-up file (undo skips partialSuffix names).
@@ -529,7 +647,7 @@ func (a *removeAction) outcome() (bool, string) {
 	if a.skipped > 0 {
 		d += fmt.Sprintf("; %d already gone", a.skipped)
 	}
-	if a.copied {
+	if a.copied.Load() {
 		d += "; backup on another filesystem: copied"
 	}
 	return a.removed > 0, d
