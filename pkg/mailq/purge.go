@@ -81,6 +81,7 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 	}
 	scan := o.Filter.Needs()
 	scan.light = true
+	scan.noTimes = o.Filter.OlderThan == 0 && !o.Filter.Damaged
 	err = q.Scan(ctx, scan, func(m *Message) error {
 		sel.Scanned++
 		if !o.Filter.Match(m, now) {
@@ -94,6 +95,9 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 		sel.Bytes += m.Size
 		sel.IDs[m.ID] = true
 		if len(sel.Sample) < o.Sample {
+			if scan.noTimes {
+				q.queuedTime(m)
+			}
 			sel.Sample = append(sel.Sample, m)
 		}
 		for _, f := range m.Files {
