@@ -65,7 +65,7 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 	// fast) and an interrupted run leaves at worst mess/ files alone, which qmail-send's
 	// own cleanup deletes after 36 hours, never an info/ without its mess/ (the "trouble
 	// opening mess" loop).
-	var files []plan.File
+	var files, optional []plan.File
 	var groups []int // where each bucket's files start: buckets are removed in parallel
 	var pending [nSlots][]plan.File
 	bucket := -1
@@ -110,8 +110,10 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 		// qmail-send is still running while we plan: it may preprocess a queued message
 		// (creating info/local/remote) or schedule a bounce before it stops. Those paths
 		// are removed too if they exist by then, so no orphan outlives its mess file.
+		// The plan layer removes those present first (before any mess/ file), listing
+		// bounce/ once instead of an lstat per message.
 		for _, s := range racySlots(m) {
-			pending[s] = append(pending[s], plan.File{Path: q.Path(q.relFor(s, m.ID))})
+			optional = append(optional, plan.File{Path: q.Path(q.relFor(s, m.ID))})
 			sel.Optional++
 		}
 		return nil
@@ -148,7 +150,7 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 		Within: q.Dir, Label: plural(sel.Count, "message"), MissingOK: true,
 		// One bucket at a time per worker keeps each message's mess/ file last (see
 		// removalOrder); two buckets at once touch different split directories.
-		Groups: groups, Workers: min(2, runtime.GOMAXPROCS(0)),
+		Groups: groups, Workers: min(2, runtime.GOMAXPROCS(0)), Optional: optional,
 	})
 	if err != nil {
 		return nil, nil, err

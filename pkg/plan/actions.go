@@ -297,6 +297,11 @@ type RemoveOptions struct {
 	Groups []int
 	// Workers is how many groups are removed at once (default 1).
 	Workers int
+	// Optional are files that may appear before Apply (a service still running at planning
+	// time may create them): removed, with the same checks, only if present then, before
+	// any of files. A directory holding many of them is listed once instead of lstat-ing
+	// every name (qmail's bounce/: one possible file per message, almost none there).
+	Optional []File
 }
 
 type removeAction struct {
@@ -331,11 +336,13 @@ func RemoveFiles(h *system.Host, files []File, o RemoveOptions) (Action, error) 
 	}
 	prefix := within + "/"
 	var total int64
-	for _, f := range files {
-		if filepath.Clean(f.Path) != f.Path || !strings.HasPrefix(f.Path, prefix) {
-			return nil, fmt.Errorf("remove files: %s is not inside %s; refusing", f.Path, within)
+	for _, list := range [][]File{files, o.Optional} {
+		for _, f := range list {
+			if filepath.Clean(f.Path) != f.Path || !strings.HasPrefix(f.Path, prefix) {
+				return nil, fmt.Errorf("remove files: %s is not inside %s; refusing", f.Path, within)
+			}
+			total += f.Size
 		}
-		total += f.Size
 	}
 	if len(o.Groups) > 0 && o.Groups[0] != 0 {
 		return nil, errors.New("remove files: the first group must start at file 0")
@@ -361,7 +368,7 @@ func RemoveFiles(h *system.Host, files []File, o RemoveOptions) (Action, error) 
 	a.desc = Description{
 		Kind: KindRemoveFiles, Op: OpRemove, Target: within,
 		Detail:      fmt.Sprintf("%s, %s", label, HumanBytes(total)),
-		Previewable: true, Count: int64(len(files)), Bytes: total, Sample: sample,
+		Previewable: true, Count: int64(len(files) + len(o.Optional)), Bytes: total, Sample: sample,
 	}
 	return a, nil
 }
@@ -442,7 +449,7 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 		return d
 	}
 	work := func() {
-		w := removeWorker{a: a, r: r, mu: &mu, ds: newDirSet(), made: map[string]bool{}, local: map[string]resolvedDir{}, resolve: resolve}
+		w := removeWorker{a: a, r: r, mu: &mu, ds: newDirSet(), made: map[string]bool{}, local: map[string]resolvedDir{}, resolve: resolve, missingOK: a.o.MissingOK}
 		defer w.ds.close()
 		for !stop.Load() {
 			g := int(next.Add(1) - 1)
@@ -462,6 +469,17 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 		a.bytes += w.bytes
 		a.skipped += w.skipped
 		mu.Unlock()
+	}
+	if len(a.o.Optional) > 0 {
+		w := removeWorker{a: a, r: r, mu: &mu, ds: newDirSet(), made: map[string]bool{}, local: map[string]resolvedDir{}, resolve: resolve, missingOK: true}
+		present, absent := a.presentOptional(resolve)
+		w.skipped = absent
+		err := w.group(ctx, present, &stop)
+		w.ds.close()
+		a.removed, a.bytes, a.skipped = w.removed, w.bytes, w.skipped
+		if err != nil {
+			return err
+		}
 	}
 	if workers == 1 {
 		work()
@@ -485,6 +503,50 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 	return r.man.sync()
 }
 
+// listOptionalAt is how many optional files of one directory make listing it (one
+// getdents pass) cheaper than an lstat per name.
+const listOptionalAt = 1024
+
+// presentOptional returns the optional files that may exist now: in a directory with many
+// of them, those its listing names (the rest are counted as absent); elsewhere all, for
+// the per-file lstat to decide. Every returned file still gets the full check.
+func (a *removeAction) presentOptional(resolve func(string) resolvedDir) ([]File, int64) {
+	count := map[string]int{}
+	for _, f := range a.o.Optional {
+		count[f.Path[:strings.LastIndexByte(f.Path, '/')]]++
+	}
+	listed := map[string]map[string]bool{}
+	for dir, n := range count {
+		if n < listOptionalAt {
+			continue
+		}
+		d := resolve(dir)
+		if d.err != nil {
+			continue // the per-file path reports or skips it
+		}
+		ents, err := os.ReadDir(d.path)
+		if err != nil {
+			continue
+		}
+		names := make(map[string]bool, len(ents))
+		for _, e := range ents {
+			names[e.Name()] = true
+		}
+		listed[dir] = names
+	}
+	var present []File
+	var absent int64
+	for _, f := range a.o.Optional {
+		cut := strings.LastIndexByte(f.Path, '/')
+		if names, ok := listed[f.Path[:cut]]; ok && !names[f.Path[cut+1:]] {
+			absent++
+			continue
+		}
+		present = append(present, f)
+	}
+	return present, absent
+}
+
 // resolvedDir is a directory of a removal resolved on the host, or why it cannot be used.
 type resolvedDir struct {
 	path string
@@ -500,6 +562,8 @@ type removeWorker struct {
 	made    map[string]bool
 	local   map[string]resolvedDir
 	resolve func(string) resolvedDir
+	// missingOK skips files that are gone (RemoveOptions.MissingOK; always for Optional).
+	missingOK bool
 
 	removed, bytes, skipped int64
 }
@@ -524,7 +588,7 @@ func (w *removeWorker) group(ctx context.Context, files []File, stop *atomic.Boo
 			w.local[dir] = d
 		}
 		if d.err != nil {
-			if errors.Is(d.err, fs.ErrNotExist) && a.o.MissingOK {
+			if errors.Is(d.err, fs.ErrNotExist) && w.missingOK {
 				w.skipped++
 				continue
 			}
@@ -533,7 +597,7 @@ func (w *removeWorker) group(ctx context.Context, files []File, stop *atomic.Boo
 		rdir := d.path
 		st, err := w.ds.stat(rdir, name)
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) && a.o.MissingOK {
+			if errors.Is(err, fs.ErrNotExist) && w.missingOK {
 				w.skipped++
 				continue
 			}
@@ -545,7 +609,7 @@ func (w *removeWorker) group(ctx context.Context, files []File, stop *atomic.Boo
 		meta := fileMeta{Mode: st.mode.Perm() | st.mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky), UID: st.uid, GID: st.gid}
 		if r.NoBackup {
 			if err := w.ds.unlink(rdir, name); err != nil {
-				if errors.Is(err, fs.ErrNotExist) && a.o.MissingOK {
+				if errors.Is(err, fs.ErrNotExist) && w.missingOK {
 					w.skipped++
 					continue
 				}
@@ -564,7 +628,7 @@ func (w *removeWorker) group(ctx context.Context, files []File, stop *atomic.Boo
 				w.made[ddir] = true
 			}
 			if err := a.moveAside(w.ds, rdir, ddir, name, meta); err != nil {
-				if errors.Is(err, fs.ErrNotExist) && a.o.MissingOK {
+				if errors.Is(err, fs.ErrNotExist) && w.missingOK {
 					w.skipped++
 					continue
 				}

@@ -149,3 +149,49 @@ func BenchmarkRemoveFilesGrouped(b *testing.B) {
 		})
 	}
 }
+
+// Optional files: those present are removed (found by listing a directory that holds many
+// of them, or by lstat), the absent ones count as already gone, a symlink is still refused.
+func TestRemoveFilesOptional(t *testing.T) {
+	tr := newTree(t)
+	files := makeQueue(tr, 20)
+	var optional []File
+	for i := range 1500 { // many in bounce/: listed once
+		optional = append(optional, File{Path: fmt.Sprintf("/var/qmail/queue/bounce/%d", 5000+i)})
+	}
+	optional = append(optional, File{Path: "/var/qmail/queue/info/3/77"}, File{Path: "/var/qmail/queue/info/3/78"}) // few: lstat
+	tr.write("/var/qmail/queue/bounce/5007", "b", 0o600)
+	tr.write("/var/qmail/queue/bounce/6400", "b", 0o600)
+	tr.write("/var/qmail/queue/bounce/keep", "b", 0o600) // not in the plan
+	tr.write("/var/qmail/queue/info/3/77", "i", 0o600)
+	a := tr.must(RemoveFiles(tr.h, files, RemoveOptions{Within: "/var/qmail/queue", Optional: optional, Workers: 2, Groups: []int{0, 10}}))
+	if a.Describe().Count != 1522 {
+		t.Errorf("count %d", a.Describe().Count)
+	}
+	p := New("t")
+	p.Add(a)
+	rep := tr.mustApply(p)
+	if d := rep.Actions[0].Detail; !strings.Contains(d, "23 files removed") || !strings.Contains(d, "1499 already gone") {
+		t.Errorf("detail %q", d)
+	}
+	for _, gone := range []string{"/var/qmail/queue/bounce/5007", "/var/qmail/queue/bounce/6400", "/var/qmail/queue/info/3/77", files[0].Path} {
+		if tr.exists(gone) {
+			t.Errorf("%s still there", gone)
+		}
+	}
+	if !tr.exists("/var/qmail/queue/bounce/keep") {
+		t.Error("a file outside the plan was removed")
+	}
+
+	os.Symlink("/etc/passwd", tr.h.Path("/var/qmail/queue/bounce/5008"))
+	tr.write("/var/qmail/queue/mess/0/1", "x", 0o600)
+	a = tr.must(RemoveFiles(tr.h, []File{{Path: "/var/qmail/queue/mess/0/1"}}, RemoveOptions{Within: "/var/qmail/queue", Optional: optional, MissingOK: true}))
+	p = New("t")
+	p.Add(a)
+	if _, err := tr.apply(p); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("optional symlink: %v", err)
+	}
+	if !tr.exists("/var/qmail/queue/mess/0/1") {
+		t.Error("files removed after an optional file was refused")
+	}
+}
