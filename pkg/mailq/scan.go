@@ -116,9 +116,6 @@ func (q *Queue) Scan(ctx context.Context, o ScanOptions, fn func(*Message) error
 	return nil
 }
 
-// Errors from Scan's callback that only mean "stop early".
-var errStop = errors.New("stop")
-
 // flatEntry is a file of an unsplit directory (todo/, intd/, bounce/) assigned to a bucket.
 type flatEntry struct {
 	name    string
