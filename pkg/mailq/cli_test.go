@@ -5,7 +5,6 @@ package mailq_test
 // stands in for qmail-send by holding the flock on lock/sendmutex.
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/hostfix/hostfix/cmd"
 	"github.com/hostfix/hostfix/internal/qmailgen"
+	"github.com/hostfix/hostfix/internal/scripttest"
 )
 
 func TestMain(m *testing.M) {
@@ -151,12 +151,11 @@ func TestScripts(t *testing.T) {
 		Dir:                 "../../testdata/mailq/script",
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
-			for _, k := range []string{"HOSTFIX_ROOT", "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "HOSTFIX_CONFIG"} {
-				env.Setenv(k, "")
-			}
+			scripttest.Scrub(env)
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		Condition: scripttest.Condition,
+		Cmds: scripttest.Commands(map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"genqueue": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) < 2 {
 					ts.Fatalf("usage: genqueue DIR N [SPLIT] [big-todo]")
@@ -183,27 +182,6 @@ func TestScripts(t *testing.T) {
 				}
 				ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o600))
 			},
-			"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
-				if neg || len(args) < 2 {
-					ts.Fatalf("usage: exitcode N command [args...]")
-				}
-				want, err := strconv.Atoi(args[0])
-				ts.Check(err)
-				err = ts.Exec(args[1], args[2:]...)
-				got := 0
-				var ee *exec.ExitError
-				switch {
-				case err == nil:
-				case errors.As(err, &ee):
-					got = ee.ExitCode()
-				default:
-					ts.Fatalf("exitcode: %v", err)
-				}
-				if got != want {
-					ts.Logf("stdout:\n%s\nstderr:\n%s", ts.ReadFile("stdout"), ts.ReadFile("stderr"))
-					ts.Fatalf("%s exited %d, want %d", args[1], got, want)
-				}
-			},
-		},
+		}),
 	})
 }
