@@ -1,8 +1,6 @@
 package plan
 
 import (
-	"github.com/hostfix/hostfix/internal/testenv"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hostfix/hostfix/internal/testenv"
 	"github.com/hostfix/hostfix/pkg/system"
 )
 
