@@ -116,6 +116,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 		r.Actions = []ActionResult{}
 	}
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // keep "->" and "<>" senders readable, as cmd and check do
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
 }
