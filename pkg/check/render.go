@@ -189,13 +189,17 @@ func WriteTextfile(dir, name string, samples []Sample) error {
 		return err
 	}
 	path := filepath.Join(dir, name)
-	if err := writeAtomic(path, []byte(b.String()), 0o644); err != nil {
+	if err := WriteFileAtomic(path, []byte(b.String()), 0o644); err != nil {
 		return fmt.Errorf("write textfile %s: %w", path, err)
 	}
 	return nil
 }
 
-func writeAtomic(path string, data []byte, mode os.FileMode) (err error) {
+// WriteFileAtomic writes a check's own output file (a textfile, a state file) through a
+// temp file in the same directory, fsync and rename, so a reader sees the old or the new
+// file, never half of one. Host configuration is never written this way: that goes
+// through pkg/plan, with backups and a dry-run.
+func WriteFileAtomic(path string, data []byte, mode os.FileMode) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err

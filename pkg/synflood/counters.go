@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/hostfix/hostfix/pkg/check"
 	"github.com/hostfix/hostfix/pkg/system"
 )
 
@@ -102,26 +102,9 @@ func SaveState(path string, s *Sample) error {
 	if err != nil {
 		return err
 	}
-	// Atomic: a temp file in the same directory, then rename, so a cron run never reads
-	// half a sample. (renameio does not build on Windows, where hostfix also builds.)
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	// Atomic, so a cron run never reads half a sample.
+	if err := check.WriteFileAtomic(path, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("state file %s: %w", path, err)
-	}
-	_, werr := f.Write(append(data, '\n'))
-	cerr := f.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(f.Name(), 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(f.Name(), path)
-	}
-	if werr != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("state file %s: %w", path, werr)
 	}
 	return nil
 }
