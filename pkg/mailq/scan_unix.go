@@ -104,19 +104,9 @@ func (d dirFD) read(name string, buf []byte) (fileStat, []byte, error) {
 		buf = make([]byte, 0, size+1)
 	}
 	buf = buf[:size+1]
-	total := 0
-	for total < len(buf) {
-		n, err := unix.Read(fd, buf[total:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return fileStat{}, nil, err
-		}
-		if n == 0 {
-			break
-		}
-		total += n
+	total, err := readFull(fd, buf)
+	if err != nil {
+		return fileStat{}, nil, err
 	}
 	if total > size && st.Size >= maxEnvelope {
 		return fileStat{}, nil, fmt.Errorf("envelope larger than %d bytes", maxEnvelope)
@@ -139,6 +129,16 @@ func (d dirFD) readSubject(name string) (string, error) {
 		return "", errors.New("not a regular file")
 	}
 	buf := make([]byte, min(int64(maxHeader), st.Size))
+	total, err := readFull(fd, buf)
+	if err != nil {
+		return "", err
+	}
+	return HeaderSubject(buf[:total]), nil
+}
+
+// readFull reads from fd until buf is full or the file ends, retrying on EINTR; it returns
+// how many bytes it read.
+func readFull(fd int, buf []byte) (int, error) {
 	total := 0
 	for total < len(buf) {
 		n, err := unix.Read(fd, buf[total:])
@@ -146,12 +146,12 @@ func (d dirFD) readSubject(name string) (string, error) {
 			continue
 		}
 		if err != nil {
-			return "", err
+			return total, err
 		}
 		if n == 0 {
 			break
 		}
 		total += n
 	}
-	return HeaderSubject(buf[:total]), nil
+	return total, nil
 }
