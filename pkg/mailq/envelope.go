@@ -18,8 +18,9 @@ var ErrTruncated = errors.New("record without terminating NUL (file cut short)")
 type Recipient struct {
 	Address string `json:"address"`
 	// Channel is "local" or "remote" once qmail-send has preprocessed the message, and
-	// "unprocessed" while the recipient is still in todo/ (qmail-send decides the channel).
-	Channel string `json:"channel"`
+	// "unprocessed" while the recipient is still in todo/ (qmail-send decides the channel);
+	// empty for Exim and Postfix, which have no channels.
+	Channel string `json:"channel,omitempty"`
 	// Done is true for a D record: delivered or bounced, qmail will not try it again.
 	Done bool `json:"done"`
 }

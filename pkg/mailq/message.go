@@ -49,7 +49,9 @@ type File struct {
 // Message is one message in the queue. Bodies are never held: Size is the mess file size
 // and Subject is read from the header part only when a filter asks for it.
 type Message struct {
-	ID    string
+	ID string
+	// MTA is "exim" or "postfix" for those queues; "" is qmail.
+	MTA   string
 	State State
 	// Sender is the envelope sender: "" for a bounce, "#@[]" for a double bounce. It is
 	// unknown (SenderKnown false) when the envelope was not read or is damaged.
@@ -70,7 +72,8 @@ type Message struct {
 	Files   []File
 
 	has    [nSlots]bool
-	bucket int // split directory the scan found it in
+	bucket int    // split directory the scan found it in
+	header []byte // header block, when an Exim/Postfix scan read it anyway
 }
 
 // Has reports whether the message has a file in the slot.
@@ -115,6 +118,7 @@ func (m *Message) SenderText() string {
 
 // MessageJSON is one line of `mailq list -o json`.
 type MessageJSON struct {
+	MTA        string      `json:"mta"`
 	ID         string      `json:"id"`
 	State      State       `json:"state"`
 	Queued     time.Time   `json:"queued"`
@@ -131,7 +135,7 @@ type MessageJSON struct {
 // JSON is the message's object in the list contract (docs/mailq.md).
 func (m *Message) JSON(now time.Time, withSubject bool) MessageJSON {
 	// Whole seconds: jq's fromdateiso8601 does not take fractions.
-	j := MessageJSON{ID: m.ID, State: m.State, Queued: m.Queued.UTC().Truncate(time.Second), Size: m.Size,
+	j := MessageJSON{MTA: m.MTAName(), ID: m.ID, State: m.State, Queued: m.Queued.UTC().Truncate(time.Second), Size: m.Size,
 		Recipients: m.Recipients, Bounce: m.Bounce, Damaged: m.Damaged, Files: make([]string, 0, len(m.Files))}
 	if !m.Queued.IsZero() {
 		j.AgeSeconds = int64(now.Sub(m.Queued).Seconds())
@@ -154,6 +158,14 @@ func (m *Message) JSON(now time.Time, withSubject bool) MessageJSON {
 		j.Files = append(j.Files, f.Rel)
 	}
 	return j
+}
+
+// MTAName is the message's mail system: qmail, exim or postfix.
+func (m *Message) MTAName() string {
+	if m.MTA == "" {
+		return "qmail"
+	}
+	return m.MTA
 }
 
 // idLess orders ids numerically (qmail ids are inode numbers), odd names last.
