@@ -24,6 +24,10 @@ type Filter struct {
 	IDs map[string]bool
 	// Damaged selects messages with a broken or partial file set.
 	Damaged bool
+	// Header matches any header field (folded lines joined, raw and RFC 2047-decoded) and
+	// Body any line of the body, read up to BodyLimit bytes (see content.go).
+	Header, Body *regexp.Regexp
+	BodyLimit    int64
 }
 
 // FilterSpec is the raw user input of a Filter.
@@ -35,6 +39,12 @@ type FilterSpec struct {
 	OlderThan string
 	IDs       []string
 	Damaged   bool
+	Header    string
+	Body      string
+	// CaseSensitive makes --header and --body case-sensitive (qmHandle -H/-B).
+	CaseSensitive bool
+	// BodyLimit is mailq.body_scan_bytes.
+	BodyLimit int64
 }
 
 // Compile checks the user's input and builds a Filter; bad input is a usage error naming
@@ -61,6 +71,9 @@ func (s FilterSpec) Compile() (Filter, error) {
 	if f.Subject, err = re("subject", s.Subject); err != nil {
 		return f, err
 	}
+	if err := s.compileContent(&f); err != nil {
+		return f, err
+	}
 	if s.OlderThan != "" {
 		d, err := ParseAge(s.OlderThan)
 		if err != nil {
@@ -74,8 +87,8 @@ func (s FilterSpec) Compile() (Filter, error) {
 			if id == "" {
 				continue
 			}
-			if _, err := strconv.ParseUint(id, 10, 64); err != nil {
-				return f, usage.Errorf("--id %q: a qmail message id is a number (as shown by `hostfix mailq list`)", id)
+			if !ValidQueueID(id) {
+				return f, usage.Errorf("--id %q: not a message id (qmail: a number; Exim: 1a2B3c-000001-AB; Postfix: letters and digits, as shown by `hostfix mailq list`)", id)
 			}
 			if f.IDs == nil {
 				f.IDs = map[string]bool{}
@@ -93,7 +106,8 @@ func (s FilterSpec) Compile() (Filter, error) {
 
 // HasCriteria reports whether any criterion is set.
 func (f Filter) HasCriteria() bool {
-	return f.Sender != nil || f.Recipient != nil || f.Subject != nil || f.OlderThan > 0 || len(f.IDs) > 0 || f.Damaged
+	return f.Sender != nil || f.Recipient != nil || f.Subject != nil || f.OlderThan > 0 || len(f.IDs) > 0 || f.Damaged ||
+		f.Header != nil || f.Body != nil
 }
 
 // Needs is what a scan must read to evaluate the filter.
@@ -168,6 +182,7 @@ func (f Filter) String() string {
 	if f.Damaged {
 		parts = append(parts, "damaged")
 	}
+	parts = append(parts, f.contentString()...)
 	if len(parts) == 0 {
 		return "every message"
 	}

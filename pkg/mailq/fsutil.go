@@ -11,7 +11,11 @@ import (
 
 // resolveDir is a system directory's real path under --root.
 func resolveDir(h *system.Host, dir string) (string, error) {
-	return h.Path(dir), nil
+	real, err := h.Resolve(dir)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", dir, err)
+	}
+	return h.Path(real), nil
 }
 
 // openNoFollow opens a regular file without following a symlink in its last component:

@@ -252,7 +252,7 @@ func TestFilter(t *testing.T) {
 			t.Errorf("%+v: matched %v, want %s", c.spec, got, c.want)
 		}
 	}
-	for _, bad := range []FilterSpec{{Sender: "("}, {OlderThan: "soon"}, {IDs: []string{"abc"}}, {All: true, Sender: "x"}} {
+	for _, bad := range []FilterSpec{{Sender: "("}, {OlderThan: "soon"}, {IDs: []string{"abc/1"}}, {CaseSensitive: true}, {Header: "("}, {All: true, Sender: "x"}} {
 		if _, err := bad.Compile(); err == nil || !usage.Is(err) {
 			t.Errorf("%+v: want usage error, got %v", bad, err)
 		}

@@ -118,7 +118,6 @@ func (m *Message) SenderText() string {
 
 // MessageJSON is one line of `mailq list -o json`.
 type MessageJSON struct {
-	MTA        string      `json:"mta"`
 	ID         string      `json:"id"`
 	State      State       `json:"state"`
 	Queued     time.Time   `json:"queued"`
@@ -130,6 +129,7 @@ type MessageJSON struct {
 	Subject    *string     `json:"subject,omitempty"`
 	Damaged    []string    `json:"damaged"`
 	Files      []string    `json:"files"`
+	MTA        string      `json:"mta"`
 }
 
 // JSON is the message's object in the list contract (docs/mailq.md).
