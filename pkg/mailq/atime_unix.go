@@ -1,0 +1,17 @@
+//go:build unix
+
+package mailq
+
+import (
+	"io/fs"
+	"syscall"
+	"time"
+)
+
+// atimeOf is a file's access time (qmHandle -t sets it with the modification time).
+func atimeOf(fi fs.FileInfo) time.Time {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return time.Unix(int64(st.Atim.Sec), int64(st.Atim.Nsec))
+	}
+	return fi.ModTime()
+}

@@ -1,0 +1,160 @@
+package mailq
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/system"
+	"github.com/hostfix/hostfix/pkg/usage"
+)
+
+// batchAction runs an MTA's own tool on message ids in batches: `exim -Mrm ID…`,
+// `exim -Mf ID…`, `exim -M ID…`, `postsuper -d -` with the ids on stdin. The MTA locks
+// each message itself, so this is safe on a running queue. It is a runbook-owned action
+// because one step covers thousands of ids (a dry-run shows one line, not a command per
+// batch); it applies pkg/plan's --root command rule itself (runnable) before running.
+type batchAction struct {
+	cmd   plan.Argv // the command with its operation, ids appended (or on stdin)
+	stdin bool      // ids one per line on stdin instead of as arguments
+	ids   []string
+	batch int
+	// backup, when set, gives the system paths to save (Run.BackupFile) before an id is
+	// handed to the command: Exim's -H file before -Mf, so rollback and undo restore the
+	// message as it was before it was frozen.
+	backup func(id string) string
+	// undo, when set, is run on the ids already handled if the run is rolled back
+	// (postsuper -H - after postsuper -h -).
+	undo plan.Argv
+	// noUndo explains why a rollback cannot take the step back; empty: there is nothing
+	// to take back (flush).
+	noUndo string
+	desc   plan.Description
+
+	done    []string
+	refused []string
+	out     int
+}
+
+func newBatch(cmd plan.Argv, ids []string, batch int, detail string) *batchAction {
+	if batch <= 0 {
+		batch = 1000
+	}
+	target := cmd.String()
+	if len(cmd.Args) == 0 {
+		target = cmd.Key + " (not set)"
+	}
+	sample := ids
+	if len(sample) > 5 {
+		sample = sample[:5]
+	}
+	return &batchAction{cmd: cmd, ids: ids, batch: batch, desc: plan.Description{
+		Kind: plan.KindCommand, Op: plan.OpRun, Target: target, Detail: detail,
+		Count: int64(len(ids)), Sample: sample,
+	}}
+}
+
+func (a *batchAction) Describe() plan.Description { return a.desc }
+
+// Verify applies the --root command rule before anything runs.
+func (a *batchAction) Verify(_ context.Context, r *plan.Run) error {
+	if why := runnable(r.Host, a.cmd); why != "" {
+		return usage.Errorf("%s: %s; nothing was changed", a.desc.Target, why)
+	}
+	return nil
+}
+
+func (a *batchAction) Apply(ctx context.Context, r *plan.Run) error {
+	if err := a.Verify(ctx, r); err != nil {
+		return err
+	}
+	for start := 0; start < len(a.ids); start += a.batch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ids := a.ids[start:min(start+a.batch, len(a.ids))]
+		if a.backup != nil {
+			kept := ids[:0:0]
+			for _, id := range ids {
+				p := a.backup(id)
+				if _, err := r.Host.Lstat(p); err != nil {
+					continue // delivered or removed since the plan: nothing to do
+				}
+				if err := r.BackupFile(p); err != nil {
+					return err
+				}
+				kept = append(kept, id)
+			}
+			ids = kept
+			if len(ids) == 0 {
+				continue
+			}
+		}
+		c := system.Cmd{Argv: a.cmd.Args, Env: a.cmd.Env}
+		if a.stdin {
+			c.Stdin = []byte(strings.Join(ids, "\n") + "\n")
+		} else {
+			c.Argv = append(append([]string{}, a.cmd.Args...), ids...)
+		}
+		res, err := r.Host.Runner.Run(ctx, c)
+		a.done = append(a.done, ids...)
+		if err != nil {
+			if _, ok := err.(*system.ExitError); !ok {
+				return fmt.Errorf("%s: %w", a.cmd, err)
+			}
+			// The tool handled what it could and said why not the rest (a message being
+			// delivered right now, gone already); the plan's verify step names what is left.
+			for _, l := range strings.Split(strings.TrimSpace(string(res.Stderr)+"\n"+string(res.Stdout)), "\n") {
+				if l = strings.TrimSpace(l); l != "" && !toolOK(l) {
+					a.refused = append(a.refused, l)
+				}
+			}
+			r.Logf("  %s exited %d for a batch of %d", a.cmd, res.ExitCode, len(ids))
+		}
+	}
+	return nil
+}
+
+// toolOK recognises the tools' success lines.
+func toolOK(l string) bool {
+	for _, s := range []string{"has been removed", "is now frozen", "is no longer frozen", "postsuper: Deleted", "postsuper: Placed on hold", "postsuper: Released"} {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *batchAction) Rollback(ctx context.Context, r *plan.Run) (string, error) {
+	if len(a.done) == 0 {
+		return "", nil
+	}
+	if len(a.undo.Args) > 0 {
+		c := system.Cmd{Argv: a.undo.Args, Env: a.undo.Env}
+		if a.stdin {
+			c.Stdin = []byte(strings.Join(a.done, "\n") + "\n")
+		} else {
+			c.Argv = append(append([]string{}, a.undo.Args...), a.done...)
+		}
+		if _, err := r.Host.Runner.Run(ctx, c); err != nil {
+			return "", fmt.Errorf("%s: %w", a.undo, err)
+		}
+		return fmt.Sprintf("%s: %s", a.undo, plural(len(a.done), "message")), nil
+	}
+	if a.backup != nil {
+		return fmt.Sprintf("%s put back as before", plural(len(a.done), "message")), nil
+	}
+	if a.noUndo == "" {
+		return "", nil // nothing to take back (a delivery attempt)
+	}
+	return "", fmt.Errorf("%s ran on %s and cannot be undone: %s", a.cmd, plural(len(a.done), "message"), a.noUndo)
+}
+
+func (a *batchAction) Outcome() (bool, string) {
+	note := plural(len(a.done), "message")
+	if len(a.refused) > 0 {
+		note += fmt.Sprintf("; the tool refused %d: %s", len(a.refused), clip(a.refused[0]))
+	}
+	return len(a.done) > 0, note
+}

@@ -1,0 +1,200 @@
+package mailq
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/system"
+	"github.com/hostfix/hostfix/pkg/usage"
+)
+
+// EximCommandKey is the config key of the Exim command prefix.
+const EximCommandKey = "mailq.exim_command"
+
+// Picked is what a selection over any MTA's queue chose.
+type Picked struct {
+	Source  Source
+	Scanned int
+	Count   int
+	Bytes   int64
+	IDs     []string
+	Sample  []*Message
+	// Unreadable counts messages whose text a content filter could not read (not selected).
+	Unreadable int
+	FirstError string
+}
+
+// Pick scans src and keeps the messages f selects (envelope filters, then content
+// filters), with a sample of up to sample messages.
+func Pick(ctx context.Context, src Source, f Filter, now time.Time, sample int) (*Picked, error) {
+	if sample <= 0 {
+		sample = 10
+	}
+	p := &Picked{Source: src}
+	o := f.Needs()
+	o.Envelope = true
+	if f.Header != nil {
+		o.Headers = src.MTA() != MTAQmail // Exim's -H holds them; Postfix: postcat per message
+	}
+	err := src.Scan(ctx, o, func(m *Message) error {
+		p.Scanned++
+		ok, err := f.Select(src, m, now)
+		if err != nil {
+			p.Unreadable++
+			if p.FirstError == "" {
+				p.FirstError = err.Error()
+			}
+			return nil
+		}
+		if !ok {
+			return nil
+		}
+		p.Count++
+		p.Bytes += m.Size
+		p.IDs = append(p.IDs, m.ID)
+		if len(p.Sample) < sample {
+			p.Sample = append(p.Sample, m)
+		}
+		return nil
+	})
+	return p, err
+}
+
+// ChangeOptions say what to do with the selected messages of an Exim or Postfix queue.
+type ChangeOptions struct {
+	Config Config
+	Source Source
+	Filter Filter
+	// Hold freezes (Exim -Mf) or holds (postsuper -h) instead of deleting: undoable.
+	Hold bool
+	// Path is $PATH, for detecting the MTA's tools under --root.
+	Path   string
+	Sample int
+	Now    time.Time
+}
+
+// EximArgv is the Exim command prefix: mailq.exim_command, or exim4/exim found on PATH,
+// /usr/sbin, /usr/local/sbin (Detected), or not set.
+func EximArgv(h *system.Host, cfg Config, path string) plan.Argv {
+	return findCommand(h, EximCommandKey, cfg.EximCommand, path, "exim4", "exim")
+}
+
+// PlanChange plans a purge (or --hold) of the selected messages of an Exim or Postfix
+// queue through the MTA's own tools, with no stop or start of the MTA (they lock each
+// message themselves), and a verify step that re-reads the queue.
+func PlanChange(ctx context.Context, h *system.Host, o ChangeOptions) (*plan.Plan, *Picked, error) {
+	now := o.Now
+	if now.IsZero() {
+		now = h.Now()
+	}
+	src := o.Source
+	if src.MTA() == MTAQmail {
+		return nil, nil, usage.Errorf("mailq: PlanChange is for Exim and Postfix queues")
+	}
+	sel, err := Pick(ctx, src, o.Filter, now, o.Sample)
+	if err != nil {
+		return nil, nil, err
+	}
+	verb := "purge"
+	if o.Hold {
+		verb = "hold"
+	}
+	p := plan.New("mailq " + verb)
+	if sel.Unreadable > 0 {
+		p.Note(fmt.Sprintf("%s could not be read for --header/--body and are not selected (first: %s)", plural(sel.Unreadable, "message"), sel.FirstError))
+	}
+	if sel.Count == 0 {
+		p.Note(fmt.Sprintf("no message in %s matches %s (%d scanned)", src, o.Filter, sel.Scanned))
+		return p, sel, nil
+	}
+	p.Note(fmt.Sprintf("%s of %s in %s match %s: %s", plural(sel.Count, "message"), plan.Thousands(int64(sel.Scanned)), src, o.Filter, plan.HumanBytes(sel.Bytes)))
+	for _, m := range sel.Sample {
+		p.Note("  " + SampleLine(m, now))
+	}
+	if sel.Count > len(sel.Sample) {
+		p.Note(fmt.Sprintf("  … and %s more (hostfix mailq list with the same filters shows them all)", plan.Thousands(int64(sel.Count-len(sel.Sample)))))
+	}
+	want := map[string]bool{}
+	for _, id := range sel.IDs {
+		want[id] = true
+	}
+	var a *batchAction
+	switch s := src.(type) {
+	case *EximSpool:
+		exim := EximArgv(h, o.Config, o.Path)
+		if o.Hold {
+			a = newBatch(withArgs(exim, "-Mf"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("freeze %s (exim -Mf; undo restores each -H file as it was, which thaws it)", plural(sel.Count, "message")))
+			a.backup = s.headerPath
+			p.Note("--hold: the messages stay in the spool, frozen; hostfix undo RUN thaws them (restores their -H files), or exim -Mt ID")
+		} else {
+			a = newBatch(withArgs(exim, "-Mrm"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("remove %s (exim -Mrm, no bounces sent)", plural(sel.Count, "message")))
+			a.noUndo = "exim -Mrm deletes the messages"
+			p.Note("undo is not possible: exim -Mrm deletes the messages; use --hold to freeze them instead (undoable)")
+		}
+		p.Note("Exim keeps running: it locks each message itself, and skips one it is delivering right now (the verify step names it)")
+	case *PostfixQueue:
+		if o.Hold {
+			a = newBatch(withArgs(s.Postsuper, "-h", "-"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("put %s on hold (postsuper -h -, ids on stdin)", plural(sel.Count, "message")))
+			a.undo = withArgs(s.Postsuper, "-H", "-")
+			p.Note("--hold: the messages move to Postfix's hold queue; release them with postsuper -H - (a failed run does that itself; hostfix undo cannot run postsuper)")
+		} else {
+			a = newBatch(withArgs(s.Postsuper, "-d", "-"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("delete %s (postsuper -d -, ids on stdin)", plural(sel.Count, "message")))
+			a.noUndo = "postsuper -d deletes the messages"
+			p.Note("undo is not possible: postsuper -d deletes the messages; use --hold to put them on hold instead")
+		}
+		a.stdin = true
+		p.Note("Postfix keeps running: postsuper locks the queue itself")
+	default:
+		return nil, nil, fmt.Errorf("mailq: cannot change a %s queue this way", src.MTA())
+	}
+	p.Add(a)
+	hold := o.Hold
+	p.Verify(fmt.Sprintf("re-read %s: no selected message is left %s", src.Location(), map[bool]string{false: "in the queue", true: "unheld"}[hold]), func(ctx context.Context, r *plan.Run) error {
+		var left []string
+		err := src.Scan(ctx, ScanOptions{Envelope: true}, func(m *Message) error {
+			if !want[m.ID] {
+				return nil
+			}
+			if !hold || (m.State != StateFrozen && m.State != "hold") {
+				left = append(left, m.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(left) == 0 {
+			return nil
+		}
+		what := "still queued"
+		if hold {
+			what = "not frozen / on hold"
+		}
+		ids := left
+		if len(ids) > 5 {
+			ids = append(ids[:5:5], "…")
+		}
+		why := ""
+		if len(a.refused) > 0 {
+			why = " (" + clip(a.refused[0]) + ")"
+		}
+		return fmt.Errorf("verify: %s of the selected messages %s%s: %s; run the same command again once their delivery attempt is over",
+			plural(len(left), "message"), what, why, strings.Join(ids, " "))
+	})
+	return p, sel, nil
+}
+
+// headerPath is the system path of an id's -H file, split or not (whichever exists).
+func (s *EximSpool) headerPath(id string) string {
+	flat := s.Dir + "/" + id + "-H"
+	if len(id) > 5 {
+		split := s.Dir + "/" + id[5:6] + "/" + id + "-H"
+		if _, err := s.host.Lstat(split); err == nil {
+			return split
+		}
+	}
+	return flat
+}
