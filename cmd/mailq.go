@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hostfix/hostfix/pkg/iostreams"
 	"github.com/hostfix/hostfix/pkg/mailq"
 	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/usage"
@@ -128,8 +128,7 @@ jq, or stop reading whenever you like.`,
 			opts := f.Needs()
 			opts.Envelope = true
 			w := bufio.NewWriterSize(app.IO.Out, 64<<10)
-			enc := json.NewEncoder(w)
-			enc.SetEscapeHTML(false)
+			enc := iostreams.NewJSONLineEncoder(w)
 			if app.Opts.Output != "json" {
 				fmt.Fprintf(w, "%-10s %-19s %9s %-20s %s\n", "ID", "QUEUED (UTC)", "SIZE", "STATE", "SENDER -> RECIPIENTS")
 			}

@@ -96,7 +96,7 @@ failed, 2 on bad usage or input. See docs/exit-codes.md.`,
 		},
 	}
 	root.SetVersionTemplate("hostfix {{.Version}}\n")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage.Wrap(err) })
+	root.SetFlagErrorFunc(flagError)
 	pf := root.PersistentFlags()
 	pf.BoolVarP(&app.Opts.DryRun, "dry-run", "n", false, "show what would change, change nothing")
 	pf.BoolVarP(&app.Opts.Yes, "yes", "y", false, "answer yes to confirmation prompts (needed when stdin is not a terminal)")

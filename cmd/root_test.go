@@ -68,6 +68,9 @@ func testCmd(name, kind string, err error) func(app *App) *cobra.Command {
 		c.Flags().String("need", "", "a flag")
 		c.Flags().Bool("a", false, "")
 		c.Flags().Bool("b", false, "")
+		c.Flags().Int("count", 0, "a number")
+		c.Flags().Duration("every", 0, "a duration")
+		c.Flags().Bool("flag", false, "a boolean")
 		c.MarkFlagsMutuallyExclusive("a", "b")
 		return c
 	}

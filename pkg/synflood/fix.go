@@ -51,6 +51,15 @@ func PlanFix(ctx context.Context, h *system.Host, o FixOptions) (*plan.Plan, err
 		return nil, usage.Errorf("--persist-file %q: want an absolute path such as /etc/sysctl.d/99-zz-hostfix-synflood.conf", persist)
 	}
 	persist = path.Clean(persist)
+	if real, err := ResolveInRoot(h, persist); err == nil && real != "/dev/null" {
+		if fi, err := h.Stat(real); err == nil && !fi.Mode().IsRegular() {
+			what := "not a regular file"
+			if fi.IsDir() {
+				what = "is a directory"
+			}
+			return nil, usage.Errorf("--persist-file %s: %s (%s): want a file such as %s", persist, what, fi.Mode(), DefaultConfig().DropIn)
+		}
+	}
 
 	sysctls, _, errs := ReadSysctls(h)
 	if len(errs) > 0 {
