@@ -38,6 +38,9 @@ type GlobalOptions struct {
 type App struct {
 	IO     *iostreams.IOStreams
 	Getenv func(string) string
+	// Environ lists the environment, to refuse HOSTFIX_<SECTION>_<KEY> variables that set
+	// no known key; nil skips that check (tests that give only a Getenv).
+	Environ func() []string
 	// Runner runs external commands; tests may swap it.
 	Runner system.Runner
 	Opts   GlobalOptions
@@ -51,12 +54,14 @@ type App struct {
 	stdin    *bufio.Reader // shared by every Confirm, so typed-ahead answers are not lost
 }
 
-// NewApp returns an App on the given streams and environment, before any flag is parsed.
+// NewApp returns an App on the given streams and environment (nil: the process's), before
+// any flag is parsed.
 func NewApp(ios *iostreams.IOStreams, getenv func(string) string) *App {
+	var environ func() []string
 	if getenv == nil {
-		getenv = os.Getenv
+		getenv, environ = os.Getenv, os.Environ
 	}
-	return &App{IO: ios, Getenv: getenv, bindings: map[*cobra.Command]map[string]string{}}
+	return &App{IO: ios, Getenv: getenv, Environ: environ, bindings: map[*cobra.Command]map[string]string{}}
 }
 
 // setup validates global flags, decides colour and loads configuration and the host.
@@ -118,7 +123,7 @@ func (app *App) setup(c *cobra.Command) error {
 	if file == "" {
 		file = app.Getenv(ConfigEnv)
 	}
-	loaded, err := config.Load(config.Options{File: file, Resolve: host.Path, Getenv: app.Getenv, Flags: flags})
+	loaded, err := config.Load(config.Options{File: file, Resolve: host.Path, Getenv: app.Getenv, Environ: app.Environ, Flags: flags})
 	if err != nil {
 		return usage.Wrap(err)
 	}

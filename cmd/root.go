@@ -44,10 +44,11 @@ func Execute() int {
 		<-ctx.Done()
 		stop()
 	}()
-	return Run(ctx, os.Args[1:], iostreams.System(), os.Getenv)
+	return Run(ctx, os.Args[1:], iostreams.System(), nil)
 }
 
-// Run runs hostfix with the given arguments and streams (tests call it directly).
+// Run runs hostfix with the given arguments, streams and environment (nil getenv: the
+// process's; tests call it directly).
 func Run(ctx context.Context, args []string, ios *iostreams.IOStreams, getenv func(string) string) int {
 	app := NewApp(ios, getenv)
 	return app.Execute(ctx, NewRootCmd(app), args)
