@@ -185,7 +185,9 @@ func (app *App) Confirm(question string) error {
 }
 
 // RenderCheck prints a check result in the chosen format and returns the Nagios exit code
-// as an error (nil for OK). textfileDir, when set with -o prometheus, gets NAME.prom.
+// as an error (nil for OK). textfileDir, when set with -o prometheus, gets NAME.prom: a
+// path the user named, so it is not resolved under --root; with --dry-run it is not
+// written and the samples go to stdout instead.
 func (app *App) RenderCheck(r *check.Result, textfileDir, promName string) error {
 	r.Normalize()
 	var err error
@@ -196,7 +198,11 @@ func (app *App) RenderCheck(r *check.Result, textfileDir, promName string) error
 		err = check.WriteNagios(app.IO.Out, r)
 	case "prometheus":
 		samples := append(check.StatusSamples("hostfix_"+promName, r), r.Samples...)
-		if textfileDir != "" {
+		if textfileDir != "" && app.Opts.DryRun {
+			// --dry-run writes nothing: show what the file would hold.
+			app.Logf("dry run: would write %s", filepath.Join(textfileDir, "hostfix_"+promName+".prom"))
+			err = check.WritePrometheus(app.IO.Out, samples)
+		} else if textfileDir != "" {
 			err = check.WriteTextfile(textfileDir, "hostfix_"+promName+".prom", samples)
 			if err == nil {
 				app.Debugf("wrote %s", filepath.Join(textfileDir, "hostfix_"+promName+".prom"))

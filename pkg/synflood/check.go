@@ -37,6 +37,8 @@ type CheckOptions struct {
 	Probe string
 	// LogFile is a kernel log to read instead of /dev/kmsg (a user path, not under --root).
 	LogFile string
+	// DryRun reads Config.StateFile (a user path, not under --root) but does not update it.
+	DryRun bool
 	// Sleep waits between the two counter samples; nil = a real, cancellable sleep.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// ReadKmsg reads the live kernel ring buffer; nil = ReadKmsg. Tests swap it.
@@ -164,7 +166,7 @@ func Check(ctx context.Context, h *system.Host, o CheckOptions) (*check.Result, 
 	var window float64
 	if cerr == nil {
 		rates, window = Rates(prev, cur)
-		if cfg.StateFile != "" {
+		if cfg.StateFile != "" && !o.DryRun {
 			if err := SaveState(cfg.StateFile, cur); err != nil {
 				return nil, err
 			}
