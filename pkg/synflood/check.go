@@ -64,12 +64,20 @@ func (s SysctlState) Int() int {
 }
 
 // ReadSysctls reads the runbook's keys live (under the root's /proc/sys) and computes their
-// boot values from the sysctl.d files.
+// boot values from the sysctl.d files. When a file cannot be read every boot value is
+// Unknown (that file may set any key), never a guess from the others.
 func ReadSysctls(h *system.Host) (map[string]*SysctlState, []SysctlFile, []error) {
 	files, errs := SysctlFiles(h)
+	unknown := make([]string, len(errs))
+	for i, e := range errs {
+		unknown[i] = e.Error()
+	}
 	out := map[string]*SysctlState{}
 	for _, k := range SysctlKeys {
 		st := &SysctlState{Key: k, Boot: BootValueOf(files, k)}
+		if len(errs) > 0 {
+			st.Boot = BootValue{Key: k, Settings: st.Boot.Settings, Unknown: strings.Join(unknown, "; ")}
+		}
 		if b, err := h.ReadFile(ProcSysPath(k)); err == nil {
 			st.Live = trimNL(b)
 		} else {

@@ -103,7 +103,9 @@ func (in *verdictInput) findings(r *check.Result, cookies, maxSyn int) {
 	case cookies == 2:
 		r.Add(check.OK, "net.ipv4.tcp_syncookies = 2 sends cookies for every SYN (a testing mode): TCPReqQFullDoCookies means nothing and the kernel never logs the flood warning", hintFix+" sets it to 1")
 	}
-	if sc.LiveErr == "" && sc.Boot.Set && strings.TrimSpace(sc.Boot.Value) != sc.Live {
+	if sc.Boot.Unknown != "" {
+		// Said once per unreadable file below; nothing about what a reboot sets.
+	} else if sc.LiveErr == "" && sc.Boot.Set && strings.TrimSpace(sc.Boot.Value) != sc.Live {
 		r.Add(check.Warning, fmt.Sprintf("net.ipv4.tcp_syncookies is %s now but %s after a reboot (%s line %d)", sc.Live, sc.Boot.Value, sc.Boot.File, sc.Boot.Line), hintFix)
 	} else if sc.LiveErr == "" && !sc.Boot.Set && cookies != 1 {
 		r.Add(check.OK, fmt.Sprintf("net.ipv4.tcp_syncookies is %s now and no sysctl.d file sets it: the kernel default (1) returns at reboot", sc.Live), "")
@@ -132,7 +134,8 @@ func (in *verdictInput) findings(r *check.Result, cookies, maxSyn int) {
 		r.Add(check.OK, fmt.Sprintf("with cookies off, tcp_max_syn_backlog (%d) limits each SYN queue to %d; with cookies on it does not matter", maxSyn, maxSyn-maxSyn/4), "")
 	}
 	for _, e := range in.sysctlErrs {
-		r.Add(check.OK, "sysctl configuration: "+e, "")
+		r.Add(check.Warning, "the sysctl values at boot are unknown: "+e,
+			"make the file readable (or run the check as root) and fix symlink loops, so hostfix can tell what a reboot sets")
 	}
 
 	// Kernel log.

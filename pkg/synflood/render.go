@@ -73,6 +73,9 @@ func (in *verdictInput) details(r *check.Result, addrs, nets []SourceCount) {
 			live = "?"
 		}
 		boot, by := "(kernel default)", "-"
+		if s.Boot.Unknown != "" {
+			boot, by = "?", "unknown: a sysctl file is unreadable"
+		}
 		if s.Boot.Set {
 			boot = s.Boot.Value
 			by = fmt.Sprintf("%s:%d", s.Boot.File, s.Boot.Line)
