@@ -132,8 +132,13 @@ jq, or stop reading whenever you like.`,
 				fmt.Fprintf(w, "%-10s %-19s %9s %-20s %s\n", "ID", "QUEUED (UTC)", "SIZE", "STATE", "SENDER -> RECIPIENTS")
 			}
 			n := 0
+			var unreadable mailq.Unreadable
 			errLimit := errors.New("limit reached")
 			err = q.Scan(c.Context(), opts, func(m *mailq.Message) error {
+				if f.Undecided(m, now) {
+					unreadable.Add(m)
+					return nil
+				}
 				if !f.Match(m, now) {
 					return nil
 				}
@@ -159,6 +164,10 @@ jq, or stop reading whenever you like.`,
 			}
 			if app.Opts.Output != "json" {
 				app.Logf("%s listed", mailqPlural(n, "message"))
+			}
+			if unreadable.Count > 0 {
+				// Not skipped in silence: the listing is incomplete, and a script must know.
+				return &ExitError{Code: ExitFailed, Err: fmt.Errorf("%s: the listing may be incomplete", unreadable.String())}
 			}
 			return nil
 		},
