@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
 
@@ -78,6 +79,7 @@ func (app *App) ApplyPlan(ctx context.Context, p *plan.Plan, o ApplyOptions) err
 		}
 		return &ExitError{Code: ExitFailed, Err: err}
 	}
+	rep.UndoCommand = app.undoCommand(rep.RunID)
 	if rerr := app.RenderPlan(rep); rerr != nil {
 		return rerr
 	}
@@ -94,4 +96,17 @@ func hasKind(p *plan.Plan, k plan.Kind) bool {
 		}
 	}
 	return false
+}
+
+// undoCommand is the undo hint of a run, with the global flags it needs to find the run
+// again: --root for a tree, --config for a config file given on the command line.
+func (app *App) undoCommand(runID string) string {
+	argv := []string{"hostfix"}
+	if h := app.Host(); h != nil && !h.Live() {
+		argv = append(argv, "--root", h.Root)
+	}
+	if app.Opts.ConfigFile != "" {
+		argv = append(argv, "--config", app.Opts.ConfigFile)
+	}
+	return system.FormatArgv(append(argv, "undo", runID))
 }

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hostfix/hostfix/pkg/iostreams"
 	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"
@@ -120,9 +120,7 @@ func writeHistoryText(app *App, file string, runs []plan.HistoryEntry, bad int) 
 }
 
 func writeJSON(app *App, v any) error {
-	enc := json.NewEncoder(app.IO.Out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return iostreams.NewJSONEncoder(app.IO.Out).Encode(v)
 }
 
 // writeRunText shows one run in full.

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hostfix/hostfix/pkg/iostreams"
 	"github.com/hostfix/hostfix/pkg/mailq"
 	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/usage"
@@ -127,14 +127,18 @@ jq, or stop reading whenever you like.`,
 			opts := f.Needs()
 			opts.Envelope = true
 			w := bufio.NewWriterSize(app.IO.Out, 64<<10)
-			enc := json.NewEncoder(w)
-			enc.SetEscapeHTML(false)
+			enc := iostreams.NewJSONLineEncoder(w)
 			if app.Opts.Output != "json" {
 				fmt.Fprintf(w, "%-10s %-19s %9s %-20s %s\n", "ID", "QUEUED (UTC)", "SIZE", "STATE", "SENDER -> RECIPIENTS")
 			}
 			n := 0
+			var unreadable mailq.Unreadable
 			errLimit := errors.New("limit reached")
 			err = q.Scan(c.Context(), opts, func(m *mailq.Message) error {
+				if f.Undecided(m, now) {
+					unreadable.Add(m)
+					return nil
+				}
 				if !f.Match(m, now) {
 					return nil
 				}
@@ -160,6 +164,10 @@ jq, or stop reading whenever you like.`,
 			}
 			if app.Opts.Output != "json" {
 				app.Logf("%s listed", mailqPlural(n, "message"))
+			}
+			if unreadable.Count > 0 {
+				// Not skipped in silence: the listing is incomplete, and a script must know.
+				return &ExitError{Code: ExitFailed, Err: fmt.Errorf("%s: the listing may be incomplete", unreadable.String())}
 			}
 			return nil
 		},

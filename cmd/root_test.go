@@ -46,6 +46,13 @@ func (h *harness) run(args ...string) result {
 	in.WriteString(h.in)
 	ios.InTTY, ios.OutTTY, ios.ErrTTY = h.tty, h.tty, h.tty
 	app := NewApp(ios, func(k string) string { return h.env[k] })
+	app.Environ = func() []string {
+		var kv []string
+		for k, v := range h.env {
+			kv = append(kv, k+"="+v)
+		}
+		return kv
+	}
 	root := NewRootCmd(app)
 	for _, f := range h.cmds {
 		root.AddCommand(f(app))
@@ -68,6 +75,9 @@ func testCmd(name, kind string, err error) func(app *App) *cobra.Command {
 		c.Flags().String("need", "", "a flag")
 		c.Flags().Bool("a", false, "")
 		c.Flags().Bool("b", false, "")
+		c.Flags().Int("count", 0, "a number")
+		c.Flags().Duration("every", 0, "a duration")
+		c.Flags().Bool("flag", false, "a boolean")
 		c.MarkFlagsMutuallyExclusive("a", "b")
 		return c
 	}

@@ -1,12 +1,13 @@
 package cmd
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hostfix/hostfix/pkg/iostreams"
 )
 
 // VersionInfo is what `hostfix version -o json` prints.
@@ -70,10 +71,7 @@ the Go version it was built with. -o json prints them as one object.`,
 		RunE: func(_ *cobra.Command, _ []string) error {
 			info := BuildInfo()
 			if app.Opts.Output == "json" {
-				enc := json.NewEncoder(app.IO.Out)
-				enc.SetEscapeHTML(false) // "->" and "<addr>" stay readable
-				enc.SetIndent("", "  ")
-				return enc.Encode(info)
+				return iostreams.NewJSONEncoder(app.IO.Out).Encode(info)
 			}
 			_, err := fmt.Fprintf(app.IO.Out, "hostfix %s\ncommit:     %s\nbuilt:      %s\ngo version: %s\nplatform:   %s\n",
 				info.Version, info.Commit, info.Date, info.GoVersion, info.Platform)

@@ -104,6 +104,9 @@ type Options struct {
 	Resolve func(string) string
 	// Getenv reads the environment; nil means os.Getenv.
 	Getenv func(string) string
+	// Environ lists the environment (KEY=value) to find HOSTFIX_<SECTION>_<KEY> variables
+	// that set no known key; nil means os.Environ when Getenv is nil too, else no check.
+	Environ func() []string
 	// Flags bound to keys: key -> flag. Only flags the user set override.
 	Flags map[string]*pflag.Flag
 }
@@ -112,6 +115,9 @@ type Options struct {
 func Load(o Options) (*Loaded, error) {
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
+		if o.Environ == nil {
+			o.Environ = os.Environ
+		}
 	}
 	if o.Resolve == nil {
 		o.Resolve = func(s string) string { return s }
@@ -171,6 +177,11 @@ func Load(o Options) (*Loaded, error) {
 			l.Sources[k] = Source{Kind: FromEnv, Detail: name}
 		}
 	}
+	if o.Environ != nil {
+		if err := checkEnv(o.Environ(), keys); err != nil {
+			return nil, err
+		}
+	}
 	for k, f := range o.Flags {
 		if f != nil && f.Changed {
 			if _, ok := defaults[k]; !ok {
@@ -189,6 +200,9 @@ func Load(o Options) (*Loaded, error) {
 		if err := setField(cfg.FieldByIndex(f.Index), v.Get(f.Key)); err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", l.Sources[f.Key].where(), f.Key, err)
 		}
+	}
+	if err := validate(fields, cfg, l.Sources); err != nil {
+		return nil, err
 	}
 	return l, nil
 }
@@ -216,12 +230,17 @@ type Field struct {
 	GoName string
 	// Struct is the declaring struct's type name.
 	Struct string
+	// Limit is the field's limit tag (validate.go): "max=100,lte=queue_crit_percent".
+	Limit string
 }
 
 var durationType = reflect.TypeOf(time.Duration(0))
 
 // Fields lists every leaf setting in declaration order.
-func Fields() []Field {
+func Fields() []Field { return fieldsOf(reflect.TypeOf(Config{})) }
+
+// fieldsOf lists the leaf settings of any config struct (tests use their own).
+func fieldsOf(root reflect.Type) []Field {
 	var out []Field
 	var walk func(t reflect.Type, prefix string, index []int)
 	walk = func(t reflect.Type, prefix string, index []int) {
@@ -240,10 +259,10 @@ func Fields() []Field {
 				walk(f.Type, key, idx)
 				continue
 			}
-			out = append(out, Field{Key: key, Index: idx, Type: f.Type, Pkg: t.PkgPath(), GoName: f.Name, Struct: t.Name()})
+			out = append(out, Field{Key: key, Index: idx, Type: f.Type, Pkg: t.PkgPath(), GoName: f.Name, Struct: t.Name(), Limit: f.Tag.Get("limit")})
 		}
 	}
-	walk(reflect.TypeOf(Config{}), "", nil)
+	walk(root, "", nil)
 	return out
 }
 

@@ -121,7 +121,7 @@ func (q *Queue) retryAction(ctx context.Context, sel *Picked, now time.Time) (*r
 	a := &retryAction{q: q, now: now}
 	q.Scan(ctx, ScanOptions{namesOnly: true}, func(m *Message) error {
 		if want[m.ID] && m.Has(SlotInfo) {
-			a.rels = append(a.rels, q.rel(SlotInfo, m.bucket, m.ID))
+			a.rels = append(a.rels, q.rel(SlotInfo, m.bucket, m.FileName()))
 		}
 		return nil
 	})

@@ -82,8 +82,13 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 	scan := o.Filter.Needs()
 	scan.light = true
 	scan.noTimes = o.Filter.OlderThan == 0 && !o.Filter.Damaged
+	var unreadable Unreadable
 	err = q.Scan(ctx, scan, func(m *Message) error {
 		sel.Scanned++
+		if o.Filter.Undecided(m, now) {
+			unreadable.Add(m)
+			return nil
+		}
 		if !o.Filter.Match(m, now) {
 			return nil
 		}
@@ -121,6 +126,9 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 	flush()
 	if err != nil {
 		return nil, nil, err
+	}
+	if unreadable.Count > 0 {
+		return nil, nil, fmt.Errorf("mailq purge: %s: refusing to guess whether it matches; nothing changed (make it readable, or select it with --id)", unreadable.String())
 	}
 	p := plan.New("mailq purge")
 	if sel.Count == 0 {
@@ -196,6 +204,11 @@ var removalOrder = []Slot{SlotBounce, SlotTodo, SlotIntd, SlotLocal, SlotRemote,
 // racySlots are the files qmail-send can still create for m while it runs: a queued
 // message gets info/local/remote when preprocessed, any live message a bounce/ file.
 func racySlots(m *Message) []Slot {
+	if m.name != "" {
+		// Misplaced: qmail-send creates nothing for it, and what exists at the id's real
+		// paths belongs to the message that lives there.
+		return nil
+	}
 	var cand []Slot
 	switch {
 	case m.has[SlotTodo]:
