@@ -20,18 +20,23 @@ func init() { register(newMailqCmd) }
 func newMailqCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "mailq",
-		Short: "Inspect and purge a qmail queue safely",
-		Long: `Inspect and purge a qmail queue (default /var/qmail/queue; mailq.queue or --queue,
-resolved under --root). stats is a check (Nagios, Prometheus); list prints one row or one
-JSON line per message, including messages not yet preprocessed; purge stops qmail-send,
-waits for its lock, removes every file of the selected messages and always starts qmail
-again. See docs/mailq.md.`,
+		Short: "Inspect, show, flush and purge a qmail, Exim or Postfix queue safely",
+		Long: `Inspect, show, flush and purge a mail queue: qmail (default /var/qmail/queue; mailq.queue
+or --queue), Exim (its spool's input directory, mailq.exim_spool) or Postfix (through
+postqueue, postcat and postsuper). --mta auto (the default) picks the MTA that owns a
+queue on this host, also under --root. stats is a check (Nagios, Prometheus); list prints
+one row or one JSON line per message; show prints one message decoded; flush asks the MTA
+to deliver now; purge removes (or with --hold, freezes) the selected messages: on qmail
+it stops qmail-send, waits for its lock, removes every file and always starts qmail
+again; on Exim and Postfix it uses their own tools on the running queue. See docs/mailq.md.`,
 		Example: `  hostfix mailq stats
   hostfix mailq stats -o nagios
   hostfix mailq list --sender '^spam@' --limit 20
-  hostfix mailq purge --sender '^spam@victim\.example$' --dry-run`,
+  hostfix mailq purge --sender '^spam@victim\.example$' --dry-run
+  hostfix mailq show 1xYJxi-0005hB-0f
+  hostfix mailq purge --mta exim --header '^X-PHP-Originating-Script: .*mailer\.php' --hold`,
 	}
-	c.AddCommand(newMailqStatsCmd(app), newMailqListCmd(app), newMailqPurgeCmd(app))
+	c.AddCommand(newMailqStatsCmd(app), newMailqListCmd(app), newMailqShowCmd(app), newMailqFlushCmd(app), newMailqPurgeCmd(app))
 	return c
 }
 
@@ -51,6 +56,7 @@ func (f *mailqFilterFlags) add(c *cobra.Command) {
 	fl.StringVar(&f.spec.OlderThan, "older-than", "", "queued more than `DURATION` ago (90m, 36h, 7d)")
 	fl.StringSliceVar(&f.spec.IDs, "id", nil, "message `ID` (repeat or comma-separate)")
 	fl.BoolVar(&f.spec.Damaged, "damaged", false, "messages with a broken or partial file set")
+	f.addContent(c)
 }
 
 func newMailqStatsCmd(app *App) *cobra.Command {
@@ -75,9 +81,17 @@ crit_messages and mailq.warn_age / crit_age, and warns on damaged messages.`,
 			}
 			cfg := app.Config().Mailq
 			h := app.Host()
-			q, err := mailq.Open(h, cfg.Queue)
+			src, err := mailqSource(app)
 			if err != nil {
 				return err
+			}
+			q, ok := src.(*mailq.Queue)
+			if !ok {
+				s, err := mailq.CollectQueueStats(c.Context(), src, h.Now())
+				if err != nil {
+					return err
+				}
+				return app.RenderCheck(s.Check(cfg), textfileDir, "mailq")
 			}
 			s, err := mailq.CollectStats(c.Context(), q, h.Now())
 			if err != nil {
@@ -87,6 +101,7 @@ crit_messages and mailq.warn_age / crit_age, and warns on damaged messages.`,
 		},
 	}
 	mailqQueueFlag(app, c)
+	mailqMTAFlag(app, c)
 	c.Flags().StringVar(&textfileDir, "textfile-dir", "", "with -o prometheus, write hostfix_mailq.prom atomically into `DIR` (node_exporter textfile collector)")
 	return c
 }
@@ -110,22 +125,24 @@ jq, or stop reading whenever you like.`,
   hostfix mailq list --recipient '@example\.com$' -o json | jq -r .id`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			f, err := ff.spec.Compile()
+			f, err := ff.compile(app)
 			if err != nil {
 				return err
 			}
 			if limit < 0 {
 				return usage.Errorf("--limit %d: want 0 (no limit) or more", limit)
 			}
-			cfg := app.Config().Mailq
 			h := app.Host()
-			q, err := mailq.Open(h, cfg.Queue)
+			src, err := mailqSource(app)
 			if err != nil {
 				return err
 			}
 			now := h.Now()
 			opts := f.Needs()
 			opts.Envelope = true
+			if f.Header != nil && src.MTA() != mailq.MTAQmail {
+				opts.Headers = true // Exim's -H file holds them already
+			}
 			w := bufio.NewWriterSize(app.IO.Out, 64<<10)
 			enc := iostreams.NewJSONLineEncoder(w)
 			if app.Opts.Output != "json" {
@@ -134,12 +151,15 @@ jq, or stop reading whenever you like.`,
 			n := 0
 			var unreadable mailq.Unreadable
 			errLimit := errors.New("limit reached")
-			err = q.Scan(c.Context(), opts, func(m *mailq.Message) error {
+			err = src.Scan(c.Context(), opts, func(m *mailq.Message) error {
 				if f.Undecided(m, now) {
 					unreadable.Add(m)
 					return nil
 				}
-				if !f.Match(m, now) {
+				if ok, err := f.Select(src, m, now); err != nil {
+					unreadable.AddErr(m, err)
+					return nil
+				} else if !ok {
 					return nil
 				}
 				n++
@@ -173,6 +193,7 @@ jq, or stop reading whenever you like.`,
 		},
 	}
 	mailqQueueFlag(app, c)
+	mailqMTAFlag(app, c)
 	ff.add(c)
 	c.Flags().IntVar(&limit, "limit", 0, "stop after `N` messages (0: all)")
 	return c
@@ -218,7 +239,7 @@ func mailqPlural(n int, noun string) string {
 
 func newMailqPurgeCmd(app *App) *cobra.Command {
 	var ff mailqFilterFlags
-	var noBackup bool
+	var noBackup, hold bool
 	c := &cobra.Command{
 		Use:   "purge (--all | filters)",
 		Short: "Remove messages from the qmail queue safely (stop, wait for the lock, remove, start)",
@@ -245,15 +266,29 @@ when stdin is not a terminal. Running the same purge again is "nothing to do".`,
 		Annotations: map[string]string{kindKey: kindChange},
 		RunE: func(c *cobra.Command, _ []string) error {
 			ff.spec.All = c.Flags().Changed("all") && ff.spec.All
-			f, err := ff.spec.Compile()
+			f, err := ff.compile(app)
 			if err != nil {
 				return err
 			}
 			if !f.All && !f.HasCriteria() {
-				return usage.Errorf("purge needs --all or at least one filter (--sender, --recipient, --subject, --older-than, --id, --damaged): nothing selected, nothing changed")
+				return usage.Errorf("purge needs --all or at least one filter (--sender, --recipient, --subject, --header, --body, --older-than, --id, --damaged): nothing selected, nothing changed")
 			}
 			h := app.Host()
 			cfg := app.Config().Mailq
+			src, err := mailqSource(app)
+			if err != nil {
+				return err
+			}
+			if src.MTA() != mailq.MTAQmail {
+				if noBackup {
+					return usage.Errorf("--no-backup is for qmail queues: %s removes messages with its own tools, without a backup", src.MTA())
+				}
+				return mailqPlanMTAPurge(app, c, src, f, hold)
+			}
+			if hold {
+				return usage.Errorf("--hold freezes messages on Exim and holds them on Postfix; qmail has no hold queue (purge moves the files into the run's backup instead: hostfix undo RUN puts them back)")
+			}
+			cfg.Queue = src.Location()
 			p, sel, err := mailq.PlanPurge(c.Context(), h, mailq.PurgeOptions{Config: cfg, Filter: f, Path: app.Getenv("PATH")})
 			if err != nil {
 				return err
@@ -265,6 +300,8 @@ when stdin is not a terminal. Running the same purge again is "nothing to do".`,
 	mailqQueueFlag(app, c)
 	ff.add(c)
 	c.Flags().BoolVar(&ff.spec.All, "all", false, "select every message in the queue")
+	mailqMTAFlag(app, c)
+	c.Flags().BoolVar(&hold, "hold", false, "Exim: freeze (exim -Mf), Postfix: put on hold (postsuper -h) instead of deleting; hostfix undo RUN thaws Exim messages")
 	c.Flags().BoolVar(&noBackup, "no-backup", false, "delete outright instead of moving into the run's backup (undo cannot restore them)")
 	return c
 }

@@ -200,7 +200,6 @@ selected one. Under --root a detected command is not run (set the mailq.* comman
 	mailqQueueFlag(app, c)
 	mailqMTAFlag(app, c)
 	ff.add(c)
-	ff.addContent(c)
 	return c
 }
 

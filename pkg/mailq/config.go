@@ -23,7 +23,7 @@ type Config struct {
 	// EximSpool is Exim's input directory (spool_directory + /input); empty = the first
 	// of /var/spool/exim/input (cPanel, RHEL) and /var/spool/exim4/input (Debian) found.
 	EximSpool string `mapstructure:"exim_spool" yaml:"exim_spool" json:"exim_spool"`
-	// EximCommand starts every Exim call (-Mrm, -Mf, -Mt, -qff, -M): the binary and any
+	// EximCommand starts every Exim call (-Mrm, -Mf, -qff, -M): the binary and any
 	// leading arguments, e.g. [exim4, -C, /etc/exim4/test.conf]; empty = detect exim4 or
 	// exim on PATH, /usr/sbin, /usr/local/sbin (not run under --root when detected).
 	EximCommand []string `mapstructure:"exim_command" yaml:"exim_command" json:"exim_command"`
@@ -39,9 +39,10 @@ type Config struct {
 	// flush]; empty = send ALRM to qmail-send found through the detected service.
 	FlushCommand []string `mapstructure:"flush_command" yaml:"flush_command" json:"flush_command"`
 	// BodyScanBytes caps how much of each message body --body reads.
-	BodyScanBytes int64 `mapstructure:"body_scan_bytes" yaml:"body_scan_bytes" json:"body_scan_bytes"`
-	// EximBatch is how many message ids go into one exim -Mrm/-Mf/-M call.
-	EximBatch int `mapstructure:"exim_batch" yaml:"exim_batch" json:"exim_batch"`
+	BodyScanBytes int64 `mapstructure:"body_scan_bytes" yaml:"body_scan_bytes" json:"body_scan_bytes" limit:"min=1"`
+	// EximBatch is how many message ids go into one exim -Mrm/-Mf/-M call (and one
+	// postsuper -d/-h stdin batch).
+	EximBatch int `mapstructure:"exim_batch" yaml:"exim_batch" json:"exim_batch" limit:"min=1,max=10000"`
 }
 
 // DefaultConfig returns the built-in defaults.

@@ -64,6 +64,15 @@ func (f Filter) contentString() []string {
 // NeedsContent reports whether the filter reads message text (--header, --body).
 func (f Filter) NeedsContent() bool { return f.Header != nil || f.Body != nil }
 
+// AddErr counts m, whose text a content filter (--header, --body) could not read.
+func (u *Unreadable) AddErr(m *Message, err error) {
+	u.Count++
+	u.content = true
+	if len(u.first) < 3 {
+		u.first = append(u.first, "#"+m.ID+": "+err.Error())
+	}
+}
+
 // Select reports whether m is selected: the envelope filters (Match), then the content
 // filters on the message text from src. A message whose text cannot be read does not
 // match a content filter; its error is returned for the caller to count.

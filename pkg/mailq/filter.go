@@ -181,8 +181,9 @@ func (f Filter) Undecided(m *Message, now time.Time) bool {
 
 // Unreadable collects the messages a filter could not decide about.
 type Unreadable struct {
-	Count int
-	first []string
+	Count   int
+	first   []string
+	content bool // some could not be read for --header/--body
 }
 
 // Add counts m (Filter.Undecided was true for it).
@@ -204,7 +205,11 @@ func (u *Unreadable) String() string {
 	if u.Count == 1 {
 		verb = "message could"
 	}
-	return fmt.Sprintf("%d %s not be read for --subject (%s)", u.Count, verb, which)
+	what := "--subject"
+	if u.content {
+		what = "the content filters"
+	}
+	return fmt.Sprintf("%d %s not be read for %s (%s)", u.Count, verb, what, which)
 }
 
 // String describes the filter for notes ("sender =~ spam@, older than 7d").

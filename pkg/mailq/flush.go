@@ -62,8 +62,8 @@ func PlanFlush(ctx context.Context, h *system.Host, o FlushOptions) (*plan.Plan,
 		if sel, err = Pick(ctx, src, o.Filter, now, o.Sample); err != nil {
 			return nil, nil, err
 		}
-		if sel.Unreadable > 0 {
-			p.Note(fmt.Sprintf("%s could not be read for --header/--body and are not selected (first: %s)", plural(sel.Unreadable, "message"), sel.FirstError))
+		if sel.Unreadable.Count > 0 {
+			p.Note(sel.Unreadable.String() + ": not flushed")
 		}
 		if sel.Count == 0 {
 			p.Note(fmt.Sprintf("no message in %s matches %s (%d scanned)", src, o.Filter, sel.Scanned))

@@ -85,7 +85,8 @@ func OpenSource(h *system.Host, o OpenOptions) (Source, error) {
 // DetectMTA says which MTA owns a queue on the host (under --root: in the tree): the only
 // one with a queue directory; with several, the one /usr/sbin/sendmail leads to (qmail's
 // and Exim's sendmail are symlinks to their binaries, Postfix's is its own program).
-// Anything else is a usage error asking for --mta.
+// No queue at all is qmail (Open then says what is missing); several that sendmail does
+// not decide between are a usage error asking for --mta.
 func DetectMTA(h *system.Host, cfg Config) (string, error) {
 	var found []string
 	where := map[string]string{}
@@ -113,8 +114,9 @@ func DetectMTA(h *system.Host, cfg Config) (string, error) {
 	case 1:
 		return found[0], nil
 	case 0:
-		return "", usage.Errorf("mailq: no mail queue found (qmail %s, Exim %s, Postfix %s): pass --mta and point mailq.queue, mailq.exim_spool or mailq.postfix_queue at the queue",
-			cfg.Queue, strings.Join(spools, " or "), pq)
+		// No queue at all: qmail, the MTA mailq began with, so its errors name what is
+		// missing in mailq.queue.
+		return MTAQmail, nil
 	}
 	if real, err := h.Resolve("/usr/sbin/sendmail"); err == nil && h.Exists(real) {
 		base := strings.ToLower(real)

@@ -89,7 +89,10 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 			unreadable.Add(m)
 			return nil
 		}
-		if !o.Filter.Match(m, now) {
+		if ok, err := o.Filter.Select(q, m, now); err != nil {
+			unreadable.AddErr(m, err)
+			return nil
+		} else if !ok {
 			return nil
 		}
 		if m.bucket != bucket {

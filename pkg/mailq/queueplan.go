@@ -22,9 +22,8 @@ type Picked struct {
 	Bytes   int64
 	IDs     []string
 	Sample  []*Message
-	// Unreadable counts messages whose text a content filter could not read (not selected).
-	Unreadable int
-	FirstError string
+	// Unreadable are messages a filter could not decide about (text unreadable).
+	Unreadable Unreadable
 }
 
 // Pick scans src and keeps the messages f selects (envelope filters, then content
@@ -41,12 +40,13 @@ func Pick(ctx context.Context, src Source, f Filter, now time.Time, sample int) 
 	}
 	err := src.Scan(ctx, o, func(m *Message) error {
 		p.Scanned++
+		if f.Undecided(m, now) {
+			p.Unreadable.Add(m)
+			return nil
+		}
 		ok, err := f.Select(src, m, now)
 		if err != nil {
-			p.Unreadable++
-			if p.FirstError == "" {
-				p.FirstError = err.Error()
-			}
+			p.Unreadable.AddErr(m, err)
 			return nil
 		}
 		if !ok {
@@ -102,10 +102,10 @@ func PlanChange(ctx context.Context, h *system.Host, o ChangeOptions) (*plan.Pla
 	if o.Hold {
 		verb = "hold"
 	}
-	p := plan.New("mailq " + verb)
-	if sel.Unreadable > 0 {
-		p.Note(fmt.Sprintf("%s could not be read for --header/--body and are not selected (first: %s)", plural(sel.Unreadable, "message"), sel.FirstError))
+	if sel.Unreadable.Count > 0 {
+		return nil, nil, fmt.Errorf("mailq %s: %s: refusing to guess whether it matches; nothing changed (select it with --id, or look at it with hostfix mailq show)", verb, sel.Unreadable.String())
 	}
+	p := plan.New("mailq " + verb)
 	if sel.Count == 0 {
 		p.Note(fmt.Sprintf("no message in %s matches %s (%d scanned)", src, o.Filter, sel.Scanned))
 		return p, sel, nil
