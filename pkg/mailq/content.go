@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/hostfix/hostfix/pkg/usage"
@@ -51,12 +52,18 @@ func (s FilterSpec) compileContent(f *Filter) error {
 }
 
 func (f Filter) contentString() []string {
+	show := func(re *regexp.Regexp) string {
+		if s, ok := strings.CutPrefix(re.String(), "(?i)"); ok {
+			return s + " (any case)"
+		}
+		return re.String()
+	}
 	var parts []string
 	if f.Header != nil {
-		parts = append(parts, "a header =~ "+f.Header.String())
+		parts = append(parts, "a header =~ "+show(f.Header))
 	}
 	if f.Body != nil {
-		parts = append(parts, "body =~ "+f.Body.String())
+		parts = append(parts, "a body line =~ "+show(f.Body))
 	}
 	return parts
 }
