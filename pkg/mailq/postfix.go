@@ -100,7 +100,13 @@ func ParsePostqueueLine(line []byte) (*Message, error) {
 	if j.MessageSize < 0 || j.ArrivalTime < 0 {
 		return nil, errors.New("postqueue -j: negative size or time")
 	}
-	m := &Message{ID: j.QueueID, MTA: MTAPostfix, State: State(j.QueueName), Sender: j.Sender, SenderKnown: true,
+	sender := j.Sender
+	if sender == "MAILER-DAEMON" {
+		// showq prints the null sender of a bounce as MAILER-DAEMON (empty_address_recipient);
+		// a real address would be qualified. The contract says "" for a bounce.
+		sender = ""
+	}
+	m := &Message{ID: j.QueueID, MTA: MTAPostfix, State: State(j.QueueName), Sender: sender, SenderKnown: true,
 		Size: j.MessageSize}
 	if j.ArrivalTime > 0 {
 		m.Queued = time.Unix(j.ArrivalTime, 0)

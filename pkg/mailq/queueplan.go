@@ -100,7 +100,7 @@ func PlanChange(ctx context.Context, h *system.Host, o ChangeOptions) (*plan.Pla
 	}
 	verb := "purge"
 	if o.Hold {
-		verb = "hold"
+		verb = "purge --hold"
 	}
 	if sel.Unreadable.Count > 0 {
 		return nil, nil, fmt.Errorf("mailq %s: %s: refusing to guess whether it matches; nothing changed (select it with --id, or look at it with hostfix mailq show)", verb, sel.Unreadable.String())

@@ -1,0 +1,122 @@
+package mailq
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/hostfix/hostfix/pkg/system"
+)
+
+// testdata/postfix holds output of the real Postfix 3.7.11 (Debian package, unpacked and
+// run with its own config_directory): postqueue -j with a deferred and a held bounce, and
+// postcat -q of both.
+
+func TestParsePostqueueLines(t *testing.T) {
+	f, err := os.Open("testdata/postfix/postqueue-j.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got []*Message
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		m, err := ParsePostqueueLine(sc.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, m)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d messages", len(got))
+	}
+	m := got[0]
+	if m.ID != "169019EE166" || m.State != "deferred" || m.Sender != "spam@bad.example" || m.Size != 355 || m.Queued.Unix() != 1796117912 ||
+		len(m.Recipients) != 2 || m.Recipients[1].Address != "v2@other.example" || m.Recipients[1].Done || m.MTAName() != "postfix" {
+		t.Errorf("deferred: %+v", m)
+	}
+	if b := got[1]; b.State != "hold" || b.Sender != "" || !b.SenderKnown || b.SenderText() != "<>" {
+		t.Errorf("bounce on hold: %+v", b)
+	}
+	for _, bad := range []string{``, `{}`, `{"queue_name":"deferred","queue_id":"A/B"}`, `{"queue_name":"elsewhere","queue_id":"ABC"}`,
+		`{"queue_name":"hold","queue_id":"ABC","message_size":-1}`, `{"queue_name":"hold","queue_id":"ABC"} {}`, `[1]`} {
+		if _, err := ParsePostqueueLine([]byte(bad)); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+func TestPostcatContents(t *testing.T) {
+	b, err := os.ReadFile("testdata/postfix/postcat-deferred.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(PostcatContents(b))
+	if !strings.HasPrefix(got, "Received: from ") || !strings.HasSuffix(got, "\nhello\nsecret marker\n") || strings.Contains(got, "***") || strings.Contains(got, "named_attribute") {
+		t.Errorf("contents %q", got)
+	}
+}
+
+// TestPostfixScanAndShow runs Scan and show on the recorded output through a Recorder.
+func TestPostfixScanAndShow(t *testing.T) {
+	pq, _ := os.ReadFile("testdata/postfix/postqueue-j.jsonl")
+	pc, _ := os.ReadFile("testdata/postfix/postcat-deferred.txt")
+	rec := &system.Recorder{Responses: map[string]system.Result{
+		"postqueue -c /etc/pf -j":           {Stdout: pq},
+		"postcat -c /etc/pf -q 169019EE166": {Stdout: pc},
+	}}
+	h, err := system.NewHost(t.TempDir(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.PostqueueCommand = []string{"postqueue", "-c", "/etc/pf"}
+	cfg.PostcatCommand = []string{"postcat", "-c", "/etc/pf"}
+	cfg.PostsuperCommand = []string{"postsuper", "-c", "/etc/pf"}
+	src, err := OpenSource(h, OpenOptions{Config: cfg, MTA: "postfix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := FilterSpec{Header: "^subject: grüße"}.Compile()
+	sel, err := Pick(context.Background(), src, f, h.Now(), 0)
+	if err != nil || sel.Count != 1 || sel.IDs[0] != "169019EE166" {
+		t.Fatalf("pick %+v %v (%q)", sel, err, rec.Commands())
+	}
+	m, err := FindMessage(context.Background(), src, "169019EE166")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh, err := Show(src, m, h.Now(), 0)
+	if err != nil || len(sh.Parts) != 1 || !strings.Contains(sh.Parts[0].Text, "secret marker") {
+		t.Errorf("show %+v %v", sh, err)
+	}
+	// A detected postqueue is not run under --root: reading needs the command set.
+	cfg.PostqueueCommand = nil
+	os.MkdirAll(h.Path("/usr/sbin"), 0o755)
+	os.WriteFile(h.Path("/usr/sbin/postqueue"), []byte("#!/bin/sh\n"), 0o755)
+	if _, err := OpenSource(h, OpenOptions{Config: cfg, MTA: "postfix"}); err == nil || !strings.Contains(err.Error(), "not run under --root: set mailq.postqueue_command") {
+		t.Errorf("detected postqueue under --root: %v", err)
+	}
+}
+
+func FuzzParsePostqueueLine(f *testing.F) {
+	b, err := os.ReadFile("testdata/postfix/postqueue-j.jsonl")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		f.Add(l)
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		m, err := ParsePostqueueLine(line)
+		if err != nil {
+			return
+		}
+		if m.ID == "" || !ValidQueueID(m.ID) || m.Size < 0 || m.MTA != MTAPostfix {
+			t.Fatalf("accepted %+v", m)
+		}
+	})
+}
