@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hostfix/hostfix/internal/eximgen"
 )
 
 // testdata/exim/input is a spool written by the real Exim 4.96 (Debian exim4-daemon-light)
@@ -267,4 +269,54 @@ func copyTree(t testing.TB, from, to string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestEximScanGenerated(t *testing.T) {
+	for _, split := range []bool{false, true} {
+		root := t.TempDir()
+		want, err := eximgen.Generate(filepath.Join(root, "var/spool/exim/input"), eximgen.Options{Messages: 700, Seed: 3, Split: split, UID: -1, GID: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := OpenExim(hostAt(t, root), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := 0
+		err = s.Scan(context.Background(), ScanOptions{Workers: 3}, func(m *Message) error {
+			w := want[i]
+			i++
+			if m.ID != w.ID || m.Sender != w.Sender || len(m.Recipients) != len(w.Recipients) || (m.State == StateFrozen) != w.Frozen || m.IsDamaged() {
+				t.Fatalf("split %v: got %+v, want %+v", split, m, w)
+			}
+			return nil
+		})
+		if err != nil || i != len(want) {
+			t.Fatalf("split %v: %d of %d (%v)", split, i, len(want), err)
+		}
+	}
+}
+
+// BenchmarkEximScan reads a generated spool (HOSTFIX_BENCH_EXIM messages, default 50,000).
+func BenchmarkEximScan(b *testing.B) {
+	n := 50000
+	if v, err := strconv.Atoi(os.Getenv("HOSTFIX_BENCH_EXIM")); err == nil && v > 0 {
+		n = v
+	}
+	root := b.TempDir()
+	if _, err := eximgen.Generate(filepath.Join(root, "input"), eximgen.Options{Messages: n, Seed: 1, UID: -1, GID: -1}); err != nil {
+		b.Fatal(err)
+	}
+	s, err := OpenExim(hostAt(b, root), "/input")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		c := 0
+		if err := s.Scan(context.Background(), ScanOptions{Envelope: true}, func(*Message) error { c++; return nil }); err != nil || c != n {
+			b.Fatal(c, err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
