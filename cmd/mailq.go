@@ -146,7 +146,7 @@ jq, or stop reading whenever you like.`,
 			w := bufio.NewWriterSize(app.IO.Out, 64<<10)
 			enc := iostreams.NewJSONLineEncoder(w)
 			if app.Opts.Output != "json" {
-				fmt.Fprintf(w, "%-10s %-19s %9s %-20s %s\n", "ID", "QUEUED (UTC)", "SIZE", "STATE", "SENDER -> RECIPIENTS")
+				fmt.Fprintf(w, "%-*s %-19s %9s %-20s %s\n", mailqIDWidth(src.MTA()), "ID", "QUEUED (UTC)", "SIZE", "STATE", "SENDER -> RECIPIENTS")
 			}
 			n := 0
 			var unreadable mailq.Unreadable
@@ -167,7 +167,7 @@ jq, or stop reading whenever you like.`,
 					if err := enc.Encode(m.JSON(now, f.Subject != nil)); err != nil {
 						return err
 					}
-				} else if err := mailqListRow(w, m); err != nil {
+				} else if err := mailqListRow(w, m, mailqIDWidth(src.MTA())); err != nil {
 					return err
 				}
 				if limit > 0 && n >= limit {
@@ -199,7 +199,19 @@ jq, or stop reading whenever you like.`,
 	return c
 }
 
-func mailqListRow(w io.Writer, m *mailq.Message) error {
+// mailqIDWidth is the ID column's width: qmail inode numbers, Exim's 16-character ids
+// (23 from Exim 4.97), Postfix's 10-12 character ones.
+func mailqIDWidth(mta string) int {
+	switch mta {
+	case mailq.MTAExim:
+		return 16
+	case mailq.MTAPostfix:
+		return 12
+	}
+	return 10
+}
+
+func mailqListRow(w io.Writer, m *mailq.Message, width int) error {
 	queued := "-"
 	if !m.Queued.IsZero() {
 		queued = m.Queued.UTC().Format("2006-01-02 15:04:05")
@@ -212,7 +224,7 @@ func mailqListRow(w io.Writer, m *mailq.Message) error {
 		}
 		rc = append(rc, a)
 	}
-	line := fmt.Sprintf("%-10s %-19s %9d %-20s %s", m.ID, queued, m.Size, m.StateText(), mailqSender(m))
+	line := fmt.Sprintf("%-*s %-19s %9d %-20s %s", width, m.ID, queued, m.Size, m.StateText(), mailqSender(m))
 	if len(rc) > 0 {
 		line += " -> " + strings.Join(rc, ", ")
 	}
