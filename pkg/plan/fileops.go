@@ -239,36 +239,42 @@ func opErr(h *system.Host, verb, target string, err error) error {
 	return &sysError{msg: verb + " " + target + ": " + msg, err: err}
 }
 
-// hostPath resolves a system path to the path to open, following symlinks inside the root
-// (h.Path alone would let a link such as /var/run -> /run in a fixture tree lead outside
-// --root). On an error it falls back to h.Path and lets the caller's operation report it.
-func hostPath(h *system.Host, p string) string {
-	if rp, err := realPath(h, p); err == nil {
-		return h.Path(rp)
+// hostPath is the path to open for the system path p, every symlink resolved inside the
+// root (system.Host.RealPath): h.Path alone would let a link such as /var/run -> /run in a
+// fixture tree lead outside --root. A path that cannot be resolved (a loop) is an error,
+// never a fallback to the unresolved path.
+func hostPath(h *system.Host, p string) (string, error) {
+	rp, err := h.RealPath(p)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", filepath.Clean("/"+p), err)
 	}
-	return h.Path(p)
+	return rp, nil
 }
 
 // parentResolver resolves the directories of many paths, once per directory, leaving the
 // final component alone (a rename moves a link, not its target).
 type parentResolver struct {
 	h    *system.Host
-	dirs map[string]string
+	dirs map[string]resolvedDir
 }
 
 func newParentResolver(h *system.Host) *parentResolver {
-	return &parentResolver{h: h, dirs: map[string]string{}}
+	return &parentResolver{h: h, dirs: map[string]resolvedDir{}}
 }
 
-func (r *parentResolver) path(p string) string {
+// path is the path to open for p with its directory resolved inside the root.
+func (r *parentResolver) path(p string) (string, error) {
 	dir := filepath.Dir(p)
-	hd, ok := r.dirs[dir]
+	d, ok := r.dirs[dir]
 	if !ok {
-		hd = hostPath(r.h, dir)
-		r.dirs[dir] = hd
+		d.path, d.err = hostPath(r.h, dir)
+		r.dirs[dir] = d
 	}
-	return filepath.Join(hd, filepath.Base(p))
+	if d.err != nil {
+		return "", d.err
+	}
+	return filepath.Join(d.path, filepath.Base(p)), nil
 }
 
 // parentPath resolves the directory of one path (see parentResolver).
-func parentPath(h *system.Host, p string) string { return newParentResolver(h).path(p) }
+func parentPath(h *system.Host, p string) (string, error) { return newParentResolver(h).path(p) }

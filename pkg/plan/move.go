@@ -25,7 +25,14 @@ type moveAction struct {
 // move was done already), and an error when from is missing or to already exists.
 func Move(h *system.Host, from, to string) (Action, error) {
 	from, to = filepath.Clean("/"+from), filepath.Clean("/"+to)
-	fromP, toP := parentPath(h, from), parentPath(h, to)
+	fromP, err := parentPath(h, from)
+	if err != nil {
+		return nil, fmt.Errorf("move %s: %w", from, err)
+	}
+	toP, err := parentPath(h, to)
+	if err != nil {
+		return nil, fmt.Errorf("move %s to %s: %w", from, to, err)
+	}
 	_, ferr := os.Lstat(fromP)
 	_, terr := os.Lstat(toP)
 	switch {

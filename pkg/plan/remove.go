@@ -64,6 +64,7 @@ type removeAction struct {
 	copied  atomic.Bool // the backup was on another filesystem: copied, then deleted
 	deleted bool        // --no-backup
 	backup  string
+	dirs    map[string]resolvedDir // system dir -> host dir as resolved at Apply
 }
 
 // RemoveFiles plans removing regular files; nil when files is empty. With backups on, the
@@ -121,7 +122,11 @@ func RemoveFiles(h *system.Host, files []File, o RemoveOptions) (Action, error) 
 func (a *removeAction) Describe() Description { return a.desc }
 
 func (a *removeAction) Verify(_ context.Context, r *Run) error {
-	fi, err := os.Lstat(a.h.Path(a.within))
+	hp, err := hostPath(a.h, a.within)
+	if err != nil {
+		return fmt.Errorf("remove files in %s: %w", a.within, err)
+	}
+	fi, err := os.Lstat(hp)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return &StaleError{Target: a.within, Reason: "the directory is gone"}
@@ -166,6 +171,7 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 		firstErr error
 		dirs     = map[string]resolvedDir{} // system dir -> resolved host dir, under mu
 	)
+	a.dirs = dirs
 	fail := func(err error) {
 		mu.Lock()
 		if firstErr == nil {
@@ -424,10 +430,28 @@ func (a *removeAction) Rollback(_ context.Context, r *Run) (string, error) {
 		}
 		return "", fmt.Errorf("%s deleted with --no-backup cannot be restored", human.Plural(a.removed, "file"))
 	}
+	// Each file goes back into the directory it was taken from, resolved as at Apply: a
+	// directory swapped for a link since then (to outside the tree) is refused.
+	checked := map[string]string{}
 	for i := len(a.moved) - 1; i >= 0; i-- {
 		p := a.moved[i]
+		cut := strings.LastIndexByte(p, '/')
+		dir, name := p[:cut], p[cut+1:]
+		hd, ok := checked[dir]
+		if !ok {
+			now, err := hostPath(a.h, dir)
+			if err != nil {
+				return "", fmt.Errorf("put back %s: %w", p, err)
+			}
+			if was := a.dirs[dir]; was.err != nil || was.path != now {
+				return "", fmt.Errorf("put back %s: %s now leads elsewhere (%s); the file stays in the backup", p, dir, a.h.Unroot(now))
+			}
+			hd = now
+			checked[dir] = hd
+		}
 		src := filepath.Join(r.BackupDir, a.backup, p)
-		if err := os.Rename(src, a.h.Path(p)); err != nil {
+		dst := filepath.Join(hd, name)
+		if err := os.Rename(src, dst); err != nil {
 			if !isEXDEV(err) {
 				return "", opErr(a.h, "put back", p, err)
 			}
@@ -435,7 +459,7 @@ func (a *removeAction) Rollback(_ context.Context, r *Run) (string, error) {
 			if serr != nil {
 				return "", opErr(a.h, "put back", p, serr)
 			}
-			if err := copyFile(src, a.h.Path(p), metaOf(fi)); err != nil {
+			if err := copyFile(src, dst, metaOf(fi)); err != nil {
 				return "", opErr(a.h, "put back", p, err)
 			}
 			os.Remove(src)

@@ -36,7 +36,11 @@ func SetSysctl(h *system.Host, key, value string) (Action, error) {
 		return nil, fmt.Errorf("sysctl %q: not a kernel parameter name", key)
 	}
 	file := SysctlPath(key)
-	cur, err := os.ReadFile(hostPath(h, file))
+	hp, err := hostPath(h, file)
+	if err != nil {
+		return nil, fmt.Errorf("sysctl %s: %w", key, err)
+	}
+	cur, err := os.ReadFile(hp)
 	if err != nil {
 		return nil, opErr(h, "sysctl", key, err)
 	}
@@ -53,7 +57,11 @@ func SetSysctl(h *system.Host, key, value string) (Action, error) {
 func (a *sysctlAction) Describe() Description { return a.desc }
 
 func (a *sysctlAction) read() (string, error) {
-	b, err := os.ReadFile(hostPath(a.h, a.file))
+	hp, err := hostPath(a.h, a.file)
+	if err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(hp)
 	return NormalizeSysctl(string(b)), err
 }
 
@@ -79,7 +87,10 @@ func (a *sysctlAction) Apply(_ context.Context, r *Run) error {
 
 // writeSysctl writes a value and reads it back: the kernel may refuse or clamp it.
 func writeSysctl(h *system.Host, key, value string) error {
-	file := hostPath(h, SysctlPath(key))
+	file, err := hostPath(h, SysctlPath(key))
+	if err != nil {
+		return fmt.Errorf("sysctl %s: %w", key, err)
+	}
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
 		return fmt.Errorf("sysctl %s: %w", key, err)

@@ -77,7 +77,11 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 	if !ValidRunID(id) {
 		return nil, fmt.Errorf("%w: %q is not a run id (see hostfix history)", ErrNoRun, id)
 	}
-	runDir := filepath.Join(hostPath(h, cfg.BackupDir), id)
+	backupRoot, err := hostPath(h, cfg.BackupDir)
+	if err != nil {
+		return nil, fmt.Errorf("undo %s: %w", id, err)
+	}
+	runDir := filepath.Join(backupRoot, id)
 	entries, cut, err := readManifest(filepath.Join(runDir, "manifest.jsonl"), filepath.Join(cfg.BackupDir, id, "manifest.jsonl"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s has no backup in %s", ErrNoRun, id, filepath.Join(cfg.BackupDir, id))
@@ -146,7 +150,10 @@ type undoer struct {
 
 // file plans restoring one edited or created file.
 func (u *undoer) file(e Entry) error {
-	real := u.res.path(e.Path)
+	real, err := u.res.path(e.Path)
+	if err != nil {
+		return err
+	}
 	if tmp := tempName(real, u.id); fileExists(tmp) {
 		u.p.Add(&restoreAction{Action: &removeTempAction{path: tempName(e.Path, u.id), real: tmp},
 			detail: "leftover temp file of the interrupted run"})
@@ -256,8 +263,12 @@ func (u *undoer) removed(e Entry) error {
 			return nil
 		}
 		sys := strings.TrimPrefix(p, base)
-		if _, err := os.Lstat(u.res.path(sys)); err == nil {
-			if sameContent(p, u.res.path(sys)) {
+		dst, err := u.res.path(sys)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Lstat(dst); err == nil {
+			if sameContent(p, dst) {
 				return nil // copied, but the run died before deleting the original
 			}
 			// A new file took the name (qmail names queue files by inode): never clobber it.
@@ -295,8 +306,16 @@ func (u *undoer) removed(e Entry) error {
 }
 
 func (u *undoer) move(e Entry) error {
-	_, ferr := os.Lstat(u.res.path(e.Path))
-	_, terr := os.Lstat(u.res.path(e.To))
+	from, err := u.res.path(e.Path)
+	if err != nil {
+		return err
+	}
+	to, err := u.res.path(e.To)
+	if err != nil {
+		return err
+	}
+	_, ferr := os.Lstat(from)
+	_, terr := os.Lstat(to)
 	switch {
 	case ferr == nil && terr != nil:
 		return nil // already back
@@ -313,7 +332,11 @@ func (u *undoer) move(e Entry) error {
 }
 
 func (u *undoer) sysctl(e Entry) error {
-	b, err := os.ReadFile(hostPath(u.h, SysctlPath(e.Key)))
+	hp, err := hostPath(u.h, SysctlPath(e.Key))
+	if err != nil {
+		return fmt.Errorf("sysctl %s: %w", e.Key, err)
+	}
+	b, err := os.ReadFile(hp)
 	if err != nil {
 		return fmt.Errorf("sysctl %s: %w", e.Key, err)
 	}
@@ -356,7 +379,10 @@ func (u *undoer) removedDir(e Entry) error {
 	if !fileExists(src) {
 		return nil // already put back (or the backup is gone: nothing to restore)
 	}
-	dst := u.res.path(e.Path)
+	dst, err := u.res.path(e.Path)
+	if err != nil {
+		return err
+	}
 	if fileExists(dst) {
 		u.conflicts = append(u.conflicts, e.Path+" exists again; the removed directory stays in the backup")
 		return nil

@@ -71,6 +71,7 @@ type unlinkAction struct {
 	sum     string
 	applied bool
 	rel     string
+	full    string // host path resolved at Apply
 }
 
 func (a *unlinkAction) Describe() Description {
@@ -78,7 +79,11 @@ func (a *unlinkAction) Describe() Description {
 }
 
 func (a *unlinkAction) Verify(context.Context, *Run) error {
-	b, err := os.ReadFile(parentPath(a.h, a.path))
+	full, err := parentPath(a.h, a.path)
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", a.path, err)
+	}
+	b, err := os.ReadFile(full)
 	if err != nil {
 		return &StaleError{Target: a.path, Reason: "it is gone"}
 	}
@@ -90,7 +95,11 @@ func (a *unlinkAction) Verify(context.Context, *Run) error {
 
 func (a *unlinkAction) Apply(_ context.Context, r *Run) error {
 	a.rel = filepath.Join("removed", a.path)
-	full := parentPath(a.h, a.path)
+	full, err := parentPath(a.h, a.path)
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", a.path, err)
+	}
+	a.full = full
 	fi, err := os.Lstat(full)
 	if err != nil {
 		return opErr(a.h, "remove", a.path, err)
@@ -124,7 +133,12 @@ func (a *unlinkAction) Rollback(_ context.Context, r *Run) (string, error) {
 	if !a.applied {
 		return "", nil
 	}
-	if err := os.Rename(filepath.Join(r.BackupDir, a.rel), parentPath(a.h, a.path)); err != nil {
+	// The path as resolved at Apply, checked again: never put a file back through a link
+	// that appeared since.
+	if full, err := parentPath(a.h, a.path); err != nil || full != a.full {
+		return "", fmt.Errorf("put back %s: its directory now leads elsewhere (%v)", a.path, err)
+	}
+	if err := os.Rename(filepath.Join(r.BackupDir, a.rel), a.full); err != nil {
 		return "", err
 	}
 	return a.path + " (put back)", nil
@@ -141,14 +155,20 @@ type restoreFilesAction struct {
 	done   []restorePair
 }
 
-type restorePair struct{ src, dst string }
+// restorePair is a file to move from src (in the backup) to the system path dst; full is
+// dst's host path as resolved when it was restored.
+type restorePair struct{ src, dst, full string }
 
 func (a *restoreFilesAction) Describe() Description { return a.desc }
 
 func (a *restoreFilesAction) Verify(context.Context, *Run) error {
 	res := newParentResolver(a.h)
 	for _, p := range a.pairs {
-		if fileExists(res.path(p.dst)) {
+		dst, err := res.path(p.dst)
+		if err != nil {
+			return fmt.Errorf("restore %s: %w", p.dst, err)
+		}
+		if fileExists(dst) {
 			return &StaleError{Target: p.dst, Reason: "a file of that name exists again"}
 		}
 	}
@@ -162,7 +182,10 @@ func (a *restoreFilesAction) Apply(ctx context.Context, r *Run) error {
 		if i&1023 == 0 && ctx.Err() != nil {
 			return fmt.Errorf("restore %s: interrupted: %w", a.within, ctx.Err())
 		}
-		dst := res.path(p.dst)
+		dst, err := res.path(p.dst)
+		if err != nil {
+			return fmt.Errorf("restore %s: %w", p.dst, err)
+		}
 		if dir := filepath.Dir(dst); !made[dir] {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return opErr(a.h, "restore", p.dst, err)
@@ -185,15 +208,19 @@ func (a *restoreFilesAction) Apply(ctx context.Context, r *Run) error {
 		if err := os.Remove(p.src); err != nil {
 			return opErr(a.h, "restore", p.dst, err)
 		}
-		a.done = append(a.done, p)
+		a.done = append(a.done, restorePair{src: p.src, dst: p.dst, full: dst})
 	}
 	return nil
 }
 
 func (a *restoreFilesAction) Rollback(context.Context, *Run) (string, error) {
+	res := newParentResolver(a.h)
 	for i := len(a.done) - 1; i >= 0; i-- {
 		p := a.done[i]
-		if err := os.Rename(parentPath(a.h, p.dst), p.src); err != nil {
+		if full, err := res.path(p.dst); err != nil || full != p.full {
+			return "", fmt.Errorf("move %s back into the backup: its directory now leads elsewhere (%v)", p.dst, err)
+		}
+		if err := os.Rename(p.full, p.src); err != nil {
 			return "", opErr(a.h, "move back into the backup", p.dst, err)
 		}
 	}

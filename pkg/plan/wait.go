@@ -37,7 +37,11 @@ func (a *waitUnlockAction) Describe() Description { return a.desc }
 func (a *waitUnlockAction) Verify(context.Context, *Run) error { return nil }
 
 func (a *waitUnlockAction) Apply(ctx context.Context, r *Run) error {
-	f, err := os.Open(hostPath(a.h, a.path))
+	hp, err := hostPath(a.h, a.path)
+	if err != nil {
+		return fmt.Errorf("wait for lock: %w", err)
+	}
+	f, err := os.Open(hp)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // no lock file: nobody can hold it
 	}
