@@ -292,3 +292,93 @@ func TestIntegrationRemoveAcrossFilesystems(t *testing.T) {
 		}
 	}
 }
+
+// Issue 8 item 6: the data on another filesystem than the backup. An undo restores removed
+// files, a removed directory and removes a created file, all across filesystems; a later
+// step fails; the rollback must move everything back across filesystems again (a bare
+// rename fails with EXDEV), so the undo can be run again.
+func TestIntegrationRollbackAfterCrossFilesystemRestore(t *testing.T) {
+	testenv.Integration(t)
+	testenv.NeedRoot(t)
+	tr := newTree(t)
+	mountTmpfs(t, tr.h.Path("/var/q"), "1m")
+	mountTmpfs(t, tr.h.Path("/etc/x"), "1m")
+	var files []File
+	for i := range 10 {
+		p := fmt.Sprintf("/var/q/mess/%d", i)
+		tr.write(p, strings.Repeat("m", i+1), 0o640)
+		files = append(files, File{Path: p, Size: int64(i + 1)})
+	}
+	tr.write("/var/q/keys/k1", "secret", 0o600)
+	p := New("t")
+	p.Add(tr.must(RemoveFiles(tr.h, files, RemoveOptions{Within: "/var/q/mess"})))
+	p.Add(tr.must(RemoveDir(tr.h, "/var/q/keys", RemoveDirOptions{Secret: true})))
+	p.Add(tr.must(EditFile(tr.h, "/etc/x/new.conf", replace("created"), EditOptions{})))
+	run := tr.mustApply(p)
+	if tr.exists("/var/q/mess/3") || tr.exists("/var/q/keys") || tr.read("/etc/x/new.conf") != "created" {
+		t.Fatal("run 1 did not apply")
+	}
+
+	up, err := Undo(tr.h, tr.cfg, run.RunID, UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(up.Actions) != 3 {
+		t.Fatalf("undo plan: %s", text(Preview(up)))
+	}
+	up.Add(Command(cf("fail-at-the-end"), ""))
+	tr.rec.Func = func(c system.Cmd) (system.Result, error) {
+		res := system.Result{ExitCode: 1}
+		return res, &system.ExitError{Cmd: c, Result: res}
+	}
+	rep, err := tr.apply(up)
+	if err == nil {
+		t.Fatal("the failing step did not fail the undo")
+	}
+	for _, r := range rep.Restored {
+		if strings.HasPrefix(r, "NOT restored") && !strings.Contains(r, "command fail-at-the-end") {
+			t.Errorf("rollback across filesystems: %s", r)
+		}
+	}
+	if tr.exists("/var/q/mess/3") || tr.exists("/var/q/keys") || !tr.exists("/etc/x/new.conf") || tr.read("/etc/x/new.conf") != "created" {
+		t.Fatalf("rollback did not put the undo's changes back:\n%s", text(rep))
+	}
+	// Everything is back where run 1 left it: the undo works on a second try.
+	tr.rec.Func = nil
+	up, err = Undo(tr.h, tr.cfg, run.RunID, UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.mustApply(up)
+	for i := range 10 {
+		if p := fmt.Sprintf("/var/q/mess/%d", i); tr.read(p) != strings.Repeat("m", i+1) || tr.mode(p).Perm() != 0o640 {
+			t.Fatalf("%s not restored", p)
+		}
+	}
+	if tr.read("/var/q/keys/k1") != "secret" || tr.exists("/etc/x/new.conf") {
+		t.Error("second undo incomplete")
+	}
+}
+
+// A Move across filesystems (rename gives EXDEV) is copied, and rolled back the same way.
+func TestIntegrationMoveAcrossFilesystems(t *testing.T) {
+	testenv.Integration(t)
+	testenv.NeedRoot(t)
+	tr := newTree(t)
+	mountTmpfs(t, tr.h.Path("/srv/other"), "1m")
+	tr.write("/etc/xinetd.d/smtp_psa", "service smtp\n", 0o640)
+	p := New("t")
+	p.Add(tr.must(Move(tr.h, "/etc/xinetd.d/smtp_psa", "/srv/other/smtp_psa")))
+	p.Add(Command(cf("fail"), ""))
+	tr.rec.Func = func(c system.Cmd) (system.Result, error) {
+		res := system.Result{ExitCode: 1}
+		return res, &system.ExitError{Cmd: c, Result: res}
+	}
+	rep, err := tr.apply(p)
+	if err == nil || rep.Actions[0].Error != "" {
+		t.Fatalf("move across filesystems: %v\n%s", err, text(rep))
+	}
+	if tr.read("/etc/xinetd.d/smtp_psa") != "service smtp\n" || tr.exists("/srv/other/smtp_psa") || tr.mode("/etc/xinetd.d/smtp_psa").Perm() != 0o640 {
+		t.Errorf("rollback of a cross-filesystem move:\n%s", text(rep))
+	}
+}

@@ -19,6 +19,7 @@ type moveAction struct {
 	fromP, toP string // host paths, directories resolved inside the root
 	desc       Description
 	applied    bool
+	copied     bool
 }
 
 // Move plans renaming a system path. It returns nil when from is gone and to exists (the
@@ -70,7 +71,9 @@ func (a *moveAction) Apply(_ context.Context, r *Run) error {
 	if err := os.MkdirAll(filepath.Dir(a.toP), 0o755); err != nil {
 		return opErr(a.h, "move", a.from, err)
 	}
-	if err := os.Rename(a.fromP, a.toP); err != nil {
+	copied, err := movePath(a.fromP, a.toP)
+	a.copied = copied
+	if err != nil {
 		return opErr(a.h, "move", a.from, err)
 	}
 	a.applied = true
@@ -81,10 +84,15 @@ func (a *moveAction) Rollback(context.Context, *Run) (string, error) {
 	if !a.applied {
 		return "", nil
 	}
-	if err := os.Rename(a.toP, a.fromP); err != nil {
-		return "", fmt.Errorf("move %s back: %w", a.to, err)
+	if _, err := movePath(a.toP, a.fromP); err != nil {
+		return "", opErr(a.h, "move back", a.to, err)
 	}
 	return a.from + " (moved back)", nil
 }
 
-func (a *moveAction) Outcome() (bool, string) { return a.applied, "" }
+func (a *moveAction) Outcome() (bool, string) {
+	if a.copied {
+		return a.applied, "rename to " + a.to + "; on another filesystem: copied, then removed"
+	}
+	return a.applied, ""
+}
