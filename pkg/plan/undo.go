@@ -123,6 +123,9 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 			return nil, fmt.Errorf("undo %s: %w", id, err)
 		}
 	}
+	if !p.Empty() {
+		u.wrap()
+	}
 	if cut {
 		p.Note("the last line of " + id + "'s manifest is incomplete (the run was interrupted while writing it) and was ignored")
 	}
@@ -136,6 +139,61 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 		p.Note("--force: overwriting a later change: " + c)
 	}
 	return p, nil
+}
+
+// wrap repeats the run's service sequence around the restore (from its run.json): the
+// steps before its changes first, its Finally steps at the end, and its handlers notified
+// by every restore step. A run.json without them (older runs) leaves the plan as it is.
+func (u *undoer) wrap() {
+	info, err := readRunInfo(u.runDir)
+	if err != nil || len(info.Around)+len(info.Handlers) == 0 {
+		return
+	}
+	var before, after []Action
+	var said, saidAfter []string
+	for _, s := range info.Around {
+		var a Action
+		switch s.Kind {
+		case KindService:
+			a = Service(s.Name, s.Operation, s.argv())
+			if s.Operation != "" {
+				if s.Phase == "finally" {
+					saidAfter = append(saidAfter, s.Operation+" "+s.Name)
+				} else {
+					said = append(said, s.Operation+" "+s.Name)
+				}
+			}
+		case KindWaitUnlock:
+			a = WaitUnlock(u.h, s.Name, s.Timeout)
+			said = append(said, "wait for "+s.Name)
+		default:
+			continue
+		}
+		if s.Phase == "finally" {
+			after = append(after, a)
+		} else {
+			before = append(before, a)
+		}
+	}
+	var names []string
+	for _, hd := range info.Handlers {
+		u.p.Handle(hd.Name, hd.argv(), hd.Detail)
+		names = append(names, hd.Name)
+	}
+	if len(names) > 0 {
+		for i, a := range u.p.Actions {
+			u.p.Actions[i] = &notifyAction{Action: a, notify: names}
+		}
+	}
+	u.p.Actions = append(before, u.p.Actions...)
+	u.p.Finally = append(u.p.Finally, after...)
+	if len(said)+len(saidAfter) > 0 {
+		note := "around the restore, the undo repeats what " + u.id + " did: " + strings.Join(said, ", ")
+		if len(saidAfter) > 0 {
+			note += "; " + strings.Join(saidAfter, ", ") + " at the end"
+		}
+		u.p.Note(note)
+	}
 }
 
 type undoer struct {
