@@ -47,6 +47,7 @@ type editAction struct {
 	secret   bool
 	desc     Description
 	applied  bool // the new content is in place (rollback puts the old back)
+	inPlace  bool // written in place: the file is a mount point
 }
 
 // EditFile plans a write of the system path from transform(old). exists is false when the
@@ -190,12 +191,17 @@ func (a *editAction) Apply(ctx context.Context, r *Run) error {
 	if err := a.backup(r); err != nil {
 		return opErr(a.h, "back up", a.path, err)
 	}
-	if err := a.write(ctx, r, a.data, a.newMeta, r.ID); err != nil {
+	inPlace, err := a.write(ctx, r, a.data, a.newMeta, r.ID)
+	a.inPlace = inPlace
+	if err != nil {
 		var re *renamedError
 		a.applied = errors.As(err, &re)
 		return opErr(a.h, "edit", a.path, err)
 	}
 	a.applied = true
+	if inPlace {
+		r.Logf("note: %s is a mount point (rename gives EBUSY): written in place after the backup, not atomically", a.path)
+	}
 	return nil
 }
 
@@ -218,10 +224,10 @@ func (a *editAction) backup(r *Run) error {
 }
 
 // write does the atomic replace; new files get their directories created.
-func (a *editAction) write(ctx context.Context, r *Run, data []byte, meta fileMeta, tmpID string) error {
+func (a *editAction) write(ctx context.Context, r *Run, data []byte, meta fileMeta, tmpID string) (bool, error) {
 	real := a.h.Path(a.real)
 	if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
-		return err
+		return false, err
 	}
 	return writeAtomic(ctx, r.Host, real, tempName(real, tmpID), data, meta, a.validate)
 }
@@ -239,10 +245,15 @@ func (a *editAction) Rollback(ctx context.Context, r *Run) (string, error) {
 	saved := a.validate
 	a.validate = nil // the old content was in place before: no need to validate it
 	defer func() { a.validate = saved }()
-	if err := a.write(ctx, r, a.old, a.oldMeta, r.ID+"-rollback"); err != nil {
+	if _, err := a.write(ctx, r, a.old, a.oldMeta, r.ID+"-rollback"); err != nil {
 		return "", err
 	}
 	return a.path, nil
 }
 
-func (a *editAction) Outcome() (bool, string) { return a.applied, "" }
+func (a *editAction) Outcome() (bool, string) {
+	if a.inPlace {
+		return a.applied, joinDetail(a.desc.Detail, "the file is a mount point (rename gives EBUSY): written in place after the backup, not atomically")
+	}
+	return a.applied, ""
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -380,5 +381,73 @@ func TestIntegrationMoveAcrossFilesystems(t *testing.T) {
 	}
 	if tr.read("/etc/xinetd.d/smtp_psa") != "service smtp\n" || tr.exists("/srv/other/smtp_psa") || tr.mode("/etc/xinetd.d/smtp_psa").Perm() != 0o640 {
 		t.Errorf("rollback of a cross-filesystem move:\n%s", text(rep))
+	}
+}
+
+// privateMountNamespace moves the calling test's thread into a new mount namespace whose
+// mounts do not propagate to the host. The thread stays locked and dies with the test.
+func privateMountNamespace(t *testing.T) {
+	t.Helper()
+	runtime.LockOSThread() // never unlocked: the thread exits with the test goroutine
+	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+		testenv.Skip(t, "cannot unshare the mount namespace: "+err.Error())
+	}
+	if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
+		t.Fatalf("make mounts private: %v", err)
+	}
+}
+
+// Issue 8 item 7: a file that is a mount point (a bind-mounted /etc/services, as in a test
+// namespace or a container's /etc/resolv.conf) cannot be renamed over (EBUSY): EditFile
+// writes it in place after the backup and says so; rollback and undo write it back the
+// same way.
+func TestIntegrationEditBindMountedFile(t *testing.T) {
+	testenv.Integration(t)
+	testenv.NeedRoot(t)
+	privateMountNamespace(t)
+	tr := newTree(t)
+	tr.write("/etc/services", "smtp 25/tcp\n", 0o644)
+	src := filepath.Join(t.TempDir(), "services")
+	if err := os.WriteFile(src, []byte("smtp 25/tcp mail\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	target := tr.h.Path("/etc/services")
+	if err := unix.Mount(src, target, "", unix.MS_BIND, ""); err != nil {
+		testenv.Skip(t, "cannot bind-mount a file: "+err.Error())
+	}
+	t.Cleanup(func() { unix.Unmount(target, unix.MNT_DETACH) })
+	if err := os.Rename(src, target); err == nil || !strings.Contains(err.Error(), "busy") {
+		t.Fatalf("rename onto the mount point should be EBUSY, got %v", err)
+	}
+	edit := func() Action {
+		return tr.must(EditFile(tr.h, "/etc/services", replace("smtp 2525/tcp mail\n"), EditOptions{Detail: "move smtp"}))
+	}
+	// A later failure: the in-place write is rolled back in place.
+	p := New("t")
+	p.Add(edit(), Command(cf("fail"), ""))
+	tr.rec.Func = func(c system.Cmd) (system.Result, error) {
+		res := system.Result{ExitCode: 1}
+		return res, &system.ExitError{Cmd: c, Result: res}
+	}
+	rep, err := tr.apply(p)
+	if err == nil || rep.Actions[0].Error != "" || tr.read("/etc/services") != "smtp 25/tcp mail\n" {
+		t.Fatalf("rollback of an in-place write: %v %q\n%s", err, tr.read("/etc/services"), text(rep))
+	}
+	tr.rec.Func = nil
+	rep = tr.mustApply(&Plan{Command: "t", Actions: []Action{edit()}})
+	if got, _ := os.ReadFile(src); string(got) != "smtp 2525/tcp mail\n" {
+		t.Errorf("the bind-mounted file has %q", got)
+	}
+	if d := rep.Actions[0].Detail; !strings.Contains(d, "mount point (rename gives EBUSY): written in place after the backup") {
+		t.Errorf("the report does not say so: %q", d)
+	}
+	noTempFiles(t, tr.h.Path("/etc"))
+	up, err := Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.mustApply(up)
+	if got, _ := os.ReadFile(src); string(got) != "smtp 25/tcp mail\n" {
+		t.Errorf("undo wrote %q", got)
 	}
 }
