@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/mailq"
-	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
 
@@ -224,6 +224,6 @@ func mailqPlanMTAPurge(app *App, c *cobra.Command, src mailq.Source, f mailq.Fil
 			return err
 		}
 	}
-	question := fmt.Sprintf("%s %s (%s) in %s%s?", verb, mailqPlural(sel.Count, "message"), plan.HumanBytes(sel.Bytes), src, tail)
+	question := fmt.Sprintf("%s %s (%s) in %s%s?", verb, human.Plural(sel.Count, "message"), human.Bytes(sel.Bytes), src, tail)
 	return app.ApplyPlan(c.Context(), p, ApplyOptions{Destructive: !hold, Question: question})
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
+	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"
@@ -27,6 +29,8 @@ type batchAction struct {
 	// undo, when set, is run on the ids already handled if the run is rolled back
 	// (postsuper -H - after postsuper -h -).
 	undo plan.Argv
+	// parallel is how many batches run at once (default 1).
+	parallel int
 	// noUndo explains why a rollback cannot take the step back; empty: there is nothing
 	// to take back (flush).
 	noUndo string
@@ -69,48 +73,70 @@ func (a *batchAction) Apply(ctx context.Context, r *plan.Run) error {
 	if err := a.Verify(ctx, r); err != nil {
 		return err
 	}
-	for start := 0; start < len(a.ids); start += a.batch {
+	// Batches are prepared (files saved) one by one, then run up to a.parallel at a time:
+	// the MTA locks each message itself, and disjoint batches do not meet.
+	par := max(a.parallel, 1)
+	type job struct {
+		ids []string
+		res system.Result
+		err error
+	}
+	for start := 0; start < len(a.ids); start += a.batch * par {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		ids := a.ids[start:min(start+a.batch, len(a.ids))]
-		if a.backup != nil {
-			kept := ids[:0:0]
-			for _, id := range ids {
-				p := a.backup(id)
-				if _, err := r.Host.Lstat(p); err != nil {
-					continue // delivered or removed since the plan: nothing to do
+		var jobs []*job
+		for b := start; b < min(start+a.batch*par, len(a.ids)); b += a.batch {
+			ids := a.ids[b:min(b+a.batch, len(a.ids))]
+			if a.backup != nil {
+				kept := ids[:0:0]
+				for _, id := range ids {
+					p := a.backup(id)
+					if _, err := r.Host.Lstat(p); err != nil {
+						continue // delivered or removed since the plan: nothing to do
+					}
+					if err := r.BackupFile(p); err != nil {
+						return err
+					}
+					kept = append(kept, id)
 				}
-				if err := r.BackupFile(p); err != nil {
-					return err
-				}
-				kept = append(kept, id)
+				ids = kept
 			}
-			ids = kept
-			if len(ids) == 0 {
+			if len(ids) > 0 {
+				jobs = append(jobs, &job{ids: ids})
+			}
+		}
+		var wg sync.WaitGroup
+		for _, j := range jobs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := system.Cmd{Argv: a.cmd.Args, Env: a.cmd.Env}
+				if a.stdin {
+					c.Stdin = []byte(strings.Join(j.ids, "\n") + "\n")
+				} else {
+					c.Argv = append(append([]string{}, a.cmd.Args...), j.ids...)
+				}
+				j.res, j.err = r.Host.Runner.Run(ctx, c)
+			}()
+		}
+		wg.Wait()
+		for _, j := range jobs {
+			a.done = append(a.done, j.ids...)
+			if j.err == nil {
 				continue
 			}
-		}
-		c := system.Cmd{Argv: a.cmd.Args, Env: a.cmd.Env}
-		if a.stdin {
-			c.Stdin = []byte(strings.Join(ids, "\n") + "\n")
-		} else {
-			c.Argv = append(append([]string{}, a.cmd.Args...), ids...)
-		}
-		res, err := r.Host.Runner.Run(ctx, c)
-		a.done = append(a.done, ids...)
-		if err != nil {
-			if _, ok := err.(*system.ExitError); !ok {
-				return fmt.Errorf("%s: %w", a.cmd, err)
+			if _, ok := j.err.(*system.ExitError); !ok {
+				return fmt.Errorf("%s: %w", a.cmd, j.err)
 			}
 			// The tool handled what it could and said why not the rest (a message being
 			// delivered right now, gone already); the plan's verify step names what is left.
-			for _, l := range strings.Split(strings.TrimSpace(string(res.Stderr)+"\n"+string(res.Stdout)), "\n") {
+			for _, l := range strings.Split(strings.TrimSpace(string(j.res.Stderr)+"\n"+string(j.res.Stdout)), "\n") {
 				if l = strings.TrimSpace(l); l != "" && !toolOK(l) {
 					a.refused = append(a.refused, l)
 				}
 			}
-			r.Logf("  %s exited %d for a batch of %d", a.cmd, res.ExitCode, len(ids))
+			r.Logf("  %s exited %d for a batch of %d", a.cmd, j.res.ExitCode, len(j.ids))
 		}
 	}
 	return nil
@@ -140,19 +166,19 @@ func (a *batchAction) Rollback(ctx context.Context, r *plan.Run) (string, error)
 		if _, err := r.Host.Runner.Run(ctx, c); err != nil {
 			return "", fmt.Errorf("%s: %w", a.undo, err)
 		}
-		return fmt.Sprintf("%s: %s", a.undo, plural(len(a.done), "message")), nil
+		return fmt.Sprintf("%s: %s", a.undo, human.Plural(len(a.done), "message")), nil
 	}
 	if a.backup != nil {
-		return fmt.Sprintf("%s put back as before", plural(len(a.done), "message")), nil
+		return fmt.Sprintf("%s put back as before", human.Plural(len(a.done), "message")), nil
 	}
 	if a.noUndo == "" {
 		return "", nil // nothing to take back (a delivery attempt)
 	}
-	return "", fmt.Errorf("%s ran on %s and cannot be undone: %s", a.cmd, plural(len(a.done), "message"), a.noUndo)
+	return "", fmt.Errorf("%s ran on %s and cannot be undone: %s", a.cmd, human.Plural(len(a.done), "message"), a.noUndo)
 }
 
 func (a *batchAction) Outcome() (bool, string) {
-	note := plural(len(a.done), "message")
+	note := human.Plural(len(a.done), "message")
 	if len(a.refused) > 0 {
 		note += fmt.Sprintf("; the tool refused %d: %s", len(a.refused), clip(a.refused[0]))
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/system"
 )
@@ -69,7 +70,7 @@ func PlanFlush(ctx context.Context, h *system.Host, o FlushOptions) (*plan.Plan,
 			p.Note(fmt.Sprintf("no message in %s matches %s (%d scanned)", src, o.Filter, sel.Scanned))
 			return p, sel, nil
 		}
-		p.Note(fmt.Sprintf("%s of %s in %s match %s", plural(sel.Count, "message"), plan.Thousands(int64(sel.Scanned)), src, o.Filter))
+		p.Note(fmt.Sprintf("%s of %s in %s match %s", human.Plural(sel.Count, "message"), human.Count(sel.Scanned), src, o.Filter))
 		for _, m := range sel.Sample {
 			p.Note("  " + SampleLine(m, now))
 		}
@@ -98,13 +99,13 @@ func PlanFlush(ctx context.Context, h *system.Host, o FlushOptions) (*plan.Plan,
 		if sel == nil {
 			p.Add(plan.Command(withArgs(exim, "-qff"), "deliver every message now, frozen ones too (exim -qff: runs until the queue run ends)"))
 		} else {
-			p.Add(newBatch(withArgs(exim, "-M"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("deliver %s now (exim -M, frozen ones too)", plural(sel.Count, "message"))))
+			p.Add(newBatch(withArgs(exim, "-M"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("deliver %s now (exim -M, frozen ones too)", human.Plural(sel.Count, "message"))))
 		}
 	case *PostfixQueue:
 		if sel == nil {
 			p.Add(plan.Command(withArgs(s.Postqueue, "-f"), "ask Postfix to deliver every deferred message now (postqueue -f)"))
 		} else {
-			p.Add(newBatch(withArgs(s.Postqueue, "-i"), sel.IDs, 1, fmt.Sprintf("ask Postfix to deliver %s now (postqueue -i ID, one call each)", plural(sel.Count, "message"))))
+			p.Add(newBatch(withArgs(s.Postqueue, "-i"), sel.IDs, 1, fmt.Sprintf("ask Postfix to deliver %s now (postqueue -i ID, one call each)", human.Plural(sel.Count, "message"))))
 		}
 	}
 	return p, sel, nil
@@ -130,7 +131,7 @@ func (q *Queue) retryAction(ctx context.Context, sel *Picked, now time.Time) (*r
 		sample = sample[:5]
 	}
 	a.desc = plan.Description{Kind: plan.KindEditFile, Op: plan.OpChange, Target: q.Dir + "/info",
-		Detail:      fmt.Sprintf("mark %s for an early retry: info/ times set to now (qmHandle -t); a failed run puts the old times back", plural(len(a.rels), "message")),
+		Detail:      fmt.Sprintf("mark %s for an early retry: info/ times set to now (qmHandle -t); a failed run puts the old times back", human.Plural(len(a.rels), "message")),
 		Previewable: true, Count: int64(len(a.rels)), Sample: sample}
 	return a, len(a.rels)
 }
@@ -179,9 +180,9 @@ func (a *retryAction) Rollback(context.Context, *plan.Run) (string, error) {
 	if len(a.old) == 0 {
 		return "", nil
 	}
-	return fmt.Sprintf("old info/ times of %s put back", plural(len(a.old), "message")), nil
+	return fmt.Sprintf("old info/ times of %s put back", human.Plural(len(a.old), "message")), nil
 }
 
 func (a *retryAction) Outcome() (bool, string) {
-	return len(a.old) > 0, plural(len(a.old), "message") + " marked"
+	return len(a.old) > 0, human.Plural(len(a.old), "message") + " marked"
 }

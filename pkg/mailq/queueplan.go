@@ -3,9 +3,11 @@ package mailq
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
+	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"
@@ -110,12 +112,12 @@ func PlanChange(ctx context.Context, h *system.Host, o ChangeOptions) (*plan.Pla
 		p.Note(fmt.Sprintf("no message in %s matches %s (%d scanned)", src, o.Filter, sel.Scanned))
 		return p, sel, nil
 	}
-	p.Note(fmt.Sprintf("%s of %s in %s match %s: %s", plural(sel.Count, "message"), plan.Thousands(int64(sel.Scanned)), src, o.Filter, plan.HumanBytes(sel.Bytes)))
+	p.Note(fmt.Sprintf("%s of %s in %s match %s: %s", human.Plural(sel.Count, "message"), human.Count(sel.Scanned), src, o.Filter, human.Bytes(sel.Bytes)))
 	for _, m := range sel.Sample {
 		p.Note("  " + SampleLine(m, now))
 	}
 	if sel.Count > len(sel.Sample) {
-		p.Note(fmt.Sprintf("  … and %s more (hostfix mailq list with the same filters shows them all)", plan.Thousands(int64(sel.Count-len(sel.Sample)))))
+		p.Note(fmt.Sprintf("  … and %s more (hostfix mailq list with the same filters shows them all)", human.Count(sel.Count-len(sel.Sample))))
 	}
 	want := map[string]bool{}
 	for _, id := range sel.IDs {
@@ -126,22 +128,23 @@ func PlanChange(ctx context.Context, h *system.Host, o ChangeOptions) (*plan.Pla
 	case *EximSpool:
 		exim := EximArgv(h, o.Config, o.Path)
 		if o.Hold {
-			a = newBatch(withArgs(exim, "-Mf"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("freeze %s (exim -Mf; undo restores each -H file as it was, which thaws it)", plural(sel.Count, "message")))
+			a = newBatch(withArgs(exim, "-Mf"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("freeze %s (exim -Mf; undo restores each -H file as it was, which thaws it)", human.Plural(sel.Count, "message")))
 			a.backup = s.headerPath
 			p.Note("--hold: the messages stay in the spool, frozen; hostfix undo RUN thaws them (restores their -H files), or exim -Mt ID")
 		} else {
-			a = newBatch(withArgs(exim, "-Mrm"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("remove %s (exim -Mrm, no bounces sent)", plural(sel.Count, "message")))
+			a = newBatch(withArgs(exim, "-Mrm"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("remove %s (exim -Mrm, no bounces sent)", human.Plural(sel.Count, "message")))
 			a.noUndo = "exim -Mrm deletes the messages"
+			a.parallel = min(2, runtime.GOMAXPROCS(0))
 			p.Note("undo is not possible: exim -Mrm deletes the messages; use --hold to freeze them instead (undoable)")
 		}
 		p.Note("Exim keeps running: it locks each message itself, and skips one it is delivering right now (the verify step names it)")
 	case *PostfixQueue:
 		if o.Hold {
-			a = newBatch(withArgs(s.Postsuper, "-h", "-"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("put %s on hold (postsuper -h -, ids on stdin)", plural(sel.Count, "message")))
+			a = newBatch(withArgs(s.Postsuper, "-h", "-"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("put %s on hold (postsuper -h -, ids on stdin)", human.Plural(sel.Count, "message")))
 			a.undo = withArgs(s.Postsuper, "-H", "-")
 			p.Note("--hold: the messages move to Postfix's hold queue; release them with postsuper -H - (a failed run does that itself; hostfix undo cannot run postsuper)")
 		} else {
-			a = newBatch(withArgs(s.Postsuper, "-d", "-"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("delete %s (postsuper -d -, ids on stdin)", plural(sel.Count, "message")))
+			a = newBatch(withArgs(s.Postsuper, "-d", "-"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("delete %s (postsuper -d -, ids on stdin)", human.Plural(sel.Count, "message")))
 			a.noUndo = "postsuper -d deletes the messages"
 			p.Note("undo is not possible: postsuper -d deletes the messages; use --hold to put them on hold instead")
 		}
@@ -154,6 +157,19 @@ func PlanChange(ctx context.Context, h *system.Host, o ChangeOptions) (*plan.Pla
 	hold := o.Hold
 	p.Verify(fmt.Sprintf("re-read %s: no selected message is left %s", src.Location(), map[bool]string{false: "in the queue", true: "unheld"}[hold]), func(ctx context.Context, r *plan.Run) error {
 		var left []string
+		if es, ok := src.(*EximSpool); ok && !hold {
+			// A purge only needs to know which ids still have files: the listing.
+			ents, err := es.list()
+			if err != nil {
+				return err
+			}
+			for _, e := range ents {
+				if want[e.id] {
+					left = append(left, e.id)
+				}
+			}
+			return leftError(left, false, a)
+		}
 		err := src.Scan(ctx, ScanOptions{Envelope: true}, func(m *Message) error {
 			if !want[m.ID] {
 				return nil
@@ -166,25 +182,31 @@ func PlanChange(ctx context.Context, h *system.Host, o ChangeOptions) (*plan.Pla
 		if err != nil {
 			return err
 		}
-		if len(left) == 0 {
-			return nil
-		}
-		what := "still queued"
-		if hold {
-			what = "not frozen / on hold"
-		}
-		ids := left
-		if len(ids) > 5 {
-			ids = append(ids[:5:5], "…")
-		}
-		why := ""
-		if len(a.refused) > 0 {
-			why = " (" + clip(a.refused[0]) + ")"
-		}
-		return fmt.Errorf("verify: %s of the selected messages %s%s: %s; run the same command again once their delivery attempt is over",
-			plural(len(left), "message"), what, why, strings.Join(ids, " "))
+		return leftError(left, hold, a)
 	})
 	return p, sel, nil
+}
+
+// leftError is the verify step's verdict on the selected messages still there (or not
+// frozen / held).
+func leftError(left []string, hold bool, a *batchAction) error {
+	if len(left) == 0 {
+		return nil
+	}
+	what := "still queued"
+	if hold {
+		what = "not frozen / on hold"
+	}
+	ids := left
+	if len(ids) > 5 {
+		ids = append(ids[:5:5], "…")
+	}
+	why := ""
+	if len(a.refused) > 0 {
+		why = " (" + clip(a.refused[0]) + ")"
+	}
+	return fmt.Errorf("verify: %s of the selected messages %s%s: %s; run the same command again once their delivery attempt is over",
+		human.Plural(len(left), "message"), what, why, strings.Join(ids, " "))
 }
 
 // headerPath is the system path of an id's -H file, split or not (whichever exists).
