@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hostfix/hostfix/pkg/human"
-	"github.com/hostfix/hostfix/pkg/iostreams"
 	"github.com/hostfix/hostfix/pkg/mailq"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
@@ -144,7 +143,7 @@ jq, or stop reading whenever you like.`,
 				opts.Headers = true // Exim's -H file holds them already
 			}
 			w := bufio.NewWriterSize(app.IO.Out, 64<<10)
-			enc := iostreams.NewJSONLineEncoder(w)
+			var line []byte // one JSON object per message, appended without reflection
 			if app.Opts.Output != "json" {
 				fmt.Fprintf(w, "%-*s %-19s %9s %-20s %s\n", mailqIDWidth(src.MTA()), "ID", "QUEUED (UTC)", "SIZE", "STATE", "SENDER -> RECIPIENTS")
 			}
@@ -164,7 +163,9 @@ jq, or stop reading whenever you like.`,
 				}
 				n++
 				if app.Opts.Output == "json" {
-					if err := enc.Encode(m.JSON(now, f.Subject != nil)); err != nil {
+					j := m.JSON(now, f.Subject != nil)
+					line = j.AppendJSON(line[:0])
+					if _, err := w.Write(line); err != nil {
 						return err
 					}
 				} else if err := mailqListRow(w, m, mailqIDWidth(src.MTA())); err != nil {

@@ -320,3 +320,14 @@ func BenchmarkEximScan(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+func TestValidEximID(t *testing.T) {
+	for id, want := range map[string]bool{
+		"1xYJxi-0005hB-0f": true, "1xYJxi-0000001abcD-AB1z": true, "1xYJxi-0005hB-0": false, "1xYJxi_0005hB-0f": false,
+		"1xYJx!-0005hB-0f": false, "": false, "1xYJxi-0005hB-0f-H": false, "1xYJxi-000000001abc-AB1": false,
+	} {
+		if ValidEximID(id) != want {
+			t.Errorf("%q: want %v", id, want)
+		}
+	}
+}
