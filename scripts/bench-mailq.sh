@@ -144,6 +144,8 @@ if [ "${ONLY:-}" = postfix ]; then
 		echo "inet_protocols = ipv4"
 		echo "mynetworks = 127.0.0.0/8"
 		echo "defer_transports = smtp"
+		echo "relayhost = [127.0.0.1]:1"
+		echo "smtp_dns_support_level = disabled"
 		echo "alias_maps ="
 		echo "alias_database ="
 	} >"$WORK/pf/etc/main.cf"

@@ -301,7 +301,7 @@ func (s *EximSpool) fill(e *eximEntry, dirs map[string]dirFD, o ScanOptions, buf
 	}
 	if e.h {
 		f := File{Rel: e.rel("-H"), Regular: true}
-		st, data, err := d.read(e.id+"-H", buf[:0])
+		st, data, err := d.readExact(e.id+"-H", buf[:0])
 		if cap(data) > cap(buf) && cap(data) <= 1<<20 {
 			buf = data[:0]
 		}

@@ -24,7 +24,9 @@ import (
 // at $HOSTFIX_POSTFIX_DIR (default /opt/hostfix-ci/postfix, see COMMON.md: Debian's postfix
 // and exim4 conflict), with a config_directory and queue_directory in the test directory,
 // smtpd on a free 127.0.0.1 port, started by the test and stopped after it.
-// defer_transports = smtp keeps every message in the deferred queue. hostfix is pointed at
+// defer_transports = smtp keeps every message in the deferred queue; postqueue -f still
+// tries such mail, so relayhost is a closed loopback port (and no DNS): the attempt fails
+// with a temporary error, and no test traffic leaves the machine. hostfix is pointed at
 // it with mailq.postqueue_command etc. and checked against postqueue -j.
 //
 // Postfix needs the users postfix and postdrop: the test creates them (useradd/groupadd)
@@ -130,6 +132,8 @@ inet_interfaces = loopback-only
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 defer_transports = smtp
+relayhost = [127.0.0.1]:1
+smtp_dns_support_level = disabled
 alias_maps =
 alias_database =
 smtputf8_enable = no
@@ -370,6 +374,18 @@ func TestIntegrationPostfix(t *testing.T) {
 	// flush of one id (postqueue -i) and of everything (postqueue -f).
 	if out, code = r.hostfix(t, "mailq", "flush", "--id", good, "--yes"); code != 0 {
 		t.Fatalf("flush --id exit %d:\n%s", code, out)
+	}
+	// The flush made Postfix try the message now: its (loopback, closed) relayhost refused.
+	var log []byte
+	for i := 0; i < 100; i++ {
+		log, _ = os.ReadFile(filepath.Join(r.dir, "maillog"))
+		if strings.Contains(string(log), good+": to=<a@dest.example>, relay=none") && strings.Contains(string(log), "127.0.0.1[127.0.0.1]:1") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(string(log), "127.0.0.1[127.0.0.1]:1") {
+		t.Errorf("no delivery attempt after flush --id:\n%s", log)
 	}
 	if out, code = r.hostfix(t, "mailq", "flush", "--yes"); code != 0 {
 		t.Fatalf("flush exit %d:\n%s", code, out)
