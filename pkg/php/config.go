@@ -48,17 +48,19 @@ type PackageManagers struct {
 
 // Packages are the mbstring package names per layout.
 type Packages struct {
-	// Debian is Debian/Ubuntu's (and the ondrej/sury repositories').
+	// Debian is the package name for the /etc/php/<X.Y> layout (Ubuntu too, and the
+	// ondrej/sury repositories).
 	Debian string `mapstructure:"debian" yaml:"debian" json:"debian"`
-	// RHEL is the distribution PHP's on RHEL-like systems and SUSE.
+	// RHEL is the package name of the distribution PHP (/etc/php.ini) on Red Hat-like
+	// systems and SUSE.
 	RHEL string `mapstructure:"rhel" yaml:"rhel" json:"rhel"`
-	// Remi is the Remi repository's parallel-installable PHPs (/opt/remi/php<NN>).
+	// Remi is the name for the Remi repository's parallel PHPs (/opt/remi/php<NN>).
 	Remi string `mapstructure:"remi" yaml:"remi" json:"remi"`
-	// EA4 is cPanel EasyApache 4's (/opt/cpanel/ea-php<NN>).
+	// EA4 is the name for cPanel EasyApache 4 (/opt/cpanel/ea-php<NN>).
 	EA4 string `mapstructure:"ea4" yaml:"ea4" json:"ea4"`
-	// Plesk is Plesk's PHP handlers' (/opt/plesk/php/<X.Y>).
+	// Plesk is the name for Plesk's PHP handlers (/opt/plesk/php/<X.Y>).
 	Plesk string `mapstructure:"plesk" yaml:"plesk" json:"plesk"`
-	// AltPHP is CloudLinux alt-php's (/opt/alt/php<NN>).
+	// AltPHP is the name for CloudLinux alt-php (/opt/alt/php<NN>).
 	AltPHP string `mapstructure:"alt_php" yaml:"alt_php" json:"alt_php"`
 }
 
