@@ -130,7 +130,7 @@ func PlanMbstring(ctx context.Context, h *system.Host, o MbstringOptions) (*plan
 		for _, n := range notify {
 			restarts[n] = true
 		}
-		installed := in.Layout == LayoutDebian && h.Exists(in.ModsAvailable+"/mbstring.ini")
+		installed := in.Layout == LayoutDebian && debInstalled(h, pkg, in.ModsAvailable+"/mbstring.ini")
 		if !installed {
 			packages = appendNew(packages, pkg)
 			installNotify = appendNew(installNotify, notify...)
@@ -187,6 +187,36 @@ func PlanMbstring(ctx context.Context, h *system.Host, o MbstringOptions) (*plan
 		})
 	}
 	return p, nil
+}
+
+// debInstalled reports whether dpkg has pkg installed ("install ok installed" in
+// /var/lib/dpkg/status; a removed package keeps its mods-available ini as a conffile, so
+// that file alone proves nothing). Without a dpkg database (a partial snapshot) the ini
+// file is taken as the sign.
+func debInstalled(h *system.Host, pkg, ini string) bool {
+	data, err := h.ReadFile("/var/lib/dpkg/status")
+	if err != nil {
+		return h.Exists(ini)
+	}
+	return DpkgInstalled(data, pkg)
+}
+
+// DpkgInstalled reads a dpkg status file: whether pkg's stanza says "install ok installed".
+func DpkgInstalled(status []byte, pkg string) bool {
+	for _, stanza := range strings.Split(string(status), "\n\n") {
+		var name, st string
+		for _, l := range strings.Split(stanza, "\n") {
+			if v, ok := strings.CutPrefix(l, "Package: "); ok {
+				name = strings.TrimSpace(v)
+			} else if v, ok := strings.CutPrefix(l, "Status: "); ok {
+				st = strings.TrimSpace(v)
+			}
+		}
+		if name == pkg {
+			return st == "install ok installed"
+		}
+	}
+	return false
 }
 
 func phpenmodArgv(h *system.Host, cfg Config, ver, sapi string) plan.Argv {

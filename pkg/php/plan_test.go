@@ -401,3 +401,29 @@ func TestMbstringInstallFailureLastLines(t *testing.T) {
 		t.Errorf("no restart after a failed install: %q", got)
 	}
 }
+
+func TestDpkgInstalled(t *testing.T) {
+	status := "Package: php8.2-cli\nStatus: install ok installed\nVersion: 8.2.36\n\nPackage: php8.2-mbstring\nStatus: deinstall ok config-files\nPriority: optional\n\nPackage: php8.2-xml\nStatus: install ok installed\n"
+	for pkg, want := range map[string]bool{"php8.2-cli": true, "php8.2-mbstring": false, "php8.2-xml": true, "php8.3-cli": false} {
+		if got := DpkgInstalled([]byte(status), pkg); got != want {
+			t.Errorf("DpkgInstalled(%s) = %v", pkg, got)
+		}
+	}
+	// A removed package's conffile (mods-available/mbstring.ini) stays: install it again.
+	files := map[string]string{}
+	for k, v := range debianTree {
+		files[k] = v
+	}
+	files["/var/lib/dpkg/status"] = status
+	rec := &system.Recorder{}
+	h := host(t, tree(t, files), rec)
+	cfg := testConfig()
+	cfg.PackageManager = "apt-get"
+	p, err := PlanMbstring(context.Background(), h, MbstringOptions{Config: cfg, Selection: Selection{PHP: "8.2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := describe(p); got != "! install_packages php8.2-mbstring\n! command phpenmod -v 8.2 -s cli mbstring\n" {
+		t.Errorf("plan:\n%s", got)
+	}
+}
