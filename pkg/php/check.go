@@ -74,6 +74,10 @@ func Check(ctx context.Context, h *system.Host, o CheckOptions) (*check.Result, 
 						fmt.Sprintf("run `hostfix php max-input-vars set %d --php %s --sapi %s` (it raises the Suhosin caps too)", s.MaxInputVars, in.ID, s.Name))
 				}
 			}
+			if mp := s.MaxMultipartBodyParts; mp > 0 && mp < s.MaxInputVars {
+				r.Add(check.Warning, fmt.Sprintf("%s %s: max_multipart_body_parts %d caps multipart forms below max_input_vars %d", in.ID, s.Name, mp, s.MaxInputVars),
+					"set max_multipart_body_parts = -1 (max_input_vars + max_file_uploads) where it is set")
+			}
 			for _, p := range s.Pools {
 				if p.MaxInputVars != nil && *p.MaxInputVars != s.MaxInputVars {
 					r.Add(check.OK, fmt.Sprintf("%s fpm pool %s pins max_input_vars = %d (%s:%d): php.ini's %d does not apply to its requests",

@@ -72,7 +72,8 @@ var (
 		"/etc/php/7.4/cli/php.ini":                                iniHead + "max_input_vars = 2000\n",
 		"/usr/bin/php8.2":                                         "#!php8.2\n",
 		"/usr/bin/php7.4":                                         "#!php7.4\n",
-		"/usr/bin/php":                                            "->php8.2",
+		"/usr/bin/php":                                            "->/etc/alternatives/php", // absolute: resolved inside --root
+		"/etc/alternatives/php":                                   "->/usr/bin/php8.2",
 		"/usr/sbin/php-fpm8.2":                                    "#!fpm\n",
 		"/usr/lib/apache2/modules/libphp8.2.so":                   "",
 		"/usr/bin/apt-get":                                        "",

@@ -122,32 +122,42 @@ func PlanMbstring(ctx context.Context, h *system.Host, o MbstringOptions) (*plan
 			continue
 		}
 		missing = append(missing, ts...)
-		var services []string
-		for _, t := range ts {
-			services = append(services, t.s.Services...)
-		}
-		notify := restartNames(services)
-		for _, n := range notify {
-			restarts[n] = true
-		}
 		installed := in.Layout == LayoutDebian && debInstalled(h, pkg, in.ModsAvailable+"/mbstring.ini")
+		// disabledByAdmin: phpenmod's maintainer mode (the package's postinst) skips a
+		// Debian SAPI where the admin disabled the module.
+		disabledByAdmin := func(s *SAPI) bool {
+			return in.Layout == LayoutDebian && h.Exists("/var/lib/php/modules/"+in.Version+"/"+s.Name+"/disabled_by_admin/mbstring")
+		}
 		if !installed {
 			packages = appendNew(packages, pkg)
-			installNotify = appendNew(installNotify, notify...)
+			// The package enables mbstring for every SAPI of this PHP (one php.d, or
+			// phpenmod for all SAPIs on Debian), selected or not: restart every service
+			// that will load it, so none keeps running without it.
+			for _, s := range in.SAPIs {
+				if !s.Mbstring && !disabledByAdmin(s) {
+					installNotify = appendNew(installNotify, restartNames(s.Services)...)
+				}
+			}
 		}
 		if in.Layout != LayoutDebian {
 			continue
 		}
 		for _, t := range ts {
-			// phpenmod's maintainer mode (the package's postinst) skips a SAPI where the
-			// admin disabled the module: enable it by hand there, and wherever the package
-			// is already installed but the module is not enabled.
-			marker := "/var/lib/php/modules/" + in.Version + "/" + t.s.Name + "/disabled_by_admin/mbstring"
-			if installed || h.Exists(marker) {
+			// Enable it by hand where the package would not, and wherever the package is
+			// already installed but the module is not enabled.
+			if installed || disabledByAdmin(t.s) {
 				a := phpenmodArgv(h, o.Config, in.Version, t.s.Name)
 				enmods = append(enmods, notifying(plan.Command(a, "enable mbstring for "+t.label()), restartNames(t.s.Services)))
 			}
 		}
+	}
+	for _, a := range enmods {
+		for _, n := range a.Describe().Notify {
+			restarts[n] = true
+		}
+	}
+	for _, n := range installNotify {
+		restarts[n] = true
 	}
 	if len(missing) == 0 {
 		return p, nil

@@ -342,8 +342,9 @@ func TestMbstringLayouts(t *testing.T) {
 			"yum install -y ea-php74-php-mbstring\nsvc restart httpd"},
 		{"plesk", pleskTree, "apt-get", Selection{PHP: "7.4"}, "! install_packages plesk-php74-mbstring -> restart-plesk-php74-fpm\nhandler restart-plesk-php74-fpm: svc restart plesk-php74-fpm\n",
 			"apt-get install -y -q plesk-php74-mbstring\nsvc restart plesk-php74-fpm"},
-		{"alt-php cli only", altTree, "yum", Selection{PHP: "alt-php74", SAPIs: []string{"cli"}}, "! install_packages alt-php74-mbstring\n",
-			"yum install -y alt-php74-mbstring"},
+		// Only the CLI is selected, but lsphp reads the same php.d: lsws is restarted too.
+		{"alt-php cli selected", altTree, "yum", Selection{PHP: "alt-php74", SAPIs: []string{"cli"}}, "! install_packages alt-php74-mbstring -> restart-lsws\nhandler restart-lsws: svc restart lsws\n",
+			"yum install -y alt-php74-mbstring\nsvc restart lsws"},
 		{"alt-php lsphp", altTree, "zypper", Selection{PHP: "74"}, "! install_packages alt-php74-mbstring -> restart-lsws\nhandler restart-lsws: svc restart lsws\n",
 			"zypper --non-interactive install -y alt-php74-mbstring\nsvc restart lsws"},
 	}
