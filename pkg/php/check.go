@@ -21,7 +21,7 @@ type CheckOptions struct {
 // max_input_vars is at PHP's 1000 default while a web SAPI's error log shows "Input
 // variables exceeded 1000", or when Suhosin caps input variables below max_input_vars.
 func Check(ctx context.Context, h *system.Host, o CheckOptions) (*check.Result, error) {
-	ins, err := Discover(ctx, h, DiscoverOptions{Config: o.Config, Probe: h.Live()})
+	ins, err := Discover(ctx, h, DiscoverOptions{Config: o.Config, Probe: live(h)})
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func Check(ctx context.Context, h *system.Host, o CheckOptions) (*check.Result, 
 	if rows == nil {
 		rows = []map[string]any{}
 	}
-	if !h.Live() && sapis > 0 {
+	if !live(h) && sapis > 0 {
 		r.Add(check.OK, "under --root no PHP binary is run: the values are computed from the ini files", "")
 	}
 	r.Metrics = map[string]any{

@@ -128,8 +128,8 @@ func PlanMaxInputVars(ctx context.Context, h *system.Host, o MaxInputVarsOptions
 		if len(keys) > 0 {
 			file, create, err := iniTarget(h, o.Config, t)
 			if err != nil {
-				if o.PHP != "" && o.PHP != "all" {
-					return nil, err
+				if o.PHP == t.in.ID {
+					return nil, err // named exactly: say so rather than skip it
 				}
 				p.Note(err.Error())
 				continue
@@ -221,7 +221,7 @@ func PlanMaxInputVars(ctx context.Context, h *system.Host, o MaxInputVarsOptions
 	if p.Empty() {
 		return p, nil
 	}
-	if !h.Live() {
+	if !live(h) {
 		p.Note(verifyNote)
 		return p, nil
 	}
@@ -364,7 +364,7 @@ func ShowMaxInputVars(ctx context.Context, h *system.Host, cfg Config, sel Selec
 			Labels: map[string]string{"php": t.in.ID, "sapi": s.Name}, Value: float64(s.MaxInputVars)})
 	}
 	r.Summary = fmt.Sprintf("max_input_vars of %s", plural(len(targets), "SAPI"))
-	if !h.Live() {
+	if !live(h) {
 		r.Summary += " (computed from the ini files under --root)"
 	}
 	r.Metrics = map[string]any{"sapis": rows}

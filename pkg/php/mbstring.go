@@ -115,7 +115,7 @@ func PlanMbstring(ctx context.Context, h *system.Host, o MbstringOptions) (*plan
 		pkg := PackageName(o.Config, in)
 		if pkg == "" {
 			msg := fmt.Sprintf("%s: no known mbstring package for this PHP (%s layout): rebuild it with --enable-mbstring or install the extension by hand", in.ID, in.Layout)
-			if in.Selected(o.PHP) && o.PHP != "" && o.PHP != "all" {
+			if o.PHP == in.ID { // named exactly: an error rather than a note
 				return nil, errors.New(msg)
 			}
 			p.Note(msg)
@@ -174,7 +174,7 @@ func PlanMbstring(ctx context.Context, h *system.Host, o MbstringOptions) (*plan
 		svc := strings.TrimPrefix(name, "restart-")
 		p.Handle(name, serviceArgv(h, "php.restart_command", o.Config.RestartCommand, "restart", svc), "restart "+svc+" so it loads mbstring")
 	}
-	if !h.Live() {
+	if !live(h) {
 		p.Note(verifyNote)
 		return p, nil
 	}

@@ -53,7 +53,7 @@ func selectTargets(ctx context.Context, h *system.Host, cfg Config, sel Selectio
 	if err := sel.validate(); err != nil {
 		return nil, nil, err
 	}
-	ins, err := Discover(ctx, h, DiscoverOptions{Config: cfg, Probe: h.Live()})
+	ins, err := Discover(ctx, h, DiscoverOptions{Config: cfg, Probe: live(h)})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -121,3 +121,8 @@ func plural(n int, word string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, word)
 }
+
+// live reports whether PHP binaries may be asked on h (the live system). Tests swap it to
+// exercise probing and verification on fixture trees with the recording runner; the
+// --root command rule for changes stays pkg/plan's, on h itself.
+var live = func(h *system.Host) bool { return h.Live() }
