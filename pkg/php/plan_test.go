@@ -368,6 +368,9 @@ func TestMbstringDetectedManager(t *testing.T) {
 	if d.Target != "php-mbstring" || d.Detail != "run dnf install -y php-mbstring (detected)" {
 		t.Errorf("install step %+v", d)
 	}
+	if !strings.Contains(strings.Join(p.Notes, "\n"), "apply refuses this plan until you set php.package_manager (config file, HOSTFIX_* variable or flag)") {
+		t.Errorf("notes %q", p.Notes)
+	}
 	if err := CheckCommands(p, h); err == nil || !strings.Contains(err.Error(), "detected, not run under --root: set php.package_manager") ||
 		!strings.Contains(err.Error(), "set php.restart_command") {
 		t.Errorf("CheckCommands: %v", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hostfix/hostfix/pkg/plan"
@@ -108,3 +109,19 @@ func (h handlerNotifier) Describe() plan.Description {
 }
 func (handlerNotifier) Verify(context.Context, *plan.Run) error { return nil }
 func (handlerNotifier) Apply(context.Context, *plan.Run) error  { return nil }
+
+// noteBlocked says in the plan which wrapped commands Apply would refuse on h (the
+// --root command rule), as plan's preview does for the steps it can see.
+func noteBlocked(p *plan.Plan, h *system.Host, argvs []plan.Argv) {
+	var keys []string
+	for _, a := range argvs {
+		if len(a.Args) == 0 || (a.Detected && !h.Live()) {
+			if a.Key != "" && !slices.Contains(keys, a.Key) {
+				keys = append(keys, a.Key)
+			}
+		}
+	}
+	if len(keys) > 0 {
+		p.Note("apply refuses this plan until you set " + strings.Join(keys, ", ") + " (config file, HOSTFIX_* variable or flag)")
+	}
+}
