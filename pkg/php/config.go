@@ -36,7 +36,8 @@ type Config struct {
 
 // PackageManagers are the install argvs, one per package manager.
 type PackageManagers struct {
-	// AptGet installs on Debian/Ubuntu (run with DEBIAN_FRONTEND=noninteractive).
+	// AptGet installs on Debian/Ubuntu (run with DEBIAN_FRONTEND=noninteractive; it waits
+	// up to two minutes for a dpkg lock held by another apt, e.g. unattended-upgrades).
 	AptGet []string `mapstructure:"apt_get" yaml:"apt_get" json:"apt_get"`
 	// Dnf installs on RHEL 8+, Fedora, AlmaLinux, Rocky.
 	Dnf []string `mapstructure:"dnf" yaml:"dnf" json:"dnf"`
@@ -69,7 +70,7 @@ func DefaultConfig() Config {
 	return Config{
 		RequireMbstring: true,
 		PackageManagers: PackageManagers{
-			AptGet: []string{"apt-get", "install", "-y", "-q"},
+			AptGet: []string{"apt-get", "-o", "DPkg::Lock::Timeout=120", "install", "-y", "-q"},
 			Dnf:    []string{"dnf", "install", "-y"},
 			Yum:    []string{"yum", "install", "-y"},
 			Zypper: []string{"zypper", "--non-interactive", "install", "-y"},

@@ -111,6 +111,9 @@ func TestIntegrationDebianPHP(t *testing.T) {
 	if r := changeJSON(t, "php", "mbstring", "install", "--yes"); r.Changed {
 		t.Errorf("second mbstring install changed something")
 	}
+	if code, out, _ := hostfix(t, "php", "check"); code != 0 || !strings.Contains(out, "mbstring loaded everywhere") {
+		t.Errorf("php check after the install: exit %d\n%s", code, out)
+	}
 
 	// max-input-vars set 5000 for the CLI, read back by the real php.
 	iniGet := func() string { return output(t, nil, "php", "-r", `echo ini_get("max_input_vars");`) }

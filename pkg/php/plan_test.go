@@ -262,7 +262,7 @@ func TestMbstringDebian(t *testing.T) {
 		t.Errorf("notes %q", p.Notes)
 	}
 	apply(t, h, p)
-	if got := strings.Join(rec.Commands(), "\n"); got != "apt-get install -y -q php7.4-mbstring php8.2-mbstring\nphpenmod -v 8.2 -s cli mbstring" {
+	if got := strings.Join(rec.Commands(), "\n"); got != "apt-get -o DPkg::Lock::Timeout=120 install -y -q php7.4-mbstring php8.2-mbstring\nphpenmod -v 8.2 -s cli mbstring" {
 		t.Errorf("commands %q", got)
 	}
 	if env := rec.Calls[0].Env; len(env) != 1 || env[0] != "DEBIAN_FRONTEND=noninteractive" {
@@ -301,7 +301,7 @@ handler restart-php8.2-fpm: svc restart php8.2-fpm
 		t.Errorf("plan:\n%s\nwant:\n%s", got, want)
 	}
 	apply(t, h, p)
-	if got := strings.Join(rec.Commands(), "\n"); got != "apt-get install -y -q php8.2-mbstring\nsvc restart apache2\nsvc restart php8.2-fpm" {
+	if got := strings.Join(rec.Commands(), "\n"); got != "apt-get -o DPkg::Lock::Timeout=120 install -y -q php8.2-mbstring\nsvc restart apache2\nsvc restart php8.2-fpm" {
 		t.Errorf("commands %q", got)
 	}
 }
@@ -341,7 +341,7 @@ func TestMbstringLayouts(t *testing.T) {
 		{"ea4", ea4Tree, "yum", Selection{}, "! install_packages ea-php74-php-mbstring -> restart-httpd\nhandler restart-httpd: svc restart httpd\n",
 			"yum install -y ea-php74-php-mbstring\nsvc restart httpd"},
 		{"plesk", pleskTree, "apt-get", Selection{PHP: "7.4"}, "! install_packages plesk-php74-mbstring -> restart-plesk-php74-fpm\nhandler restart-plesk-php74-fpm: svc restart plesk-php74-fpm\n",
-			"apt-get install -y -q plesk-php74-mbstring\nsvc restart plesk-php74-fpm"},
+			"apt-get -o DPkg::Lock::Timeout=120 install -y -q plesk-php74-mbstring\nsvc restart plesk-php74-fpm"},
 		// Only the CLI is selected, but lsphp reads the same php.d: lsws is restarted too.
 		{"alt-php cli selected", altTree, "yum", Selection{PHP: "alt-php74", SAPIs: []string{"cli"}}, "! install_packages alt-php74-mbstring -> restart-lsws\nhandler restart-lsws: svc restart lsws\n",
 			"yum install -y alt-php74-mbstring\nsvc restart lsws"},
