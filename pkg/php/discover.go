@@ -163,7 +163,36 @@ func Discover(ctx context.Context, h *system.Host, o DiscoverOptions) ([]*Instal
 			in.Version = majorMinor(in.FullVersion)
 		}
 	}
-	return all, nil
+	return mergeWrappers(all), nil
+}
+
+// mergeWrappers folds a php found only on PATH into the installation whose CLI loads the
+// same php.ini, as the binary reported it: a wrapper script or a copy (cPanel's
+// /usr/local/bin/php dispatcher, a hand-made link farm) is that PHP, not another one.
+func mergeWrappers(all []*Installation) []*Installation {
+	out := all[:0:0]
+	for _, in := range all {
+		if in.Layout == LayoutPath && len(in.SAPIs) == 1 && in.SAPIs[0].Source == "binary" && in.SAPIs[0].Ini != "" {
+			if owner := cliWithIni(all, in.SAPIs[0].Ini); owner != nil {
+				owner.OnPath = append(owner.OnPath, in.OnPath...)
+				continue
+			}
+		}
+		out = append(out, in)
+	}
+	return out
+}
+
+func cliWithIni(all []*Installation, ini string) *Installation {
+	for _, in := range all {
+		if in.Layout == LayoutPath {
+			continue
+		}
+		if s := in.SAPI(SAPICLI); s != nil && s.Ini == ini {
+			return in
+		}
+	}
+	return nil
 }
 
 type discoverer struct {

@@ -146,3 +146,32 @@ func TestMbstringVerified(t *testing.T) {
 		t.Errorf("commands:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// On a live host a php on PATH that loads another installation's php.ini is that
+// installation (cPanel's /usr/local/bin/php dispatcher).
+func TestWrapperMergedLive(t *testing.T) {
+	asLive(t)
+	files := map[string]string{"/usr/local/bin/php": "#!dispatcher\n"}
+	for k, v := range ea4Tree {
+		files[k] = v
+	}
+	r := "/opt/cpanel/ea-php81/root"
+	rec := &system.Recorder{Func: func(c system.Cmd) (system.Result, error) {
+		switch strings.Join(c.Argv, " ") {
+		case "/usr/local/bin/php -i", r + "/usr/bin/php -i":
+			return system.Result{Stdout: []byte("PHP Version => 8.1.31\nLoaded Configuration File => " + r + "/etc/php.ini\n")}, nil
+		}
+		return system.Result{Stdout: []byte("[PHP Modules]\nmbstring\n")}, nil
+	}}
+	h := host(t, tree(t, files), rec)
+	ins, err := Discover(context.Background(), h, DiscoverOptions{Config: DefaultConfig(), Probe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(ins); got != "ea-php74/cpanel-ea4/7.4 ea-php81/cpanel-ea4/8.1" {
+		t.Fatalf("installations %s", got)
+	}
+	if got := strings.Join(ins[1].OnPath, ","); got != "/usr/local/bin/php" {
+		t.Errorf("ea-php81 on PATH: %q", got)
+	}
+}
