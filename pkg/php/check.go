@@ -26,7 +26,8 @@ func Check(ctx context.Context, h *system.Host, o CheckOptions) (*check.Result, 
 		return nil, err
 	}
 	r := &check.Result{Check: "php"}
-	sapis, missing, exceeded := 0, 0, 0
+	sapis, missing := 0, 0
+	exceededIn := map[string]int{} // log and limit -> lines, each counted once
 	var rows []map[string]any
 	for _, in := range ins {
 		head := in.ID + " (" + string(in.Layout)
@@ -56,13 +57,14 @@ func Check(ctx context.Context, h *system.Host, o CheckOptions) (*check.Result, 
 						fmt.Sprintf("run `hostfix php mbstring install --php %s --sapi %s`", in.ID, s.Name))
 				}
 			}
+			for k, n := range s.exceededIn {
+				exceededIn[k] = n
+			}
 			if s.Web() && s.Exceeded > 0 && s.MaxInputVars == DefaultMaxInputVars {
-				exceeded += s.Exceeded
 				r.Add(check.Warning, fmt.Sprintf("%s %s: max_input_vars is at the 1000 default and %s show %d \"Input variables exceeded 1000\" line(s): big forms lose fields",
 					in.ID, s.Name, strings.Join(s.ErrorLogs, ", "), s.Exceeded),
 					fmt.Sprintf("run `hostfix php max-input-vars set 5000 --php %s --sapi %s`", in.ID, s.Name))
 			} else if s.Exceeded > 0 {
-				exceeded += s.Exceeded
 				r.Add(check.Warning, fmt.Sprintf("%s %s: %d \"Input variables exceeded %d\" line(s) in %s",
 					in.ID, s.Name, s.Exceeded, s.MaxInputVars, strings.Join(s.ErrorLogs, ", ")),
 					fmt.Sprintf("run `hostfix php max-input-vars set %d --php %s --sapi %s`", s.MaxInputVars*2, in.ID, s.Name))
@@ -100,6 +102,10 @@ func Check(ctx context.Context, h *system.Host, o CheckOptions) (*check.Result, 
 	if rows == nil {
 		rows = []map[string]any{}
 	}
+	exceeded := 0
+	for _, n := range exceededIn {
+		exceeded += n
+	}
 	if !live(h) && sapis > 0 {
 		r.Add(check.OK, "under --root no PHP binary is run: the values are computed from the ini files", "")
 	}
@@ -130,7 +136,7 @@ func Check(ctx context.Context, h *system.Host, o CheckOptions) (*check.Result, 
 			r.Summary += ", mbstring loaded everywhere"
 		}
 		if exceeded > 0 {
-			r.Summary += fmt.Sprintf(", %d input-vars-exceeded warning(s) logged", exceeded)
+			r.Summary += fmt.Sprintf(", %d \"Input variables exceeded\" log line(s)", exceeded)
 		}
 	}
 	r.Normalize()

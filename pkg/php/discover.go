@@ -95,6 +95,9 @@ type SAPI struct {
 
 	// files are the ini files read, in order, with their directives.
 	files []iniFile
+	// exceededIn counts the lines per log and limit, so that a log shared by SAPIs (the
+	// web server's) is counted once in the host's total.
+	exceededIn map[string]int
 	// iniErrorLog is error_log as the binary reported it.
 	iniErrorLog string
 	// errors met while reading the configuration (unreadable or unparsable files).

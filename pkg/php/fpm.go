@@ -3,6 +3,7 @@ package php
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"regexp"
 	"strings"
@@ -127,7 +128,14 @@ func (d *discoverer) errorLogs(in *Installation, s *SAPI) {
 			continue
 		}
 		s.ErrorLogs = append(s.ErrorLogs, l)
-		s.Exceeded += d.countExceeded(l, s.MaxInputVars)
+		n := d.countExceeded(l, s.MaxInputVars)
+		s.Exceeded += n
+		if n > 0 {
+			if s.exceededIn == nil {
+				s.exceededIn = map[string]int{}
+			}
+			s.exceededIn[fmt.Sprintf("%s\x00%d", l, s.MaxInputVars)] = n
+		}
 	}
 }
 
