@@ -542,10 +542,10 @@ func (d *discoverer) readConfig(in *Installation, s *SAPI) {
 		}
 	}
 	s.Scanned = nil
-	if s.ScanDir != "" {
-		entries, err := d.h.ReadDir(s.ScanDir)
+	for _, dir := range ScanDirs(s.ScanDir) {
+		entries, err := d.h.ReadDir(dir)
 		if err != nil && !system.IsNotExist(err) {
-			s.problems = append(s.problems, fmt.Sprintf("%s: %v", s.ScanDir, err))
+			s.problems = append(s.problems, fmt.Sprintf("%s: %v", dir, err))
 		}
 		names := make([]string, 0, len(entries))
 		for _, e := range entries {
@@ -555,7 +555,7 @@ func (d *discoverer) readConfig(in *Installation, s *SAPI) {
 		}
 		sort.Strings(names) // PHP reads the scan dir in strcmp order
 		for _, n := range names {
-			p := s.ScanDir + "/" + n
+			p := dir + "/" + n
 			data, err := d.h.ReadFile(p)
 			if err != nil {
 				// A dangling Debian conf.d link (module package removed) is skipped by PHP.
@@ -582,6 +582,19 @@ func (d *discoverer) readConfig(in *Installation, s *SAPI) {
 		s.Suhosin.GetMaxVars, _ = s.intSetting("suhosin.get.max_vars", 100)
 		s.Suhosin.CookieMaxVars, _ = s.intSetting("suhosin.cookie.max_vars", 100)
 	}
+}
+
+// ScanDirs splits a scan dir setting: PHP_INI_SCAN_DIR (and so what the binary reports)
+// may list several directories separated by ":", read in that order; an empty entry
+// stands for the compiled-in directory, which hostfix cannot know and skips.
+func ScanDirs(v string) []string {
+	var out []string
+	for _, d := range strings.Split(v, ":") {
+		if d = strings.TrimRight(d, "/"); d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // setting returns the last value of key across the files, with its file:line.

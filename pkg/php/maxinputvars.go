@@ -311,11 +311,13 @@ func poolFPM(targets []target, file string) *target {
 // edited in place); php.ini in place where there is no scan dir.
 func iniTarget(h *system.Host, cfg Config, t target) (string, bool, error) {
 	s := t.s
-	if s.ScanDir != "" {
-		drop := s.ScanDir + "/" + cfg.DropIn
+	if dirs := ScanDirs(s.ScanDir); len(dirs) > 0 {
+		// The last directory is read last: the drop-in goes there.
+		dir := dirs[len(dirs)-1]
+		drop := dir + "/" + cfg.DropIn
 		for i := len(s.files) - 1; i >= 0; i-- {
 			f := s.files[i]
-			if path.Dir(f.path) != s.ScanDir || path.Base(f.path) <= cfg.DropIn {
+			if path.Dir(f.path) != dir || path.Base(f.path) <= cfg.DropIn {
 				continue
 			}
 			if _, ok := Last(f.ds, "max_input_vars"); ok {

@@ -431,3 +431,23 @@ func TestDpkgInstalled(t *testing.T) {
 		t.Errorf("plan:\n%s", got)
 	}
 }
+
+func TestScanDirs(t *testing.T) {
+	for in, want := range map[string]string{"": "", "/etc/php.d": "/etc/php.d", "/etc/php.d:/home/u/.php.d/": "/etc/php.d,/home/u/.php.d", ":/x": "/x"} {
+		if got := strings.Join(ScanDirs(in), ","); got != want {
+			t.Errorf("ScanDirs(%q) = %q, want %q", in, got, want)
+		}
+	}
+	h := host(t, tree(t, map[string]string{"/etc/php.d/10-a.ini": "", "/srv/php.d/10-b.ini": "max_input_vars = 2000\n"}), nil)
+	s := &SAPI{Name: SAPIFPM, Ini: "/etc/php.ini", ScanDir: "/etc/php.d:/srv/php.d"}
+	in := &Installation{ID: "php", Layout: LayoutRHEL}
+	in.SAPIs = []*SAPI{s}
+	d := &discoverer{h: h, cfg: DefaultConfig(), ctx: context.Background()}
+	d.readConfig(in, s)
+	if s.MaxInputVars != 2000 || strings.Join(s.Scanned, ",") != "/etc/php.d/10-a.ini,/srv/php.d/10-b.ini" {
+		t.Errorf("read %d from %v", s.MaxInputVars, s.Scanned)
+	}
+	if file, create, err := iniTarget(h, DefaultConfig(), target{in, s}); err != nil || file != "/srv/php.d/99-hostfix.ini" || !create {
+		t.Errorf("iniTarget %s %v %v", file, create, err)
+	}
+}
