@@ -72,11 +72,23 @@ func (d *discoverer) probe(in *Installation, s *SAPI) {
 	if v := info.Get("PHP Version"); v != "" && in.FullVersion == "" {
 		in.FullVersion = v
 	}
+	ini, scan := s.Ini, s.ScanDir
 	if v := info.Get("Loaded Configuration File"); v != "" {
-		s.Ini = noneEmpty(v)
+		ini = noneEmpty(v)
 	}
 	if v := info.Get("Scan this dir for additional .ini files"); v != "" {
-		s.ScanDir = noneEmpty(v)
+		scan = noneEmpty(v)
+	}
+	if ini != s.Ini || scan != s.ScanDir {
+		// The binary reads other files than its layout's (PHP_INI_SCAN_DIR, -c, a
+		// different build): plan against those.
+		s.Ini, s.ScanDir = ini, scan
+		d.readConfig(in, s)
+		if s.Binary == "" {
+			s.Source = "cli binary with this SAPI's ini"
+		} else {
+			s.Source = "binary"
+		}
 	}
 	s.Mbstring = mods["mbstring"]
 	if n, ok := info.Int("max_input_vars"); ok {

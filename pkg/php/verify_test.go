@@ -175,3 +175,36 @@ func TestWrapperMergedLive(t *testing.T) {
 		t.Errorf("ea-php81 on PATH: %q", got)
 	}
 }
+
+// A binary that reads other files than its layout's: the plan is made against those.
+func TestProbeRereadsReportedFiles(t *testing.T) {
+	asLive(t)
+	files := map[string]string{
+		"/usr/local/bin/php":              "#!source build\n",
+		"/usr/local/lib/php.ini":          "max_input_vars = 3000\n",
+		"/usr/local/etc/php/conf.d/x.ini": "extension=mbstring.so\n",
+	}
+	rec := &system.Recorder{Func: func(c system.Cmd) (system.Result, error) {
+		if c.Argv[1] == "-i" {
+			return system.Result{Stdout: []byte("PHP Version => 8.3.1\nLoaded Configuration File => /usr/local/lib/php.ini\nScan this dir for additional .ini files => /usr/local/etc/php/conf.d\nmax_input_vars => 3000 => 3000\n")}, nil
+		}
+		return system.Result{Stdout: []byte("[PHP Modules]\nmbstring\n")}, nil
+	}}
+	h := host(t, tree(t, files), rec)
+	ins, err := Discover(context.Background(), h, DiscoverOptions{Config: DefaultConfig(), Probe: true})
+	if err != nil || len(ins) != 1 {
+		t.Fatal(err, ids(ins))
+	}
+	s := ins[0].SAPIs[0]
+	if s.Source != "binary" || s.MaxInputVars != 3000 || s.MaxInputVarsFrom != "/usr/local/lib/php.ini:1" || !s.Mbstring ||
+		strings.Join(s.Scanned, ",") != "/usr/local/etc/php/conf.d/x.ini" || ins[0].Version != "8.3" {
+		t.Errorf("%+v version %s", s, ins[0].Version)
+	}
+	p, err := PlanMaxInputVars(context.Background(), h, MaxInputVarsOptions{Config: testConfig(), Value: "5000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := describe(p); got != "+ edit_file /usr/local/etc/php/conf.d/99-hostfix.ini\n" {
+		t.Errorf("plan %s", got)
+	}
+}
