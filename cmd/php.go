@@ -35,11 +35,20 @@ the values are computed from the ini files. See docs/php.md.`,
 	mb := &cobra.Command{
 		Use:   "mbstring",
 		Short: "Install the mbstring extension for every PHP and SAPI that lacks it",
+		Long: `Install the mbstring extension where a PHP SAPI does not load it: the right package per
+installation, phpenmod on Debian where needed, the serving services restarted, each SAPI's
+binary asked afterwards. See docs/php.md.`,
+		Example: `  hostfix php mbstring install --dry-run`,
 	}
 	mb.AddCommand(newPHPMbstringInstallCmd(app))
 	miv := &cobra.Command{
 		Use:   "max-input-vars",
 		Short: "Show or raise max_input_vars (and Suhosin's caps) per PHP and SAPI",
+		Long: `Show the effective max_input_vars of every PHP SAPI and what sets it, or set it with a
+drop-in per scan dir (Suhosin's caps and pinned FPM pools included), reload the serving
+services and verify with each SAPI's binary. See docs/php.md.`,
+		Example: `  hostfix php max-input-vars show
+  hostfix php max-input-vars set 5000 --dry-run`,
 	}
 	miv.AddCommand(newPHPMaxInputVarsShowCmd(app), newPHPMaxInputVarsSetCmd(app))
 	c.AddCommand(newPHPCheckCmd(app), mb, miv)
@@ -53,8 +62,8 @@ type phpSelection struct {
 }
 
 func (s *phpSelection) add(c *cobra.Command) {
-	c.Flags().StringVar(&s.php, "php", "all", "which PHP: a version (8.2, 81), an installation id from `php check` (php8.2, ea-php81, alt-php74, plesk-php83, php81, php) or all")
-	c.Flags().StringSliceVar(&s.sapis, "sapi", []string{"all"}, "which SAPIs: cli, fpm, apache2, cgi, litespeed or all (repeat or comma-separate)")
+	c.Flags().StringVar(&s.php, "php", "all", "which PHP: `ID` as php check shows it (php8.2, ea-php81, alt-php74, plesk-php83, php81, php), a version (8.2 or 82: every installation of it) or all")
+	c.Flags().StringSliceVar(&s.sapis, "sapi", []string{"all"}, "which `SAPI`s: cli, fpm, apache2, cgi, litespeed or all (repeat or comma-separate)")
 }
 
 func (s *phpSelection) selection() php.Selection { return php.Selection{PHP: s.php, SAPIs: s.sapis} }
