@@ -84,3 +84,18 @@ func TestCheckSuhosinAndEmpty(t *testing.T) {
 		t.Errorf("empty host: %v %q %s", r.Status, r.Summary, findings(r))
 	}
 }
+
+func TestCheckBrokenIni(t *testing.T) {
+	files := map[string]string{}
+	for k, v := range pleskTree {
+		files[k] = v
+	}
+	files["/opt/plesk/php/8.3/etc/php.d/zz-broken.ini"] = "max_input_vars = \"3000\n"
+	cfg := DefaultConfig()
+	cfg.RequireMbstring = false
+	r := runCheck(t, files, cfg)
+	want := `warning: plesk-php83 cli: /opt/plesk/php/8.3/etc/php.d/zz-broken.ini: line 1: max_input_vars: unterminated double-quoted string opened on line 1`
+	if r.Status != check.Warning || !strings.Contains(findings(r), want) {
+		t.Errorf("findings:\n%s", findings(r))
+	}
+}
