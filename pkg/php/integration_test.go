@@ -5,7 +5,7 @@ package php_test
 // real `php -m` lists it; `hostfix php max-input-vars set 5000 --sapi cli` makes the real
 // php print 5000; second runs change nothing; `hostfix undo` puts the old value back. The
 // test removes the mbstring package first (every run starts without it) and leaves the
-// machine as it found it.
+// machine as it found it (package reinstalled if it was there, purged if it never was).
 
 import (
 	"bytes"
@@ -83,11 +83,19 @@ func TestIntegrationDebianPHP(t *testing.T) {
 	}
 	noninteractive := []string{"DEBIAN_FRONTEND=noninteractive"}
 	hadPkg := debInstalled(pkg)
+	// Never installed (no dpkg record at all): purge at the end, so that not even its
+	// conffiles stay; otherwise remove, as before.
+	known := exec.Command("dpkg-query", "-W", pkg).Run() == nil
 	if hadPkg {
 		output(t, noninteractive, "apt-get", "remove", "-y", "-q", pkg)
 	}
 	t.Cleanup(func() {
-		if !hadPkg && debInstalled(pkg) {
+		switch {
+		case hadPkg:
+			output(t, noninteractive, "apt-get", "install", "-y", "-q", pkg)
+		case !known:
+			output(t, noninteractive, "apt-get", "purge", "-y", "-q", pkg)
+		case debInstalled(pkg):
 			output(t, noninteractive, "apt-get", "remove", "-y", "-q", pkg)
 		}
 	})
