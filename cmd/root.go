@@ -105,7 +105,7 @@ failed, 2 on bad usage or input. See docs/exit-codes.md.`,
 	pf.StringVar(&app.Opts.Color, "color", "auto", "colour: auto|always|never (auto honours NO_COLOR and CLICOLOR_FORCE)")
 	pf.StringVar(&app.Opts.Root, "root", "", "resolve every system path under `DIR` (default $HOSTFIX_ROOT or /)")
 	pf.StringVar(&app.Opts.ConfigFile, "config", "", "config `FILE` (default $HOSTFIX_CONFIG, else /etc/hostfix/config.yaml under --root)")
-	pf.BoolVarP(&app.Opts.Quiet, "quiet", "q", false, "print only results and errors")
+	pf.BoolVarP(&app.Opts.Quiet, "quiet", "q", false, "print only the result line (text) and errors: no progress, details or notes")
 	pf.BoolVarP(&app.Opts.Verbose, "verbose", "v", false, "print progress details on stderr")
 	root.MarkFlagsMutuallyExclusive("quiet", "verbose")
 	fixed := func(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
