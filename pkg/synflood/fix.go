@@ -51,7 +51,7 @@ func PlanFix(ctx context.Context, h *system.Host, o FixOptions) (*plan.Plan, err
 		return nil, usage.Errorf("--persist-file %q: want an absolute path such as /etc/sysctl.d/99-zz-hostfix-synflood.conf", persist)
 	}
 	persist = path.Clean(persist)
-	if real, err := ResolveInRoot(h, persist); err == nil && real != "/dev/null" {
+	if real, err := h.Resolve(persist); err == nil && real != "/dev/null" {
 		if fi, err := h.Stat(real); err == nil && !fi.Mode().IsRegular() {
 			what := "not a regular file"
 			if fi.IsDir() {
@@ -175,7 +175,7 @@ func persistEdits(h *system.Host, persist string, want []Desired) ([]fileEdit, [
 	if len(want) == 0 {
 		return nil, nil, nil
 	}
-	real, err := ResolveInRoot(h, persist)
+	real, err := h.Resolve(persist)
 	if err != nil && !system.IsNotExist(err) {
 		return nil, nil, fmt.Errorf("synflood fix: %w", err)
 	}
