@@ -12,6 +12,7 @@ import (
 	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/iostreams"
 	"github.com/hostfix/hostfix/pkg/mailq"
+	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
 
@@ -252,7 +253,8 @@ when stdin is not a terminal. Running the same purge again is "nothing to do".`,
 				return err
 			}
 			question := fmt.Sprintf("purge %s (%s) from %s?", human.Plural(sel.Count, "message"), human.Bytes(sel.Bytes), sel.Queue.Dir)
-			return app.ApplyPlan(c.Context(), p, ApplyOptions{Destructive: true, Question: question, NoBackup: noBackup})
+			return app.ApplyPlan(c.Context(), p, ApplyOptions{Destructive: true, Question: question, NoBackup: noBackup,
+				Failed: func(rep *plan.Report) string { return qmailNotRunning(rep, sel.Control.Start) }})
 		},
 	}
 	mailqQueueFlag(app, c)
@@ -260,4 +262,15 @@ when stdin is not a terminal. Running the same purge again is "nothing to do".`,
 	c.Flags().BoolVar(&ff.spec.All, "all", false, "select every message in the queue")
 	c.Flags().BoolVar(&noBackup, "no-backup", false, "delete outright instead of moving into the run's backup (undo cannot restore them)")
 	return c
+}
+
+// qmailNotRunning is the last line of a purge whose final start of qmail-send failed:
+// mail is not being delivered until someone starts it, so say it plainly and how.
+func qmailNotRunning(rep *plan.Report, start plan.Argv) string {
+	for _, a := range rep.Actions {
+		if a.Kind == plan.KindService && a.Phase == "finally" && a.Target == "qmail-send" && a.Error != "" {
+			return "qmail-send is NOT running: start it with " + start.String()
+		}
+	}
+	return ""
 }
