@@ -192,7 +192,7 @@ func mailqListRow(w io.Writer, m *mailq.Message) error {
 		}
 		rc = append(rc, a)
 	}
-	line := fmt.Sprintf("%-10s %-19s %9d %-20s %s", m.ID, queued, m.Size, m.StateText(), mailqSender(m))
+	line := fmt.Sprintf("%-10s %-19s %9s %-20s %s", m.ID, queued, human.Count(m.Size), m.StateText(), mailqSender(m))
 	if len(rc) > 0 {
 		line += " -> " + strings.Join(rc, ", ")
 	}

@@ -127,7 +127,7 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 	}
 	p := plan.New("mailq purge")
 	if sel.Count == 0 {
-		p.Note(fmt.Sprintf("no message in %s matches %s (%d scanned)", q.Dir, o.Filter, sel.Scanned))
+		p.Note(fmt.Sprintf("no message in %s matches %s (%s scanned)", q.Dir, o.Filter, human.Count(sel.Scanned)))
 		return p, sel, nil
 	}
 	ctl, err := DetectControl(h, o.Config, o.Path)
