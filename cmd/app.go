@@ -85,7 +85,7 @@ func (app *App) setup(c *cobra.Command) error {
 		ok = ok || app.Opts.Output == f
 	}
 	if !ok {
-		return usage.Errorf("--output %q: %s supports %s", app.Opts.Output, c.CommandPath(), strings.Join(allowed, ", "))
+		return usage.Errorf("--output %q: %s supports %s", usage.Clip(app.Opts.Output), c.CommandPath(), strings.Join(allowed, ", "))
 	}
 	// cobra checks required flags and flag groups only after the pre-run hooks; check them
 	// here so that they count as bad usage like every other flag error.

@@ -65,7 +65,7 @@ EXIT STATUS
 						return writeRunText(app, r)
 					}
 				}
-				return usage.Errorf("run %q: not in %s nor in %s (see hostfix history)", args[0], cfg.HistoryFile, cfg.BackupDir)
+				return usage.Errorf("run %q: not in %s nor in %s (see hostfix history)", usage.Clip(args[0]), cfg.HistoryFile, cfg.BackupDir)
 			}
 			if limit > 0 && len(runs) > limit {
 				runs = runs[len(runs)-limit:]

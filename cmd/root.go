@@ -158,7 +158,7 @@ func guardGroups(c *cobra.Command) {
 	annotate(c, groupKey, "true")
 	c.RunE = func(c *cobra.Command, args []string) error {
 		if len(args) > 0 {
-			return usage.Errorf("unknown command %q for %q (see '%s --help')", args[0], c.CommandPath(), c.CommandPath())
+			return usage.Errorf("unknown command %q for %q (see '%s --help')", usage.Clip(args[0]), c.CommandPath(), c.CommandPath())
 		}
 		return c.Help()
 	}

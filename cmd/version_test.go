@@ -22,7 +22,7 @@ func TestVersionFromGitCheckout(t *testing.T) {
 	testenv.NeedTool(t, "git", "go")
 	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
 	if err != nil {
-		t.Fatalf("not in a git checkout: %v", err)
+		testenv.Skip(t, "the source is not a git checkout")
 	}
 	head := strings.TrimSpace(run(t, "", "git", "-C", strings.TrimSpace(string(top)), "rev-parse", "HEAD"))
 	dir := filepath.Join(t.TempDir(), "hostfix")

@@ -20,6 +20,7 @@ import (
 	"github.com/hostfix/hostfix/pkg/mailq"
 	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/synflood"
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 // DefaultFile is the config file read when --config is not given (resolved under --root).
@@ -313,7 +314,7 @@ func setField(dst reflect.Value, raw any) error {
 		case string:
 			b, err := strconv.ParseBool(strings.TrimSpace(x))
 			if err != nil {
-				return fmt.Errorf("%q is not true or false", x)
+				return fmt.Errorf("%q is not true or false", usage.Clip(x))
 			}
 			dst.SetBool(b)
 		default:
@@ -403,7 +404,7 @@ func toInt(raw any) (int64, error) {
 	case string:
 		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("%q is not a whole number", x)
+			return 0, fmt.Errorf("%q is not a whole number", usage.Clip(x))
 		}
 		return n, nil
 	}
@@ -423,7 +424,7 @@ func toFloat(raw any) (float64, error) {
 	case string:
 		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
 		if err != nil {
-			return 0, fmt.Errorf("%q is not a number", x)
+			return 0, fmt.Errorf("%q is not a number", usage.Clip(x))
 		}
 		return f, nil
 	}
@@ -435,7 +436,7 @@ func toDuration(raw any) (time.Duration, error) {
 	case string:
 		d, err := time.ParseDuration(strings.TrimSpace(x))
 		if err != nil {
-			return 0, fmt.Errorf("%q is not a duration (write it with a unit: 500ms, 30s, 2m, 24h)", x)
+			return 0, fmt.Errorf("%q is not a duration (write it with a unit: 500ms, 30s, 2m, 24h)", usage.Clip(x))
 		}
 		return d, nil
 	case int, int64:

@@ -48,7 +48,7 @@ func PlanFix(ctx context.Context, h *system.Host, o FixOptions) (*plan.Plan, err
 		persist = cfg.DropIn
 	}
 	if !path.IsAbs(persist) {
-		return nil, usage.Errorf("--persist-file %q: want an absolute path such as /etc/sysctl.d/99-zz-hostfix-synflood.conf", persist)
+		return nil, usage.Errorf("--persist-file %q: want an absolute path such as /etc/sysctl.d/99-zz-hostfix-synflood.conf", usage.Clip(persist))
 	}
 	persist = path.Clean(persist)
 	if real, err := h.Resolve(persist); err == nil && real != "/dev/null" {
