@@ -90,10 +90,10 @@ func (app *App) setup(c *cobra.Command) error {
 	// cobra checks required flags and flag groups only after the pre-run hooks; check them
 	// here so that they count as bad usage like every other flag error.
 	if err := c.ValidateRequiredFlags(); err != nil {
-		return usage.Wrap(err)
+		return usage.Wrap(flagGroupError(err))
 	}
 	if err := c.ValidateFlagGroups(); err != nil {
-		return usage.Wrap(err)
+		return usage.Wrap(flagGroupError(err))
 	}
 	if !needsSetup(c) {
 		return nil
