@@ -63,7 +63,7 @@ func PlanFix(ctx context.Context, h *system.Host, o FixOptions) (*plan.Plan, err
 
 	sysctls, _, errs := ReadSysctls(h)
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("synflood fix: %w", errs[0])
+		return nil, fmt.Errorf("synflood fix: cannot tell what a reboot sets: %w: make it readable (or fix the symlink loop) and run again; nothing changed", errs[0])
 	}
 	for _, k := range []string{KeySyncookies, KeyMaxSynBacklog} {
 		if s := sysctls[k]; s.LiveErr != "" {
