@@ -109,6 +109,9 @@ func Execute() int {
 		<-ctx.Done()
 		stop()
 	}()
+	if IsAnsibleModule(os.Args) {
+		return RunAnsible(ctx, os.Args[1], os.Stdout, os.Stderr, os.Getenv)
+	}
 	return Run(ctx, os.Args[1:], iostreams.System(), os.Getenv)
 }
 
