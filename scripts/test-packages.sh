@@ -54,7 +54,7 @@ echo "  doctor textfiles: ok"
 echo "purge with an unedited config: removed"
 dpkg --purge hostfix >/dev/null
 [[ ! -e $conf ]] || fail "purge left the unedited $conf"
-command -v hostfix >/dev/null && fail "purge left /usr/bin/hostfix"
+[[ ! -e /usr/bin/hostfix ]] || fail "purge left /usr/bin/hostfix"
 
 echo "purge with an edited config: kept"
 dpkg -i "$deb" >/dev/null
