@@ -44,6 +44,9 @@ func Execute() int {
 		<-ctx.Done()
 		stop()
 	}()
+	if IsAnsibleModule(os.Args) {
+		return RunAnsible(ctx, os.Args[1], os.Stdout, os.Stderr, nil)
+	}
 	return Run(ctx, os.Args[1:], iostreams.System(), nil)
 }
 
