@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -10,9 +9,6 @@ import (
 
 	"github.com/hostfix/hostfix/pkg/check"
 	"github.com/hostfix/hostfix/pkg/doctor"
-	"github.com/hostfix/hostfix/pkg/mailq"
-	"github.com/hostfix/hostfix/pkg/synflood"
-	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
 
@@ -33,39 +29,6 @@ func (app *App) DoctorChecks() []doctor.Check {
 
 func init() {
 	register(newDoctorCmd)
-	registerCheck(func(app *App) doctor.Check {
-		return doctor.Check{
-			Name: "synflood",
-			// Every Linux host has a TCP stack: always applies.
-			Run: func(ctx context.Context, h *system.Host) (*check.Result, error) {
-				return synflood.Check(ctx, h, synflood.CheckOptions{Config: app.Config().Synflood})
-			},
-		}
-	})
-	registerCheck(func(app *App) doctor.Check {
-		return doctor.Check{
-			Name: "mailq",
-			Detect: func(h *system.Host) (bool, string) {
-				dir := app.Config().Mailq.Queue
-				if h.Exists(filepath.Join(dir, "mess")) {
-					return true, "qmail queue " + dir
-				}
-				return false, "no qmail queue at " + dir
-			},
-			Run: func(ctx context.Context, h *system.Host) (*check.Result, error) {
-				cfg := app.Config().Mailq
-				q, err := mailq.Open(h, cfg.Queue)
-				if err != nil {
-					return nil, err
-				}
-				s, err := mailq.CollectStats(ctx, q, h.Now())
-				if err != nil {
-					return nil, err
-				}
-				return s.Check(cfg), nil
-			},
-		}
-	})
 }
 
 type doctorFlags struct {

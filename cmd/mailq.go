@@ -2,21 +2,52 @@ package cmd
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hostfix/hostfix/pkg/check"
+	"github.com/hostfix/hostfix/pkg/doctor"
 	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/iostreams"
 	"github.com/hostfix/hostfix/pkg/mailq"
 	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
 
-func init() { register(newMailqCmd) }
+func init() {
+	register(newMailqCmd)
+	registerCheck(func(app *App) doctor.Check {
+		return doctor.Check{
+			Name: "mailq",
+			Detect: func(h *system.Host) (bool, string) {
+				dir := app.Config().Mailq.Queue
+				if h.Exists(filepath.Join(dir, "mess")) {
+					return true, "qmail queue " + dir
+				}
+				return false, "no qmail queue at " + dir
+			},
+			Run: func(ctx context.Context, h *system.Host) (*check.Result, error) {
+				cfg := app.Config().Mailq
+				q, err := mailq.Open(h, cfg.Queue)
+				if err != nil {
+					return nil, err
+				}
+				s, err := mailq.CollectStats(ctx, q, h.Now())
+				if err != nil {
+					return nil, err
+				}
+				return s.Check(cfg), nil
+			},
+		}
+	})
+}
 
 func newMailqCmd(app *App) *cobra.Command {
 	c := &cobra.Command{

@@ -5,12 +5,26 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hostfix/hostfix/pkg/check"
+	"github.com/hostfix/hostfix/pkg/doctor"
 	"github.com/hostfix/hostfix/pkg/php"
 	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
 
-func init() { register(newPHPCmd) }
+func init() {
+	register(newPHPCmd)
+	registerCheck(func(app *App) doctor.Check {
+		return doctor.Check{
+			Name:   "php",
+			Detect: func(h *system.Host) (bool, string) { return php.Detect(h, app.Config().PHP) },
+			Run: func(ctx context.Context, h *system.Host) (*check.Result, error) {
+				return php.Check(ctx, h, php.CheckOptions{Config: app.Config().PHP})
+			},
+		}
+	})
+}
 
 func newPHPCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
