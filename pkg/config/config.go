@@ -19,6 +19,7 @@ import (
 
 	"github.com/hostfix/hostfix/pkg/mailq"
 	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/smtpport"
 	"github.com/hostfix/hostfix/pkg/synflood"
 )
 
@@ -33,6 +34,7 @@ type Config struct {
 	Plan     plan.Config     `mapstructure:"plan" yaml:"plan" json:"plan"`
 	Synflood synflood.Config `mapstructure:"synflood" yaml:"synflood" json:"synflood"`
 	Mailq    mailq.Config    `mapstructure:"mailq" yaml:"mailq" json:"mailq"`
+	Smtpport smtpport.Config `mapstructure:"smtpport" yaml:"smtpport" json:"smtpport"`
 }
 
 // Default returns the built-in defaults.
@@ -41,6 +43,7 @@ func Default() Config {
 		Plan:     plan.DefaultConfig(),
 		Synflood: synflood.DefaultConfig(),
 		Mailq:    mailq.DefaultConfig(),
+		Smtpport: smtpport.DefaultConfig(),
 	}
 }
 

@@ -1,0 +1,118 @@
+package smtpport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/system"
+	"github.com/hostfix/hostfix/pkg/usage"
+)
+
+// RemoveOptions are remove's inputs beyond the config.
+type RemoveOptions struct {
+	Config Config
+	// Force removes the port's configuration also where add did not write it.
+	Force bool
+}
+
+// PlanRemove plans taking back what add created for the port: the xinetd service file,
+// its /etc/services lines, the master.cf service and the firewall rule add opened.
+func PlanRemove(ctx context.Context, h *system.Host, o RemoveOptions) (*plan.Plan, error) {
+	cfg := o.Config
+	name, err := checkPortName(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p := plan.New("smtpport remove")
+	var foreign []string
+	mode := ""
+
+	// xinetd service file
+	xfile := path.Join(cfg.XinetdDir, name)
+	if b, err := h.ReadFile(xfile); err == nil {
+		if HasXinetdMarker(b) || o.Force {
+			fi, _ := h.Stat(xfile)
+			var size int64
+			if fi != nil {
+				size = fi.Size()
+			}
+			a, err := plan.RemoveFiles(h, []plan.File{{Path: xfile, Size: size}}, plan.RemoveOptions{
+				Within: cfg.XinetdDir, Label: "xinetd service " + name,
+			})
+			if err != nil {
+				return nil, err
+			}
+			p.Add(a)
+			mode = ModeXinetd
+		} else {
+			foreign = append(foreign, xfile)
+		}
+	}
+	// /etc/services
+	if b, err := h.ReadFile(cfg.ServicesFile); err == nil {
+		_, removed, left := RemoveServices(b, name, cfg.Port, o.Force)
+		if left > 0 {
+			foreign = append(foreign, cfg.ServicesFile)
+		}
+		if removed > 0 {
+			e, err := plan.EditFile(h, cfg.ServicesFile, func(old []byte, _ bool) ([]byte, error) {
+				nb, _, _ := RemoveServices(old, name, cfg.Port, o.Force)
+				return nb, nil
+			}, plan.EditOptions{Notify: []string{"reload-xinetd"},
+				Detail: fmt.Sprintf("drop %s (port %d)", name, cfg.Port)})
+			if err != nil {
+				return nil, err
+			}
+			p.Add(e)
+			mode = ModeXinetd
+		}
+	}
+	if mode == ModeXinetd {
+		handle(p, "reload-xinetd", xinetdReload(h, cfg), "reload xinetd (SIGHUP: re-read its configuration)")
+	}
+	// master.cf
+	mc := path.Join(cfg.PostfixDir, "master.cf")
+	if b, err := h.ReadFile(mc); err == nil {
+		_, removed, left, err := RemoveMasterCF(b, cfg.Port, o.Force)
+		if err != nil {
+			var pe *ParseError
+			if errors.As(err, &pe) {
+				pe.File = mc
+			}
+			return nil, usage.Errorf("%w: fix it first", err)
+		}
+		if left > 0 {
+			foreign = append(foreign, mc)
+		}
+		if removed > 0 {
+			e, err := plan.EditFile(h, mc, func(old []byte, _ bool) ([]byte, error) {
+				nb, _, _, err := RemoveMasterCF(old, cfg.Port, o.Force)
+				return nb, err
+			}, plan.EditOptions{Notify: []string{"reload-postfix"},
+				Detail: fmt.Sprintf("drop the port %d service", cfg.Port)})
+			if err != nil {
+				return nil, err
+			}
+			p.Add(e)
+			handle(p, "reload-postfix", postfixReload(h, cfg), "reload postfix")
+			if mode == "" {
+				mode = ModePostfix
+			}
+		}
+	}
+	if len(foreign) > 0 && !o.Force {
+		return nil, usage.Errorf("port %d: configured in %s, not by hostfix smtpport add: remove it by hand or use --force", cfg.Port, strings.Join(foreign, ", "))
+	}
+	planFirewallRemove(ctx, h, p, cfg, o.Force)
+	if p.Empty() {
+		return p, nil
+	}
+	if mode != "" {
+		addVerify(h, p, cfg, mode, false, false)
+	}
+	return p, nil
+}
