@@ -346,7 +346,6 @@ func NftAllows(text string, port int) (allowed, detail string) {
 	inInput, found := false, false
 	policyDrop := false
 	accepted := false
-	depth := 0
 	for _, l := range lines {
 		t := strings.TrimSpace(l)
 		if strings.HasPrefix(t, "chain ") {
@@ -362,7 +361,6 @@ func NftAllows(text string, port int) (allowed, detail string) {
 		if !inInput {
 			continue
 		}
-		depth += strings.Count(t, "{") - strings.Count(t, "}")
 		if strings.HasPrefix(t, "policy drop") {
 			policyDrop = true
 		}
@@ -376,7 +374,6 @@ func NftAllows(text string, port int) (allowed, detail string) {
 			policyDrop = true
 		}
 	}
-	_ = depth
 	switch {
 	case !found:
 		return "", ""
@@ -442,8 +439,8 @@ func IptablesAllows(text string, port int) (allowed, detail string) {
 			case "-j":
 				if i+1 < len(f) {
 					target = f[i+1]
-					i++
 				}
+				i = len(f) // the rest are the target's options (--reject-with …)
 			case "-p":
 				if i+1 < len(f) {
 					proto = f[i+1]
