@@ -194,11 +194,11 @@ func TestAddRefusals(t *testing.T) {
 	ctx := context.Background()
 	listen26 := procHeader + "   0: 00000000:001A 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 0000000000000000 100 0 0 10 0\n"
 	tests := []struct {
-		name  string
-		h     func(t *testing.T) *system.Host
-		cfg   func(*Config)
-		o     AddOptions
-		err   string
+		name string
+		h    func(t *testing.T) *system.Host
+		cfg  func(*Config)
+		o    AddOptions
+		err  string
 	}{
 		{"port zero", func(t *testing.T) *system.Host { return qmailHost(t, nil) }, func(c *Config) { c.Port = 0 }, AddOptions{}, "port 0: want a number from 1 to 65535"},
 		{"port too big", func(t *testing.T) *system.Host { return qmailHost(t, nil) }, func(c *Config) { c.Port = 65536 }, AddOptions{}, "port 65536"},
