@@ -427,7 +427,7 @@ func addVerify(h *system.Host, p *plan.Plan, cfg Config, mode string, ipv6, want
 		p.Note("verify skipped under --root: on the live host hostfix requires " + what + " and rolls back otherwise")
 		return
 	}
-	verify(p, what+fmt.Sprintf(" within %s", cfg.VerifyWait), func(ctx context.Context) error {
+	p.Verify(what+fmt.Sprintf(" within %s", cfg.VerifyWait), func(ctx context.Context, _ *plan.Run) error {
 		for _, a := range addrs {
 			if err := waitBanner(ctx, a, cfg, want); err != nil {
 				return fmt.Errorf("%w%s", err, logTail(h, cfg, mode))

@@ -89,18 +89,22 @@ func TestOpenFirewallCSFAndAPF(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := qmailHost(t, map[string]string{tt.file: tt.content, strings.Fields(tt.reload)[0]: ""})
-			p, err := PlanAdd(ctx, h, AddOptions{Config: cfgWith(nil), OpenFirewall: true})
+			cfg := cfgWith(func(c *Config) { c.CsfReloadCommand, c.ApfReloadCommand = nil, nil })
+			p, err := PlanAdd(ctx, h, AddOptions{Config: cfg, OpenFirewall: true})
 			if err != nil {
 				t.Fatal(err)
 			}
 			var reload bool
 			for _, hd := range p.Handlers {
-				if strings.Join(hd.Argv, " ") == tt.reload {
+				if strings.Join(hd.Command.Args, " ") == tt.reload && hd.Command.Detected {
 					reload = true
 				}
 			}
 			if !reload {
-				t.Fatalf("no %s handler: %+v", tt.reload, p.Handlers)
+				t.Fatalf("no detected %s handler: %+v", tt.reload, p.Handlers)
+			}
+			if p, err = PlanAdd(ctx, h, AddOptions{Config: cfgWith(nil), OpenFirewall: true}); err != nil {
+				t.Fatal(err)
 			}
 			applyPlan(t, h, p)
 			got := read(t, h, tt.file)

@@ -114,7 +114,7 @@ func owners(h *system.Host, ls []Listen) {
 			continue
 		}
 		for _, fd := range fds {
-			target, err := readlink(h, path.Join(dir, fd.Name()))
+			target, err := h.Readlink(path.Join(dir, fd.Name()))
 			if err != nil || !strings.HasPrefix(target, "socket:[") {
 				continue
 			}
@@ -142,7 +142,3 @@ func owners(h *system.Host, ls []Listen) {
 		}
 	}
 }
-
-// readlink reads a symlink's target under the host's root (system.Host has no Readlink:
-// the /proc/PID/fd links are the one place this runbook needs it).
-func readlink(h *system.Host, p string) (string, error) { return os.Readlink(h.Path(p)) }

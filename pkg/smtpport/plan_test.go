@@ -66,8 +66,14 @@ func postfixHost(t *testing.T, master string, extra map[string]string) *system.H
 	return fixture(t, files)
 }
 
+// cfgWith is the default config with every reload command set (the Recorder runner
+// records them): under --root the plan layer runs no detected command.
 func cfgWith(f func(*Config)) Config {
 	c := DefaultConfig()
+	c.XinetdReloadCommand = []string{"reload", "xinetd"}
+	c.PostfixReloadCommand = []string{"reload", "postfix"}
+	c.CsfReloadCommand = []string{"reload", "csf"}
+	c.ApfReloadCommand = []string{"reload", "apf"}
 	if f != nil {
 		f(&c)
 	}
@@ -98,7 +104,7 @@ func TestAddXinetdIdempotentAndRemove(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Actions) != 2 || len(p.Handlers) != 1 {
+	if len(p.Actions) != 2 || len(p.Handlers) != 1 || p.Handlers[0].Command.Detected || len(p.Verifies) != 0 {
 		t.Fatalf("plan: %d actions, %d handlers", len(p.Actions), len(p.Handlers))
 	}
 	applyPlan(t, h, p)
@@ -252,12 +258,19 @@ func TestAddRefusals(t *testing.T) {
 func TestAddPostfix(t *testing.T) {
 	ctx := context.Background()
 	h := postfixHost(t, string(sample(t, "master.cf.plesk")), map[string]string{"/usr/local/psa/admin/sbin/mailmng": ""})
-	p, err := PlanAdd(ctx, h, AddOptions{Config: cfgWith(nil)})
+	p, err := PlanAdd(ctx, h, AddOptions{Config: DefaultConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Handlers) != 1 || strings.Join(p.Handlers[0].Argv, " ") != "/usr/local/psa/admin/sbin/mailmng --reload-service" {
+	if hd := p.Handlers; len(hd) != 1 || strings.Join(hd[0].Command.Args, " ") != "/usr/local/psa/admin/sbin/mailmng --reload-service" || !hd[0].Command.Detected {
 		t.Fatalf("handlers %+v", p.Handlers)
+	}
+	// Under --root a detected reload is not run: the plan is refused before any change.
+	if _, err := plan.Apply(ctx, p, plan.Options{Host: h, Config: plan.DefaultConfig()}); err == nil || !strings.Contains(err.Error(), "set smtpport.postfix_reload_command") {
+		t.Fatalf("apply with a detected reload under --root: %v", err)
+	}
+	if p, err = PlanAdd(ctx, h, AddOptions{Config: cfgWith(nil)}); err != nil {
+		t.Fatal(err)
 	}
 	applyPlan(t, h, p)
 	got := read(t, h, "/etc/postfix/master.cf")
@@ -317,7 +330,7 @@ func TestRemoveRefusesForeign(t *testing.T) {
 }
 
 func TestXinetdReloadDetection(t *testing.T) {
-	cfg := cfgWith(nil)
+	cfg := DefaultConfig()
 	for _, tt := range []struct {
 		files map[string]string
 		want  string
