@@ -393,13 +393,19 @@ func validateMaster(ctx context.Context, h *system.Host, cfg Config, mc string, 
 	if err := os.WriteFile(filepath.Join(dir, "master.cf"), data, 0o644); err != nil {
 		return err
 	}
+	// Postfix waits until a configuration file is older than a second (it may still be
+	// being written): date the scratch copies back so postconf answers at once.
+	past := time.Now().Add(-time.Minute)
+	for _, f := range []string{"main.cf", "master.cf"} {
+		os.Chtimes(filepath.Join(dir, f), past, past)
+	}
 	args := append(append([]string{}, pc.Args...), "-c", dir, "-M")
 	if _, err := h.Runner.Run(ctx, system.Cmd{Argv: args}); err != nil {
 		var ee *system.ExitError
 		if errors.As(err, &ee) {
 			msg := strings.TrimSpace(string(ee.Result.Stderr))
 			msg = strings.ReplaceAll(msg, filepath.Join(dir, "master.cf"), mc+" (edited)")
-			return fmt.Errorf("postconf rejects the edited %s, nothing changed: %s", mc, firstLine(msg))
+			return usage.Errorf("postconf rejects the edited %s, nothing changed: %s", mc, firstLine(msg))
 		}
 		return fmt.Errorf("run postconf (%s) to check %s: %w", pc.Key, mc, err)
 	}

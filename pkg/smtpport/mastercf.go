@@ -95,7 +95,9 @@ func ParseMasterCF(data []byte) ([]MasterEntry, error) {
 		}
 		if raw[0] == ' ' || raw[0] == '\t' {
 			if cur == nil {
-				return nil, &ParseError{Line: n, Msg: "continuation line without an entry before it"}
+				// Postfix warns "logical line must not start with whitespace" and
+				// skips it.
+				continue
 			}
 			cur = append(cur, trim)
 			end = n

@@ -220,7 +220,7 @@ func TestParseMasterCF(t *testing.T) {
 
 	tests := []struct{ name, in, err string }{
 		{"bad field count", "smtp inet n - n - - smtpd\nbroken line\n", "line 2: bad field count"},
-		{"leading continuation", "  -o x=y\n", "line 1: continuation line without an entry"},
+		{"leading continuation is skipped, as Postfix does", "  -o x=y\nsmtp inet n - n - - smtpd\n", ""},
 		{"bad type", "smtp tcp n - n - - smtpd\n", "line 1: bad transport type"},
 		{"comment inside entry", "smtp inet n - n - - smtpd\n# c\n  -o a=b\n", ""},
 		{"last wins", "smtp inet n - n - - smtpd\nsmtp inet n - y - - smtpd\n", ""},
@@ -241,6 +241,10 @@ func TestParseMasterCF(t *testing.T) {
 		case "comment inside entry":
 			if es[0].End != 3 || len(es[0].Options()) != 1 {
 				t.Errorf("%s: %+v", tt.name, es[0])
+			}
+		case "leading continuation is skipped, as Postfix does":
+			if len(es) != 1 || es[0].Line != 2 || len(es[0].Args) != 0 {
+				t.Errorf("%s: %+v", tt.name, es)
 			}
 		case "last wins":
 			if e := FindMaster(es, "smtp", "inet"); e.Chroot != "y" {
