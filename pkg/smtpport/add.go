@@ -148,12 +148,12 @@ func PlanAdd(ctx context.Context, h *system.Host, o AddOptions) (*plan.Plan, err
 		p.Note(fmt.Sprintf("listening sockets not read (%v): cannot tell whether something already listens on port %d", err, cfg.Port))
 	}
 
-	var ipv6 bool
+	var hosts []string
 	switch mode {
 	case ModeXinetd:
-		ipv6, err = planXinetd(h, p, cfg, o, st)
+		hosts, err = planXinetd(h, p, cfg, o, st)
 	case ModePostfix:
-		err = planPostfix(ctx, h, p, cfg, st)
+		hosts, err = planPostfix(ctx, h, p, cfg, st)
 	}
 	if err != nil {
 		return nil, err
@@ -164,7 +164,7 @@ func PlanAdd(ctx context.Context, h *system.Host, o AddOptions) (*plan.Plan, err
 	if p.Empty() {
 		return p, nil
 	}
-	addVerify(h, p, cfg, mode, ipv6, true)
+	addVerify(h, p, cfg, mode, hosts, true)
 	return p, nil
 }
 
@@ -182,10 +182,11 @@ func refuseListener(st *state, ownerComm string) error {
 	return nil
 }
 
-func planXinetd(h *system.Host, p *plan.Plan, cfg Config, o AddOptions, st *state) (ipv6 bool, err error) {
+// planXinetd returns the addresses the banner is checked on.
+func planXinetd(h *system.Host, p *plan.Plan, cfg Config, o AddOptions, st *state) (hosts []string, err error) {
 	src, err := h.ReadFile(cfg.XinetdSource)
 	if err != nil {
-		return false, fmt.Errorf("read %s: %w", cfg.XinetdSource, err)
+		return nil, fmt.Errorf("read %s: %w", cfg.XinetdSource, err)
 	}
 	xf, err := ParseXinetd(src)
 	if err != nil {
@@ -193,36 +194,36 @@ func planXinetd(h *system.Host, p *plan.Plan, cfg Config, o AddOptions, st *stat
 		if errors.As(err, &pe) {
 			pe.File = cfg.XinetdSource
 		}
-		return false, usage.Errorf("%w: fix it first (xinetd would not load it either)", err)
+		return nil, usage.Errorf("%w: fix it first (xinetd would not load it either)", err)
 	}
 	svc := pickXinetdService(xf)
 	if svc == nil {
-		return false, usage.Errorf("%s: no SMTP service in it (want `service smtp` or one running qmail-smtpd)", cfg.XinetdSource)
+		return nil, usage.Errorf("%s: no SMTP service in it (want `service smtp` or one running qmail-smtpd)", cfg.XinetdSource)
 	}
 	st.xfile = path.Join(cfg.XinetdDir, st.name)
 	if b, err := h.ReadFile(st.xfile); err == nil {
 		if !HasXinetdMarker(b) {
-			return false, usage.Errorf("%s already exists and was not written by hostfix: move it away or pick another --name", st.xfile)
+			return nil, usage.Errorf("%s already exists and was not written by hostfix: move it away or pick another --name", st.xfile)
 		}
 		st.xours = true
 	}
 	if err := refuseListener(st, "xinetd"); err != nil {
-		return false, err
+		return nil, err
 	}
 	if err := refuseXinetdIDs(h, cfg, st); err != nil {
-		return false, err
+		return nil, err
 	}
 	unlisted := o.Unlisted || svc.HasFlag("type", "UNLISTED")
 	content := RenderXinetdCopy(xf, svc, cfg.XinetdSource, st.name, cfg.Port, unlisted)
 	if _, err := ParseXinetd(content); err != nil {
-		return false, fmt.Errorf("internal error: the rendered %s does not parse: %w", st.xfile, err)
+		return nil, fmt.Errorf("internal error: the rendered %s does not parse: %w", st.xfile, err)
 	}
 	e, err := plan.EditFile(h, st.xfile, func([]byte, bool) ([]byte, error) { return content, nil }, plan.EditOptions{
 		Mode: 0o644, Notify: []string{"reload-xinetd"},
 		Detail: fmt.Sprintf("xinetd service %s on port %d, copied from %s", st.name, cfg.Port, cfg.XinetdSource),
 	})
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	p.Add(e)
 	if !unlisted {
@@ -231,16 +232,12 @@ func planXinetd(h *system.Host, p *plan.Plan, cfg Config, o AddOptions, st *stat
 		}, plan.EditOptions{Mode: 0o644, Notify: []string{"reload-xinetd"},
 			Detail: fmt.Sprintf("name port %d %s for xinetd", cfg.Port, st.name)})
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		p.Add(e)
 	}
 	handle(p, "reload-xinetd", xinetdReload(h, cfg), "reload xinetd (SIGHUP: re-read its configuration)")
-	ipv6 = svc.HasFlag("flags", "IPv6")
-	if b := svc.Value("bind"); b != "" && b != "::" && b != "0.0.0.0" {
-		p.Note(fmt.Sprintf("%s binds %s: the banner is checked on 127.0.0.1 and may fail if that is not it", cfg.XinetdSource, b))
-	}
-	return ipv6, nil
+	return verifyHosts(svc.Value("bind"), svc.HasFlag("flags", "IPv6")), nil
 }
 
 // refuseXinetdIDs: another file xinetd reads already has a service with the new id.
@@ -310,11 +307,11 @@ func postfixReload(h *system.Host, cfg Config) argv {
 	})
 }
 
-func planPostfix(ctx context.Context, h *system.Host, p *plan.Plan, cfg Config, st *state) error {
+func planPostfix(ctx context.Context, h *system.Host, p *plan.Plan, cfg Config, st *state) ([]string, error) {
 	mc := path.Join(cfg.PostfixDir, "master.cf")
 	old, err := h.ReadFile(mc)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", mc, err)
+		return nil, fmt.Errorf("read %s: %w", mc, err)
 	}
 	entries, err := ParseMasterCF(old)
 	if err != nil {
@@ -322,44 +319,45 @@ func planPostfix(ctx context.Context, h *system.Host, p *plan.Plan, cfg Config, 
 		if errors.As(err, &pe) {
 			pe.File = mc
 		}
-		return usage.Errorf("%w: fix it first (postfix would not load it either)", err)
+		return nil, usage.Errorf("%w: fix it first (postfix would not load it either)", err)
 	}
 	if SMTPInet(entries) == nil {
-		return usage.Errorf("%s: no smtp inet service to copy", mc)
+		return nil, usage.Errorf("%s: no smtp inet service to copy", mc)
 	}
 	ours, foreign := masterForPort(splitLines(old), entries, cfg.Port)
 	if len(foreign) > 0 {
-		return usage.Errorf("port %d: %s line %d already defines it (not written by hostfix): nothing to add", cfg.Port, mc, foreign[0].Line)
+		return nil, usage.Errorf("port %d: %s line %d already defines it (not written by hostfix): nothing to add", cfg.Port, mc, foreign[0].Line)
 	}
 	st.mfOurs = len(ours) > 0
 	if err := refuseListener(st, "master"); err != nil {
-		return err
+		return nil, err
 	}
 	newData, err := EditMasterCF(old, cfg.Port)
 	if err != nil {
-		return usage.Errorf("%s: %w", mc, err)
+		return nil, usage.Errorf("%s: %w", mc, err)
 	}
 	if err := validateMaster(ctx, h, cfg, mc, newData); err != nil {
-		return err
+		return nil, err
 	}
 	e, err := plan.EditFile(h, mc, func([]byte, bool) ([]byte, error) { return newData, nil }, plan.EditOptions{
 		Notify: []string{"reload-postfix"},
 		Detail: fmt.Sprintf("smtpd on port %d with the smtp inet service's options", cfg.Port),
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p.Add(e)
 	handle(p, "reload-postfix", postfixReload(h, cfg), "reload postfix")
+	hosts := verifyHosts(SMTPInet(entries).Host(), false)
 	if st.mfOurs && e == nil {
-		return nil
+		return hosts, nil
 	}
 	if pc := postconfArgv(h, cfg); len(pc.Args) > 0 {
 		p.Note(fmt.Sprintf("the edited master.cf was parsed by %s", system.FormatArgv(append(pc.Args, "-c", "DIR", "-M"))))
 	} else {
 		p.Note("postconf not found: the edited master.cf was checked with hostfix's own parser")
 	}
-	return nil
+	return hosts, nil
 }
 
 func postconfArgv(h *system.Host, cfg Config) argv {
@@ -419,11 +417,27 @@ func firstLine(s string) string {
 	return s
 }
 
+// verifyHosts: the address a service binds (xinetd bind, a master.cf host), else loopback,
+// IPv4 and, when the service listens on IPv6 too, ::1.
+func verifyHosts(bind string, ipv6 bool) []string {
+	bind = strings.Trim(bind, "[]")
+	if ip := net.ParseIP(bind); ip != nil && !ip.IsUnspecified() {
+		return []string{ip.String()}
+	}
+	if ipv6 || bind == "::" {
+		return []string{"127.0.0.1", "::1"}
+	}
+	return []string{"127.0.0.1"}
+}
+
 // addVerify registers the banner check (add: want 220; remove: want none), or says why not.
-func addVerify(h *system.Host, p *plan.Plan, cfg Config, mode string, ipv6, want bool) {
-	addrs := []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port))}
-	if ipv6 {
-		addrs = append(addrs, net.JoinHostPort("::1", strconv.Itoa(cfg.Port)))
+func addVerify(h *system.Host, p *plan.Plan, cfg Config, mode string, hosts []string, want bool) {
+	if len(hosts) == 0 {
+		hosts = []string{"127.0.0.1"}
+	}
+	var addrs []string
+	for _, hst := range hosts {
+		addrs = append(addrs, net.JoinHostPort(hst, strconv.Itoa(cfg.Port)))
 	}
 	what := "a 220 banner on " + strings.Join(addrs, " and ")
 	if !want {

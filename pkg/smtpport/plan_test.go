@@ -351,3 +351,19 @@ func TestXinetdReloadDetection(t *testing.T) {
 		t.Errorf("configured: %+v", a)
 	}
 }
+
+func TestVerifyHosts(t *testing.T) {
+	for _, tt := range []struct {
+		bind string
+		v6   bool
+		want string
+	}{
+		{"", false, "127.0.0.1"}, {"", true, "127.0.0.1 ::1"}, {"0.0.0.0", false, "127.0.0.1"},
+		{"::", false, "127.0.0.1 ::1"}, {"203.0.113.5", false, "203.0.113.5"}, {"[2001:db8::1]", false, "2001:db8::1"},
+		{"mail.example.com", false, "127.0.0.1"},
+	} {
+		if got := strings.Join(verifyHosts(tt.bind, tt.v6), " "); got != tt.want {
+			t.Errorf("verifyHosts(%q, %v) = %q, want %q", tt.bind, tt.v6, got, tt.want)
+		}
+	}
+}

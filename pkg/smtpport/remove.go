@@ -112,7 +112,7 @@ func PlanRemove(ctx context.Context, h *system.Host, o RemoveOptions) (*plan.Pla
 		return p, nil
 	}
 	if mode != "" {
-		addVerify(h, p, cfg, mode, false, false)
+		addVerify(h, p, cfg, mode, nil, false)
 	}
 	return p, nil
 }
