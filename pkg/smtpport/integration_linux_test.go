@@ -151,6 +151,7 @@ smtpport:
 		t.Fatalf("after add: %q %v", line, err)
 	}
 	out = hostfix(0, "smtpport", "check", "--port", "2626")
+	t.Logf("check after add:\n%s", out)
 	if !strings.Contains(out, `OK port 2626 answers "220 test ESMTP"`) || !strings.Contains(out, fmt.Sprintf("xinetd[%d]", pid)) {
 		t.Fatalf("check:\n%s", out)
 	}
@@ -197,6 +198,7 @@ smtpport:
 
 	// 5. check: port 25 configured (smtp_psa), listening, silent: CRITICAL.
 	out = hostfix(2, "smtpport", "check", "--port", "25")
+	t.Logf("check of a silent port:\n%s", out)
 	if !strings.Contains(out, "does not answer with a 220 banner") {
 		t.Fatalf("check of a silent port:\n%s", out)
 	}
