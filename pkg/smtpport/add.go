@@ -210,6 +210,12 @@ func planXinetd(h *system.Host, p *plan.Plan, cfg Config, o AddOptions, st *stat
 	if err := refuseListener(st, "xinetd"); err != nil {
 		return nil, err
 	}
+	conf, _ := FindConfigured(h, cfg, cfg.Port)
+	for _, c := range conf {
+		if c.Kind == ModeXinetd && c.File != st.xfile {
+			return nil, usage.Errorf("port %d: already configured in %s line %d (xinetd service %s, not written by hostfix): use it, or remove it first (hostfix smtpport remove --port %d --force)", cfg.Port, c.File, c.Line, c.Service, cfg.Port)
+		}
+	}
 	if err := refuseXinetdIDs(h, cfg, st); err != nil {
 		return nil, err
 	}

@@ -31,39 +31,78 @@ func PlanRemove(ctx context.Context, h *system.Host, o RemoveOptions) (*plan.Pla
 	var foreign []string
 	mode := ""
 
-	// xinetd service file
-	xfile := path.Join(cfg.XinetdDir, name)
-	if b, err := h.ReadFile(xfile); err == nil {
-		if HasXinetdMarker(b) || o.Force {
-			fi, _ := h.Stat(xfile)
-			var size int64
-			if fi != nil {
-				size = fi.Size()
-			}
-			a, err := plan.RemoveFiles(h, []plan.File{{Path: xfile, Size: size}}, plan.RemoveOptions{
-				Within: cfg.XinetdDir, Label: "xinetd service " + name,
-			})
-			if err != nil {
-				return nil, err
-			}
-			p.Add(a)
-			mode = ModeXinetd
-		} else {
-			foreign = append(foreign, xfile)
+	// xinetd service files: add's own (named after the service) and any other file whose
+	// services use the port (the runbook's hand-made smtp_psa_p26, say).
+	files := map[string][]string{} // file -> service names on the port
+	var order []string
+	note := func(f, svc string) {
+		if _, ok := files[f]; !ok {
+			order = append(order, f)
 		}
+		files[f] = append(files[f], svc)
+	}
+	xfile := path.Join(cfg.XinetdDir, name)
+	if h.Exists(xfile) {
+		note(xfile, name)
+	}
+	conf, _ := FindConfigured(h, cfg, cfg.Port)
+	for _, c := range conf {
+		if c.Kind == ModeXinetd && c.File != xfile {
+			note(c.File, c.Service)
+		}
+	}
+	names := []string{name}
+	for _, f := range order {
+		b, err := h.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", f, err)
+		}
+		if !HasXinetdMarker(b) {
+			if !o.Force {
+				foreign = append(foreign, f)
+				continue
+			}
+			xf, err := ParseXinetd(b)
+			if err == nil && len(xf.Services) > len(files[f]) {
+				return nil, usage.Errorf("%s: holds other services besides port %d: edit it by hand", f, cfg.Port)
+			}
+			names = append(names, files[f]...)
+		}
+		fi, _ := h.Stat(f)
+		var size int64
+		if fi != nil {
+			size = fi.Size()
+		}
+		a, err := plan.RemoveFiles(h, []plan.File{{Path: f, Size: size}}, plan.RemoveOptions{
+			Within: cfg.XinetdDir, Label: "xinetd service " + strings.Join(files[f], ", "),
+		})
+		if err != nil {
+			return nil, err
+		}
+		p.Add(a)
+		mode = ModeXinetd
 	}
 	// /etc/services
 	if b, err := h.ReadFile(cfg.ServicesFile); err == nil {
-		_, removed, left := RemoveServices(b, name, cfg.Port, o.Force)
+		removeLines := func(old []byte) ([]byte, int, int) {
+			removed, left := 0, 0
+			for _, n := range names {
+				var r, l int
+				old, r, l = RemoveServices(old, n, cfg.Port, o.Force)
+				removed, left = removed+r, left+l
+			}
+			return old, removed, left
+		}
+		_, removed, left := removeLines(b)
 		if left > 0 {
 			foreign = append(foreign, cfg.ServicesFile)
 		}
 		if removed > 0 {
 			e, err := plan.EditFile(h, cfg.ServicesFile, func(old []byte, _ bool) ([]byte, error) {
-				nb, _, _ := RemoveServices(old, name, cfg.Port, o.Force)
+				nb, _, _ := removeLines(old)
 				return nb, nil
 			}, plan.EditOptions{Notify: []string{"reload-xinetd"},
-				Detail: fmt.Sprintf("drop %s (port %d)", name, cfg.Port)})
+				Detail: fmt.Sprintf("drop %s (port %d)", strings.Join(names, ", "), cfg.Port)})
 			if err != nil {
 				return nil, err
 			}
