@@ -161,6 +161,7 @@ func addPortToLists(old []byte, keys []string, port int) []byte {
 	lines := splitLines(old)
 	vars := shellVars(old)
 	var out []string
+	changed := false
 	for i, l := range lines {
 		for _, k := range keys {
 			v, ok := vars[k]
@@ -171,8 +172,12 @@ func addPortToLists(old []byte, keys []string, port int) []byte {
 				out = append(out, csfAPFMarker(port))
 			}
 			l = appendToQuoted(l, strconv.Itoa(port))
+			changed = true
 		}
 		out = append(out, l)
+	}
+	if !changed {
+		return old
 	}
 	return joinLines(out)
 }
@@ -194,10 +199,14 @@ func appendToQuoted(l, item string) string {
 			return pre + string(q) + val + sep + item + string(q) + trim[2+j:]
 		}
 	}
-	if trim == "" {
-		return pre + item
+	val, comment := trim, ""
+	if i := strings.IndexByte(trim, '#'); i >= 0 {
+		val, comment = strings.TrimSpace(trim[:i]), " "+trim[i:]
 	}
-	return pre + trim + "," + item
+	if val == "" {
+		return pre + item + comment
+	}
+	return pre + val + "," + item + comment
 }
 
 // removePortFromLists drops port from the lists add extended (marker above), or from any
@@ -206,21 +215,26 @@ func removePortFromLists(old []byte, keys []string, port int, force bool) []byte
 	lines := splitLines(old)
 	vars := shellVars(old)
 	var out []string
-	marked := false
+	marked, changed := false, false
 	for i, l := range lines {
 		if strings.TrimSpace(l) == csfAPFMarker(port) {
-			marked = true
+			marked, changed = true, true
 			continue
 		}
 		for _, k := range keys {
 			if v, ok := vars[k]; ok && v.Line == i+1 && (marked || force) {
-				l = dropFromQuoted(l, strconv.Itoa(port))
+				if nl := dropFromQuoted(l, strconv.Itoa(port)); nl != l {
+					l, changed = nl, true
+				}
 			}
 		}
 		if strings.TrimSpace(l) != "" && !strings.HasPrefix(strings.TrimSpace(l), "#") {
 			marked = false
 		}
 		out = append(out, l)
+	}
+	if !changed {
+		return old
 	}
 	return joinLines(out)
 }
