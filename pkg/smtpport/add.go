@@ -169,13 +169,18 @@ func PlanAdd(ctx context.Context, h *system.Host, o AddOptions) (*plan.Plan, err
 }
 
 // refuseListener: something that is not the service add manages listens on the port.
-func refuseListener(st *state, ownerComm string) error {
+// owners are the process names that hold the server's listening sockets (xinetd; Postfix's
+// master and the smtpd processes that inherit them).
+func refuseListener(st *state, owners ...string) error {
 	for _, l := range st.listen {
-		if l.Comm == ownerComm && (st.xours || st.mfOurs) {
-			continue
-		}
-		if l.Comm == "" && (st.xours || st.mfOurs) {
-			continue
+		if st.xours || st.mfOurs {
+			ok := l.Comm == ""
+			for _, o := range owners {
+				ok = ok || l.Comm == o
+			}
+			if ok {
+				continue
+			}
 		}
 		return usage.Errorf("port %d: already in use by %s: pick another --port", int(l.Addr.Port()), l.String())
 	}
@@ -335,7 +340,7 @@ func planPostfix(ctx context.Context, h *system.Host, p *plan.Plan, cfg Config, 
 		return nil, usage.Errorf("port %d: %s line %d already defines it (not written by hostfix): nothing to add", cfg.Port, mc, foreign[0].Line)
 	}
 	st.mfOurs = len(ours) > 0
-	if err := refuseListener(st, "master"); err != nil {
+	if err := refuseListener(st, "master", "smtpd", "postscreen"); err != nil {
 		return nil, err
 	}
 	newData, err := EditMasterCF(old, cfg.Port)
