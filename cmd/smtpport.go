@@ -54,7 +54,7 @@ configured is reported, not an error).
 
 EXIT STATUS
   0 OK, 1 WARNING, 2 CRITICAL (Nagios plugin codes); 3 UNKNOWN: the check could not run,
-  or bad usage or input (a port outside 1-65535, a bad --name).`,
+  or bad usage or input (a port outside 1-65535).`,
 		Example: `  hostfix smtpport check
   hostfix smtpport check --port 587 -o nagios
   hostfix --root /srv/snapshot smtpport check -o json`,
@@ -68,7 +68,8 @@ EXIT STATUS
 			return app.RenderCheck(r, textfileDir, "smtpport")
 		},
 	}
-	smtpportPortFlags(app, c)
+	c.Flags().Int("port", 26, "the alternate SMTP `PORT` to report on (config smtpport.port)")
+	app.Bind(c, "port", "smtpport.port")
 	c.Flags().StringVar(&textfileDir, "textfile-dir", "", "with -o prometheus: write hostfix_smtpport.prom atomically into `DIR` (node_exporter textfile collector)")
 	return c
 }
