@@ -367,3 +367,23 @@ func TestVerifyHosts(t *testing.T) {
 		}
 	}
 }
+
+// remove --port finds add's service under another --name, with its /etc/services lines.
+func TestRemoveFindsOtherName(t *testing.T) {
+	ctx := context.Background()
+	h := qmailHost(t, nil)
+	before := read(t, h, "/etc/services")
+	p, err := PlanAdd(ctx, h, AddOptions{Config: cfgWith(func(c *Config) { c.Name = "smtp_alt" })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	applyPlan(t, h, p)
+	p, err = PlanRemove(ctx, h, RemoveOptions{Config: cfgWith(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	applyPlan(t, h, p)
+	if h.Exists("/etc/xinetd.d/smtp_alt") || read(t, h, "/etc/services") != before {
+		t.Fatalf("smtp_alt left behind:\n%s", read(t, h, "/etc/services")[len(before)-40:])
+	}
+}

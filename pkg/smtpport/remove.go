@@ -66,7 +66,11 @@ func PlanRemove(ctx context.Context, h *system.Host, o RemoveOptions) (*plan.Pla
 			if err == nil && len(xf.Services) > len(files[f]) {
 				return nil, usage.Errorf("%s: holds other services besides port %d: edit it by hand", f, cfg.Port)
 			}
-			names = append(names, files[f]...)
+		}
+		for _, n := range files[f] {
+			if n != name {
+				names = append(names, n)
+			}
 		}
 		fi, _ := h.Stat(f)
 		var size int64
