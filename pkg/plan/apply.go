@@ -143,6 +143,7 @@ func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
 	if info.User == "" {
 		info.User = currentUser()
 	}
+	info.Around, info.Handlers = recordAround(p)
 	backupRoot, err := hostPath(h, cfg.BackupDir)
 	if err != nil {
 		return nil, fmt.Errorf("create backup directory: %w", err)

@@ -46,7 +46,9 @@ type editAction struct {
 	validate []string
 	secret   bool
 	desc     Description
-	applied  bool // the new content is in place (rollback puts the old back)
+	applied  bool     // the new content is in place (rollback puts the old back)
+	inPlace  bool     // written in place: the file is a mount point
+	madeDirs []string // host paths of the parent directories Apply created
 }
 
 // EditFile plans a write of the system path from transform(old). exists is false when the
@@ -187,15 +189,29 @@ func (a *editAction) Verify(_ context.Context, r *Run) error {
 }
 
 func (a *editAction) Apply(ctx context.Context, r *Run) error {
+	if !a.exists {
+		// Recorded before the file's own entry: undo, going newest first, removes the
+		// file before the directories.
+		made, err := mkdirs(r, filepath.Dir(a.h.Path(a.real)))
+		a.madeDirs = made
+		if err != nil {
+			return opErr(a.h, "edit", a.path, err)
+		}
+	}
 	if err := a.backup(r); err != nil {
 		return opErr(a.h, "back up", a.path, err)
 	}
-	if err := a.write(ctx, r, a.data, a.newMeta, r.ID); err != nil {
+	inPlace, err := a.write(ctx, r, a.data, a.newMeta, r.ID)
+	a.inPlace = inPlace
+	if err != nil {
 		var re *renamedError
 		a.applied = errors.As(err, &re)
 		return opErr(a.h, "edit", a.path, err)
 	}
 	a.applied = true
+	if inPlace {
+		r.Logf("note: %s is a mount point (rename gives EBUSY): written in place after the backup, not atomically", a.path)
+	}
 	return nil
 }
 
@@ -218,31 +234,37 @@ func (a *editAction) backup(r *Run) error {
 }
 
 // write does the atomic replace; new files get their directories created.
-func (a *editAction) write(ctx context.Context, r *Run, data []byte, meta fileMeta, tmpID string) error {
+func (a *editAction) write(ctx context.Context, r *Run, data []byte, meta fileMeta, tmpID string) (bool, error) {
 	real := a.h.Path(a.real)
 	if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
-		return err
+		return false, err
 	}
 	return writeAtomic(ctx, r.Host, real, tempName(real, tmpID), data, meta, a.validate)
 }
 
 func (a *editAction) Rollback(ctx context.Context, r *Run) (string, error) {
 	if !a.applied {
+		rmdirs(a.madeDirs)
 		return "", nil
 	}
 	if !a.exists {
 		if err := os.Remove(a.h.Path(a.real)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return "", err
 		}
-		return a.path + " (removed again)", nil
+		return a.path + " (removed again" + dirsNote(rmdirs(a.madeDirs)) + ")", nil
 	}
 	saved := a.validate
 	a.validate = nil // the old content was in place before: no need to validate it
 	defer func() { a.validate = saved }()
-	if err := a.write(ctx, r, a.old, a.oldMeta, r.ID+"-rollback"); err != nil {
+	if _, err := a.write(ctx, r, a.old, a.oldMeta, r.ID+"-rollback"); err != nil {
 		return "", err
 	}
 	return a.path, nil
 }
 
-func (a *editAction) Outcome() (bool, string) { return a.applied, "" }
+func (a *editAction) Outcome() (bool, string) {
+	if a.inPlace {
+		return a.applied, joinDetail(a.desc.Detail, "the file is a mount point (rename gives EBUSY): written in place after the backup, not atomically")
+	}
+	return a.applied, ""
+}

@@ -19,6 +19,8 @@ type moveAction struct {
 	fromP, toP string // host paths, directories resolved inside the root
 	desc       Description
 	applied    bool
+	copied     bool
+	madeDirs   []string // host paths of the directories Apply created for the target
 }
 
 // Move plans renaming a system path. It returns nil when from is gone and to exists (the
@@ -63,14 +65,18 @@ func (a *moveAction) Verify(context.Context, *Run) error {
 }
 
 func (a *moveAction) Apply(_ context.Context, r *Run) error {
+	made, err := mkdirs(r, filepath.Dir(a.toP)) // recorded before the move (undo goes newest first)
+	a.madeDirs = made
+	if err != nil {
+		return opErr(a.h, "move", a.from, err)
+	}
 	r.man.add(Entry{Action: EntryMove, Path: a.from, To: a.to, UID: -1, GID: -1})
 	if err := r.man.sync(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(a.toP), 0o755); err != nil {
-		return opErr(a.h, "move", a.from, err)
-	}
-	if err := os.Rename(a.fromP, a.toP); err != nil {
+	copied, err := movePath(a.fromP, a.toP)
+	a.copied = copied
+	if err != nil {
 		return opErr(a.h, "move", a.from, err)
 	}
 	a.applied = true
@@ -79,12 +85,18 @@ func (a *moveAction) Apply(_ context.Context, r *Run) error {
 
 func (a *moveAction) Rollback(context.Context, *Run) (string, error) {
 	if !a.applied {
+		rmdirs(a.madeDirs)
 		return "", nil
 	}
-	if err := os.Rename(a.toP, a.fromP); err != nil {
-		return "", fmt.Errorf("move %s back: %w", a.to, err)
+	if _, err := movePath(a.toP, a.fromP); err != nil {
+		return "", opErr(a.h, "move back", a.to, err)
 	}
-	return a.from + " (moved back)", nil
+	return a.from + " (moved back" + dirsNote(rmdirs(a.madeDirs)) + ")", nil
 }
 
-func (a *moveAction) Outcome() (bool, string) { return a.applied, "" }
+func (a *moveAction) Outcome() (bool, string) {
+	if a.copied {
+		return a.applied, "rename to " + a.to + "; on another filesystem: copied, then removed"
+	}
+	return a.applied, ""
+}

@@ -223,11 +223,11 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 	}
 	if len(a.o.Optional) > 0 {
 		w := removeWorker{a: a, r: r, mu: &mu, ds: newDirSet(), made: map[string]bool{}, local: map[string]resolvedDir{}, resolve: resolve, missingOK: true}
-		present, absent := a.presentOptional(resolve)
-		w.skipped = absent
+		// Absent optional files are not "already gone": they did not exist when planned.
+		present, _ := a.presentOptional(resolve)
 		err := w.group(ctx, present, &stop)
 		w.ds.close()
-		a.removed, a.bytes, a.skipped = w.removed, w.bytes, w.skipped
+		a.removed, a.bytes = w.removed, w.bytes
 		if err != nil {
 			return err
 		}
@@ -405,16 +405,7 @@ func (a *removeAction) moveAside(ds *dirSet, dir, dstDir, name string, meta file
 		}
 		a.copied.Store(true)
 	}
-	// Copy under a partial name and rename: a copy cut short by a kill is never taken for
-	// a backed-up file (undo skips partialSuffix names).
-	dst := filepath.Join(dstDir, name)
-	tmp := dst + partialSuffix
-	if err := copyFile(filepath.Join(dir, name), tmp, meta); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		os.Remove(tmp)
+	if err := copyAside(filepath.Join(dir, name), filepath.Join(dstDir, name), meta); err != nil {
 		return err
 	}
 	return ds.unlink(dir, name)
@@ -451,18 +442,8 @@ func (a *removeAction) Rollback(_ context.Context, r *Run) (string, error) {
 		}
 		src := filepath.Join(r.BackupDir, a.backup, p)
 		dst := filepath.Join(hd, name)
-		if err := os.Rename(src, dst); err != nil {
-			if !isEXDEV(err) {
-				return "", opErr(a.h, "put back", p, err)
-			}
-			fi, serr := os.Lstat(src)
-			if serr != nil {
-				return "", opErr(a.h, "put back", p, serr)
-			}
-			if err := copyFile(src, dst, metaOf(fi)); err != nil {
-				return "", opErr(a.h, "put back", p, err)
-			}
-			os.Remove(src)
+		if _, err := linkOrCopy(src, dst); err != nil {
+			return "", opErr(a.h, "put back", p, err)
 		}
 	}
 	if len(a.moved) == 0 {
@@ -478,7 +459,7 @@ func (a *removeAction) Outcome() (bool, string) {
 	}
 	d := fmt.Sprintf("%s removed, %s, %s", human.Plural(a.removed, "file"), human.Bytes(a.bytes), verb)
 	if a.skipped > 0 {
-		d += fmt.Sprintf("; %d already gone", a.skipped)
+		d += "; " + human.Count(a.skipped) + " already gone"
 	}
 	if a.copied.Load() {
 		d += "; backup on another filesystem: copied"

@@ -1,8 +1,10 @@
 package plan
 
-// The one rename-or-copy helper: every move between the host and a backup (removals,
-// rollbacks, undo restores) goes through moveFile or moveTree, so a backup directory on
-// another filesystem (EXDEV) works the same way everywhere.
+// The one rename-or-copy logic: every move between the host and a backup (removals,
+// rollbacks, undo restores, Move) goes through moveFile, linkOrCopy or moveTree, whose
+// cross-filesystem (EXDEV) path is copyAside/copyTree, so a backup directory on another
+// filesystem works the same way everywhere. (A bulk removal renames relative to open
+// directories for speed, and falls back to copyAside too.)
 
 import (
 	"errors"
@@ -24,22 +26,52 @@ func moveFile(src, dst string) (copied bool, err error) {
 	if err != nil {
 		return true, err
 	}
-	if !fi.Mode().IsRegular() {
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		t, err := os.Readlink(src)
+		if err != nil {
+			return true, err
+		}
+		tmp := dst + partialSuffix
+		os.Remove(tmp)
+		if err := os.Symlink(t, tmp); err != nil {
+			return true, err
+		}
+		if m := metaOf(fi); m.UID >= 0 {
+			_ = os.Lchown(tmp, m.UID, m.GID)
+		}
+		if err := os.Rename(tmp, dst); err != nil {
+			os.Remove(tmp)
+			return true, err
+		}
+	case !fi.Mode().IsRegular():
 		return true, fmt.Errorf("move %s across filesystems: not a regular file (%s)", src, fi.Mode().Type())
-	}
-	tmp := dst + partialSuffix
-	if err := copyFile(src, tmp, metaOf(fi)); err != nil {
-		os.Remove(tmp)
-		return true, err
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		os.Remove(tmp)
-		return true, err
+	default:
+		if err := copyAside(src, dst, metaOf(fi)); err != nil {
+			return true, err
+		}
 	}
 	if err := syncDir(filepath.Dir(dst)); err != nil {
 		return true, err
 	}
 	return true, os.Remove(src)
+}
+
+// copyAside is the slow path of every move across filesystems: src is copied (content,
+// mode, owner, fsynced) under a partial name next to dst and renamed into place, so a copy
+// cut short by a kill is never taken for a complete one (undo skips partialSuffix names).
+func copyAside(src, dst string, meta fileMeta) error {
+	tmp := dst + partialSuffix
+	os.Remove(tmp) // a leftover of a killed run
+	if err := copyFile(src, tmp, meta); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
 // linkOrCopy puts src at dst without ever replacing a file at dst (link(2) fails with
@@ -60,6 +92,18 @@ func linkOrCopy(src, dst string) (copied bool, err error) {
 		}
 	}
 	return copied, os.Remove(src)
+}
+
+// movePath moves a file, link or directory tree (moveTree for a directory, else moveFile).
+func movePath(src, dst string) (bool, error) {
+	fi, err := os.Lstat(src)
+	if err != nil {
+		return false, err
+	}
+	if fi.IsDir() {
+		return moveTree(src, dst)
+	}
+	return moveFile(src, dst)
 }
 
 // moveTree renames the directory src to dst (which must not exist); across filesystems it

@@ -91,7 +91,7 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 	}
 	p := New("undo " + id)
 	p.Undoes = id
-	u := &undoer{h: h, id: id, runDir: runDir, force: o.Force, p: p, res: newParentResolver(h)}
+	u := &undoer{h: h, id: id, runDir: runDir, force: o.Force, p: p, res: newParentResolver(h), removing: map[string]bool{}}
 	// What runbook-owned actions left in the files they saved (Run.BackupFile).
 	written := map[string]Entry{}
 	for _, e := range entries {
@@ -116,12 +116,17 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 			err = u.move(e)
 		case EntryRemoveDir:
 			err = u.removedDir(e)
+		case EntryMkdir:
+			err = u.mkdir(e)
 		case EntrySysctl:
 			err = u.sysctl(e)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("undo %s: %w", id, err)
 		}
+	}
+	if !p.Empty() {
+		u.wrap()
 	}
 	if cut {
 		p.Note("the last line of " + id + "'s manifest is incomplete (the run was interrupted while writing it) and was ignored")
@@ -138,6 +143,91 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 	return p, nil
 }
 
+// wrap repeats the run's service sequence around the restore (from its run.json): the
+// steps before its changes first, its Finally steps at the end, and its handlers notified
+// by every restore step. A run.json without them (older runs) leaves the plan as it is.
+func (u *undoer) wrap() {
+	info, err := readRunInfo(u.runDir)
+	if err != nil || len(info.Around)+len(info.Handlers) == 0 {
+		return
+	}
+	var before, after []Action
+	var said, saidAfter []string
+	for _, s := range info.Around {
+		var a Action
+		switch s.Kind {
+		case KindService:
+			a = Service(s.Name, s.Operation, s.argv())
+			if s.Operation != "" {
+				if s.Phase == "finally" {
+					saidAfter = append(saidAfter, s.Operation+" "+s.Name)
+				} else {
+					said = append(said, s.Operation+" "+s.Name)
+				}
+			}
+		case KindWaitUnlock:
+			a = WaitUnlock(u.h, s.Name, s.Timeout)
+			said = append(said, "wait for "+s.Name)
+		default:
+			continue
+		}
+		if s.Phase == "finally" {
+			after = append(after, a)
+		} else {
+			before = append(before, a)
+		}
+	}
+	var names []string
+	for _, hd := range info.Handlers {
+		u.p.Handle(hd.Name, hd.argv(), hd.Detail)
+		names = append(names, hd.Name)
+	}
+	if len(names) > 0 {
+		for i, a := range u.p.Actions {
+			u.p.Actions[i] = &notifyAction{Action: a, notify: names}
+		}
+	}
+	u.p.Actions = append(before, u.p.Actions...)
+	u.p.Finally = append(u.p.Finally, after...)
+	if len(said)+len(saidAfter) > 0 {
+		note := "around the restore, the undo repeats what " + u.id + " did: " + strings.Join(said, ", ")
+		if len(saidAfter) > 0 {
+			note += "; " + strings.Join(saidAfter, ", ") + " at the end"
+		}
+		u.p.Note(note)
+	}
+}
+
+// mkdir plans removing a directory the run created, when the undo leaves it empty: every
+// entry in it must be something this undo removes (entries are planned newest first, so
+// what the run put inside was planned already).
+func (u *undoer) mkdir(e Entry) error {
+	full, err := u.res.path(e.Path)
+	if err != nil {
+		return err
+	}
+	fi, err := os.Lstat(full)
+	if err != nil || !fi.IsDir() {
+		return nil // gone already (or replaced: not ours to remove)
+	}
+	ents, err := os.ReadDir(full)
+	if err != nil {
+		return fmt.Errorf("%s: %w", e.Path, err)
+	}
+	for _, d := range ents {
+		if !u.removing[filepath.Join(e.Path, d.Name())] {
+			u.p.Note(e.Path + " is not empty (" + d.Name() + " was put there since " + u.id + "): the directory stays")
+			return nil
+		}
+	}
+	u.removing[e.Path] = true
+	u.p.Add(&rmdirAction{h: u.h, path: e.Path, full: full, desc: Description{
+		Kind: KindRestore, Op: OpRemove, Target: e.Path, Previewable: true,
+		Detail: "directory created by " + u.id + "; removed if empty",
+	}})
+	return nil
+}
+
 type undoer struct {
 	h         *system.Host
 	id        string
@@ -146,6 +236,7 @@ type undoer struct {
 	p         *Plan
 	conflicts []string
 	res       *parentResolver
+	removing  map[string]bool // system paths this undo removes (files it unlinks, moves away, dirs)
 }
 
 // file plans restoring one edited or created file.
@@ -184,6 +275,7 @@ func (u *undoer) file(e Entry) error {
 				return nil
 			}
 		}
+		u.removing[e.Path] = true
 		u.p.Add(&restoreAction{Action: &unlinkAction{h: u.h, path: e.Path, sum: curSum},
 			detail: "created by " + u.id + "; remove it again"})
 		return nil
@@ -324,6 +416,7 @@ func (u *undoer) move(e Entry) error {
 		if err != nil {
 			return err
 		}
+		u.removing[e.To] = true
 		u.p.Add(&restoreAction{Action: a, detail: "move back to " + e.Path})
 	default:
 		u.conflicts = append(u.conflicts, fmt.Sprintf("%s / %s: both or neither exist now", e.Path, e.To))

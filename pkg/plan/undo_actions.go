@@ -43,6 +43,27 @@ func (a *restoreAction) Outcome() (bool, string) {
 	return true, ""
 }
 
+// notifyAction makes a restore step notify the handlers the undone run's changes triggered.
+type notifyAction struct {
+	Action
+	notify []string
+}
+
+func (a *notifyAction) Describe() Description {
+	d := a.Action.Describe()
+	d.Notify = append(append([]string{}, d.Notify...), a.notify...)
+	return d
+}
+
+func (a *notifyAction) Rollback(ctx context.Context, r *Run) (string, error) {
+	if rb, ok := a.Action.(Rollbacker); ok {
+		return rb.Rollback(ctx, r)
+	}
+	return "", nil
+}
+
+func (a *notifyAction) Outcome() (bool, string) { return outcomeOf(a.Action) }
+
 // removeTempAction deletes a temp file an interrupted run left next to its target. Its
 // content was never in place, so there is nothing to back up.
 type removeTempAction struct {
@@ -114,16 +135,11 @@ func (a *unlinkAction) Apply(_ context.Context, r *Run) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 		return err
 	}
-	if err := os.Rename(full, dst); err != nil {
-		if !isEXDEV(err) {
-			return opErr(a.h, "remove", a.path, err)
+	if _, err := moveFile(full, dst); err != nil {
+		if fileExists(dst) && !fileExists(full) {
+			a.applied = true
 		}
-		if err := copyFile(full, dst, meta); err != nil {
-			return opErr(a.h, "remove", a.path, err)
-		}
-		if err := os.Remove(full); err != nil {
-			return opErr(a.h, "remove", a.path, err)
-		}
+		return opErr(a.h, "remove", a.path, err)
 	}
 	a.applied = true
 	return nil
@@ -138,8 +154,8 @@ func (a *unlinkAction) Rollback(_ context.Context, r *Run) (string, error) {
 	if full, err := parentPath(a.h, a.path); err != nil || full != a.full {
 		return "", fmt.Errorf("put back %s: its directory now leads elsewhere (%v)", a.path, err)
 	}
-	if err := os.Rename(filepath.Join(r.BackupDir, a.rel), a.full); err != nil {
-		return "", err
+	if _, err := linkOrCopy(filepath.Join(r.BackupDir, a.rel), a.full); err != nil {
+		return "", opErr(a.h, "put back", a.path, err)
 	}
 	return a.path + " (put back)", nil
 }
@@ -193,19 +209,10 @@ func (a *restoreFilesAction) Apply(ctx context.Context, r *Run) error {
 			made[dir] = true
 		}
 		// link+unlink rather than rename: never replace a file that appeared meanwhile.
-		if err := os.Link(p.src, dst); err != nil {
-			if !isEXDEV(err) {
-				return opErr(a.h, "restore", p.dst, err)
+		if _, err := linkOrCopy(p.src, dst); err != nil {
+			if fileExists(dst) && !fileExists(p.src) {
+				a.done = append(a.done, restorePair{src: p.src, dst: p.dst, full: dst})
 			}
-			fi, serr := os.Lstat(p.src)
-			if serr != nil {
-				return opErr(a.h, "restore", p.dst, serr)
-			}
-			if err := copyFile(p.src, dst, metaOf(fi)); err != nil {
-				return opErr(a.h, "restore", p.dst, err)
-			}
-		}
-		if err := os.Remove(p.src); err != nil {
 			return opErr(a.h, "restore", p.dst, err)
 		}
 		a.done = append(a.done, restorePair{src: p.src, dst: p.dst, full: dst})
@@ -220,7 +227,7 @@ func (a *restoreFilesAction) Rollback(context.Context, *Run) (string, error) {
 		if full, err := res.path(p.dst); err != nil || full != p.full {
 			return "", fmt.Errorf("move %s back into the backup: its directory now leads elsewhere (%v)", p.dst, err)
 		}
-		if err := os.Rename(p.full, p.src); err != nil {
+		if _, err := linkOrCopy(p.full, p.src); err != nil {
 			return "", opErr(a.h, "move back into the backup", p.dst, err)
 		}
 	}
