@@ -82,10 +82,11 @@ func xinetdInNamespace(t *testing.T) {
 	must(os.WriteFile(conf, []byte("defaults\n{\n\tinstances = 20\n}\nincludedir /etc/xinetd.d\n"), 0o644))
 
 	// The namespace: private mounts (nothing propagates back), our files over the host's.
-	// /etc/services cannot be a file bind mount: hostfix replaces files by rename, which
-	// fails with EBUSY on a mount point. So /etc gets an overlay whose upper layer is the
-	// test's (the host's /etc is its read-only lower layer), and /etc/xinetd.d a directory
-	// bind mount (renames inside it stay on one mount).
+	// /etc/services is not a file bind mount: a mount point cannot be renamed over (EBUSY)
+	// and pkg/plan would fall back to writing it in place, which is not what a real host
+	// sees. So /etc gets an overlay whose upper layer is the test's (the host's /etc is its
+	// read-only lower layer) and /etc/xinetd.d a directory bind mount (renames inside it
+	// stay on one mount): hostfix takes its normal atomic path.
 	must(unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""))
 	upper, work := filepath.Join(dir, "etc-upper"), filepath.Join(dir, "etc-work")
 	must(os.Mkdir(upper, 0o755))
