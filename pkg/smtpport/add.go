@@ -224,6 +224,9 @@ func planXinetd(h *system.Host, p *plan.Plan, cfg Config, o AddOptions, st *stat
 	if err := refuseXinetdIDs(h, cfg, st); err != nil {
 		return nil, err
 	}
+	if _, inc := XinetdFiles(h, cfg); !inc {
+		p.Note(fmt.Sprintf("%s has no includedir %s: xinetd will not read the new service file until it does", cfg.XinetdConf, cfg.XinetdDir))
+	}
 	unlisted := o.Unlisted || svc.HasFlag("type", "UNLISTED")
 	content := RenderXinetdCopy(xf, svc, cfg.XinetdSource, st.name, cfg.Port, unlisted)
 	if _, err := ParseXinetd(content); err != nil {
@@ -253,15 +256,8 @@ func planXinetd(h *system.Host, p *plan.Plan, cfg Config, o AddOptions, st *stat
 
 // refuseXinetdIDs: another file xinetd reads already has a service with the new id.
 func refuseXinetdIDs(h *system.Host, cfg Config, st *state) error {
-	ents, err := h.ReadDir(cfg.XinetdDir)
-	if err != nil {
-		return nil
-	}
-	for _, de := range ents {
-		if !XinetdIncluded(de.Name()) || de.IsDir() {
-			continue
-		}
-		f := path.Join(cfg.XinetdDir, de.Name())
+	files, _ := XinetdFiles(h, cfg)
+	for _, f := range files {
 		if f == st.xfile {
 			continue
 		}

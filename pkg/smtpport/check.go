@@ -61,47 +61,42 @@ func FindConfigured(h *system.Host, cfg Config, port int) ([]Configured, []error
 		}
 		return 0
 	}
-	if ents, err := h.ReadDir(cfg.XinetdDir); err == nil {
-		for _, de := range ents {
-			if de.IsDir() || !XinetdIncluded(de.Name()) {
+	xfiles, _ := XinetdFiles(h, cfg)
+	for _, f := range xfiles {
+		b, err := h.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		xf, err := ParseXinetd(b)
+		if err != nil {
+			if pe, ok := err.(*ParseError); ok {
+				pe.File = f
+			}
+			errs = append(errs, err)
+			continue
+		}
+		for _, s := range xf.Services {
+			proto := s.Value("protocol")
+			if proto == "" {
+				proto = "tcp"
+			}
+			if proto != "tcp" {
 				continue
 			}
-			f := path.Join(cfg.XinetdDir, de.Name())
-			b, err := h.ReadFile(f)
-			if err != nil {
+			sp := 0
+			if v := s.Value("port"); v != "" {
+				sp, _ = strconv.Atoi(v)
+			} else {
+				sp = portOf(s.Name, "tcp")
+			}
+			if sp != port {
 				continue
 			}
-			xf, err := ParseXinetd(b)
-			if err != nil {
-				if pe, ok := err.(*ParseError); ok {
-					pe.File = f
-				}
-				errs = append(errs, err)
-				continue
-			}
-			for _, s := range xf.Services {
-				proto := s.Value("protocol")
-				if proto == "" {
-					proto = "tcp"
-				}
-				if proto != "tcp" {
-					continue
-				}
-				sp := 0
-				if v := s.Value("port"); v != "" {
-					sp, _ = strconv.Atoi(v)
-				} else {
-					sp = portOf(s.Name, "tcp")
-				}
-				if sp != port {
-					continue
-				}
-				out = append(out, Configured{
-					Kind: ModeXinetd, File: f, Line: s.Line, Service: s.ID(),
-					Disabled:  strings.EqualFold(s.Value("disable"), "yes"),
-					ByHostfix: HasXinetdMarker(b),
-				})
-			}
+			out = append(out, Configured{
+				Kind: ModeXinetd, File: f, Line: s.Line, Service: s.ID(),
+				Disabled:  strings.EqualFold(s.Value("disable"), "yes"),
+				ByHostfix: HasXinetdMarker(b),
+			})
 		}
 	}
 	mc := path.Join(cfg.PostfixDir, "master.cf")

@@ -13,6 +13,9 @@ type Config struct {
 	// Mode is how add creates the port: auto (xinetd when /etc/xinetd.d/smtp_psa exists,
 	// postfix when Postfix is the MTA), xinetd or postfix.
 	Mode string `mapstructure:"mode" yaml:"mode" json:"mode"`
+	// XinetdConf is xinetd's main configuration file; its include and includedir lines are
+	// followed to find every service xinetd reads.
+	XinetdConf string `mapstructure:"xinetd_conf" yaml:"xinetd_conf" json:"xinetd_conf"`
 	// XinetdDir is the directory xinetd includes service files from.
 	XinetdDir string `mapstructure:"xinetd_dir" yaml:"xinetd_dir" json:"xinetd_dir"`
 	// XinetdSource is the service file the new one is copied from (Plesk's qmail SMTP service).
@@ -58,6 +61,7 @@ func DefaultConfig() Config {
 	return Config{
 		Port:          26,
 		Mode:          "auto",
+		XinetdConf:    "/etc/xinetd.conf",
 		XinetdDir:     "/etc/xinetd.d",
 		XinetdSource:  "/etc/xinetd.d/smtp_psa",
 		ServicesFile:  "/etc/services",

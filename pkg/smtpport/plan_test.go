@@ -387,3 +387,45 @@ func TestRemoveFindsOtherName(t *testing.T) {
 		t.Fatalf("smtp_alt left behind:\n%s", read(t, h, "/etc/services")[len(before)-40:])
 	}
 }
+
+func TestXinetdFilesFollowsIncludes(t *testing.T) {
+	h := qmailHost(t, map[string]string{
+		"/etc/xinetd.conf":        "defaults\n{\n}\nservice smtp_in_conf\n{\n type = UNLISTED\n port = 2727\n}\nincludedir /etc/xinetd.d\ninclude /etc/xinetd.local\n",
+		"/etc/xinetd.local":       "includedir /opt/xinetd.d\n",
+		"/opt/xinetd.d/extra":     "service extra\n{\n type = UNLISTED\n port = 2828\n}\n",
+		"/opt/xinetd.d/extra.bak": "service extra\n{\n type = UNLISTED\n port = 2929\n}\n",
+		"/etc/xinetd.d/smtp_psa~": "service x\n{\n port = 3030\n type = UNLISTED\n}\n",
+	})
+	files, inc := XinetdFiles(h, cfgWith(nil))
+	want := "/etc/xinetd.conf /etc/xinetd.d/smtp_psa /etc/xinetd.local /opt/xinetd.d/extra"
+	if strings.Join(files, " ") != want || !inc {
+		t.Fatalf("files %q (included %v), want %q", files, inc, want)
+	}
+	cfg := cfgWith(nil)
+	for port, where := range map[int]string{2727: "/etc/xinetd.conf:4", 2828: "/opt/xinetd.d/extra:1", 2929: "", 3030: ""} {
+		conf, _ := FindConfigured(h, cfg, port)
+		got := ""
+		if len(conf) > 0 {
+			got = conf[0].Where()
+		}
+		if got != where {
+			t.Errorf("port %d configured at %q, want %q", port, got, where)
+		}
+	}
+	// remove --force does not delete xinetd.conf for a service defined in it.
+	_, err := PlanRemove(context.Background(), h, RemoveOptions{Config: cfgWith(func(c *Config) { c.Port = 2727 }), Force: true})
+	if err == nil || !strings.Contains(err.Error(), "/etc/xinetd.conf: holds other services besides port 2727: edit it by hand") {
+		t.Fatalf("remove --force of a service in xinetd.conf: %v", err)
+	}
+	// add refuses a port another included file configures.
+	_, err = PlanAdd(context.Background(), h, AddOptions{Config: cfgWith(func(c *Config) { c.Port = 2828 })})
+	if err == nil || !strings.Contains(err.Error(), "port 2828: already configured in /opt/xinetd.d/extra line 1") {
+		t.Fatalf("add on a port of an included file: %v", err)
+	}
+	// A xinetd.conf that does not include the service directory: add says so.
+	h = qmailHost(t, map[string]string{"/etc/xinetd.conf": "defaults\n{\n}\n"})
+	p, err := PlanAdd(context.Background(), h, AddOptions{Config: cfgWith(nil)})
+	if err != nil || !strings.Contains(strings.Join(p.Notes, "\n"), "/etc/xinetd.conf has no includedir /etc/xinetd.d") {
+		t.Fatalf("notes %v, err %v", p.Notes, err)
+	}
+}

@@ -63,7 +63,7 @@ func PlanRemove(ctx context.Context, h *system.Host, o RemoveOptions) (*plan.Pla
 				continue
 			}
 			xf, err := ParseXinetd(b)
-			if err == nil && len(xf.Services) > len(files[f]) {
+			if err == nil && (len(xf.Services) > len(files[f]) || len(xf.Defaults) > 0 || len(xf.Includes) > 0) {
 				return nil, usage.Errorf("%s: holds other services besides port %d: edit it by hand", f, cfg.Port)
 			}
 		}
@@ -78,7 +78,7 @@ func PlanRemove(ctx context.Context, h *system.Host, o RemoveOptions) (*plan.Pla
 			size = fi.Size()
 		}
 		a, err := plan.RemoveFiles(h, []plan.File{{Path: f, Size: size}}, plan.RemoveOptions{
-			Within: cfg.XinetdDir, Label: "xinetd service " + strings.Join(files[f], ", "),
+			Within: path.Dir(f), Label: "xinetd service " + strings.Join(files[f], ", "),
 		})
 		if err != nil {
 			return nil, err
