@@ -85,7 +85,6 @@ type state struct {
 	mode     string
 	services []ServiceEntry
 	listen   []Listen // sockets on the port
-	listenOK bool     // the socket list could be read
 	xfile    string   // the service file add writes (xinetd mode)
 	xours    bool     // it exists and has add's marker
 	mfOurs   bool     // master.cf has add's service for the port
@@ -143,7 +142,7 @@ func PlanAdd(ctx context.Context, h *system.Host, o AddOptions) (*plan.Plan, err
 	}
 	p := plan.New("smtpport add")
 	if ls, err := Listeners(h); err == nil {
-		st.listen, st.listenOK = ListenersOn(ls, cfg.Port), true
+		st.listen = ListenersOn(ls, cfg.Port)
 	} else {
 		p.Note(fmt.Sprintf("listening sockets not read (%v): cannot tell whether something already listens on port %d", err, cfg.Port))
 	}
