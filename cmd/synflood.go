@@ -81,10 +81,13 @@ EXIT STATUS
 			}
 			cfg := app.Config().Synflood
 			r, err := synflood.Check(c.Context(), app.Host(), synflood.CheckOptions{
-				Config: cfg, Ports: f.ports, Probe: f.probe, LogFile: f.log,
+				Config: cfg, Ports: f.ports, Probe: f.probe, LogFile: f.log, DryRun: app.Opts.DryRun,
 			})
 			if err != nil {
 				return err
+			}
+			if cfg.StateFile != "" && app.Opts.DryRun {
+				app.Logf("dry run: state file %s read, not updated", cfg.StateFile)
 			}
 			return app.RenderCheck(r, f.textfileDir, "synflood")
 		},
