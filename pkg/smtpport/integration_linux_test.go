@@ -20,7 +20,7 @@ import (
 )
 
 // inNamespace marks the re-executed test binary running inside `unshare -m -n`.
-const inNamespace = "HOSTFIX_SMTPPORT_TEST_NS"
+const inNamespace = "SMTPPORT_TEST_IN_NAMESPACE" // not HOSTFIX_*: hostfix rejects unknown keys there
 
 // TestXinetdIntegration runs the live command (no --root) against a real xinetd owned by
 // the test: the test binary re-executes itself in a private mount and network namespace,
