@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hostfix/hostfix/pkg/smtpport"
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 func init() { register(newSmtpportCmd) }
@@ -61,6 +62,9 @@ EXIT STATUS
 		Args:        cobra.NoArgs,
 		Annotations: map[string]string{kindKey: kindCheck, checkKey: "smtpport"},
 		RunE: func(c *cobra.Command, _ []string) error {
+			if textfileDir != "" && app.Opts.Output != "prometheus" {
+				return usage.Errorf("--textfile-dir needs -o prometheus")
+			}
 			r, err := smtpport.Check(c.Context(), app.Host(), smtpport.CheckOptions{Config: app.Config().Smtpport})
 			if err != nil {
 				return err
