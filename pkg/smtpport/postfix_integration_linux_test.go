@@ -175,7 +175,8 @@ smtpport:
   postfix_reload_command: %[3]s
   postconf_command: %[4]s
   log_file: %[1]s/maillog
-  verify_wait: 15s
+  verify_timeout: 2s
+  verify_wait: 5s
 `, dir, conf, argv("postfix", "-c", conf, "reload"), argv("postconf"))), 0o644))
 	hostfix := func(want int, args ...string) string {
 		t.Helper()
@@ -225,4 +226,29 @@ smtpport:
 	if b, _ := os.ReadFile(filepath.Join(conf, "master.cf")); string(b) != origMaster {
 		t.Fatalf("master.cf not as it was:\n%s", b)
 	}
+
+	// An smtp inet service in TLS wrapper mode greets nobody in plain text: its copy on the
+	// new port gives no 220, so add fails (exit 1) and rolls master.cf back and reloads.
+	wrapped := strings.Replace(origMaster, "  -o smtpd_client_connection_count_limit=20\n", "  -o smtpd_client_connection_count_limit=20\n  -o smtpd_tls_wrappermode=yes\n", 1)
+	must(os.WriteFile(filepath.Join(conf, "master.cf"), []byte(wrapped), 0o644))
+	past := time.Now().Add(-time.Minute) // postfix waits for a file younger than a second
+	os.Chtimes(filepath.Join(conf, "master.cf"), past, past)
+	if out, err := run("postfix", "-c", conf, "reload"); err != nil {
+		t.Fatalf("reload: %v\n%s", err, out)
+	}
+	out = hostfix(1, "smtpport", "add", "--port", "2626")
+	t.Logf("add with a wrapper-mode smtp service:\n%s", out)
+	if !strings.Contains(out, "no 220 banner") || !strings.Contains(out, "handler reload-postfix re-run on the restored state") {
+		t.Fatalf("failed add:\n%s", out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(conf, "master.cf")); string(b) != wrapped {
+		t.Fatalf("master.cf not rolled back:\n%s", b)
+	}
+	waitFor(t, "port 2626 closed after the rollback", func() bool {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:2626", time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
 }
