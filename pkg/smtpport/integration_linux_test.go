@@ -175,6 +175,19 @@ smtpport:
 		t.Fatal("/etc/services not as it was after remove")
 	}
 
+	// 3b. --unlisted: xinetd takes port and protocol from the file, /etc/services untouched.
+	hostfix(0, "smtpport", "add", "--port", "2627", "--unlisted")
+	if line, err := readBanner("127.0.0.1:2627"); err != nil || line != "220 test ESMTP" {
+		t.Fatalf("after add --unlisted: %q %v", line, err)
+	}
+	if b, _ := os.ReadFile("/etc/services"); !bytes.Equal(b, services) {
+		t.Fatal("add --unlisted changed /etc/services")
+	}
+	hostfix(0, "smtpport", "remove", "--port", "2627")
+	if _, err := net.DialTimeout("tcp", "127.0.0.1:2627", time.Second); err == nil {
+		t.Fatal("port 2627 still open after remove")
+	}
+
 	// 4. a server that prints nothing: add fails (exit 1) and rolls everything back.
 	must(os.WriteFile("/etc/xinetd.d/smtp_psa", []byte(smtpPSA("silent")), 0o644))
 	must(syscall.Kill(pid, syscall.SIGHUP))
