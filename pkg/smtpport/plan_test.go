@@ -177,6 +177,17 @@ func TestAddXinetdUnlisted(t *testing.T) {
 	if err != nil || !p.Empty() {
 		t.Fatalf("second add: %v", err)
 	}
+	// remove has only the file to take away: that alone must reload xinetd.
+	rec := h.Runner.(*system.Recorder)
+	rec.Calls = nil
+	p, err = PlanRemove(ctx, h, RemoveOptions{Config: cfgWith(func(c *Config) { c.Port = 2626; c.Name = "smtp_alt" })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	applyPlan(t, h, p)
+	if got := strings.Join(rec.Commands(), "|"); got != "reload xinetd" || h.Exists("/etc/xinetd.d/smtp_alt") {
+		t.Fatalf("remove ran %q", got)
+	}
 }
 
 func mustXinetd(t *testing.T, b []byte) *XinetdFile {

@@ -83,7 +83,7 @@ func PlanRemove(ctx context.Context, h *system.Host, o RemoveOptions) (*plan.Pla
 		if err != nil {
 			return nil, err
 		}
-		p.Add(a)
+		p.Add(withNotify(a, "reload-xinetd"))
 		mode = ModeXinetd
 	}
 	// /etc/services
