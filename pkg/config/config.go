@@ -20,6 +20,7 @@ import (
 	"github.com/hostfix/hostfix/pkg/mailq"
 	"github.com/hostfix/hostfix/pkg/php"
 	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/smtpport"
 	"github.com/hostfix/hostfix/pkg/synflood"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
@@ -36,6 +37,7 @@ type Config struct {
 	Synflood synflood.Config `mapstructure:"synflood" yaml:"synflood" json:"synflood"`
 	Mailq    mailq.Config    `mapstructure:"mailq" yaml:"mailq" json:"mailq"`
 	PHP      php.Config      `mapstructure:"php" yaml:"php" json:"php"`
+	Smtpport smtpport.Config `mapstructure:"smtpport" yaml:"smtpport" json:"smtpport"`
 }
 
 // Default returns the built-in defaults.
@@ -45,6 +47,7 @@ func Default() Config {
 		Synflood: synflood.DefaultConfig(),
 		Mailq:    mailq.DefaultConfig(),
 		PHP:      php.DefaultConfig(),
+		Smtpport: smtpport.DefaultConfig(),
 	}
 }
 
