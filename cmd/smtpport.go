@@ -1,13 +1,29 @@
 package cmd
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
+	"github.com/hostfix/hostfix/pkg/check"
+	"github.com/hostfix/hostfix/pkg/doctor"
 	"github.com/hostfix/hostfix/pkg/smtpport"
+	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
 
-func init() { register(newSmtpportCmd) }
+func init() {
+	register(newSmtpportCmd)
+	registerCheck(func(app *App) doctor.Check {
+		return doctor.Check{
+			Name:   "smtpport",
+			Detect: func(h *system.Host) (bool, string) { return smtpport.Detect(h, app.Config().Smtpport) },
+			Run: func(ctx context.Context, h *system.Host) (*check.Result, error) {
+				return smtpport.Check(ctx, h, smtpport.CheckOptions{Config: app.Config().Smtpport})
+			},
+		}
+	})
+}
 
 func newSmtpportCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
