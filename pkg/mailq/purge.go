@@ -144,7 +144,7 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 	case ctl.How == "not found":
 		p.Note("cannot tell how to stop qmail-send (no qmailctl, /service/qmail-send, qmail.service or /etc/init.d/qmail found): set mailq.stop_command and mailq.start_command, e.g. [svc, -d, /service/qmail-send] and [svc, -u, /service/qmail-send]")
 	case ctl.Stop.Detected && !h.Live():
-		p.Note(fmt.Sprintf("qmail-send looks %s-controlled in this tree, but under --root hostfix runs only commands you set: set mailq.stop_command and mailq.start_command", ctl.How))
+		p.Note(fmt.Sprintf("the %s commands found in this tree are not run under --root (they would act on the real host): set mailq.stop_command and mailq.start_command", ctl.How))
 	default:
 		p.Note(fmt.Sprintf("qmail-send is stopped and started with %s commands; messages queued after this plan are not touched", ctl.How))
 	}
