@@ -316,9 +316,6 @@ func (r *Run) execute(ctx context.Context, p *Plan, rep *Report) error {
 			if failed == nil {
 				failed = fmt.Errorf("%s %s: %w", d.Kind, d.Target, err)
 			}
-			if c, ok := a.(*commandAction); ok && c.desc.Kind == KindService && c.desc.Operation == "start" {
-				rep.Warnings = append(rep.Warnings, Mask(fmt.Sprintf("%s is NOT running: start it with %s", d.Target, c.cmd), p.Secrets))
-			}
 		}
 		rep.Actions = append(rep.Actions, res)
 	}

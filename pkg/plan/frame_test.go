@@ -507,35 +507,3 @@ func TestCreatedParentDirectoriesAreRemoved(t *testing.T) {
 		t.Errorf("notes %q", up.Notes)
 	}
 }
-
-// Issue 8 item 13: a failed start in Finally ends the report with a plain line saying the
-// service is not running and how to start it.
-func TestFailedFinallyStartSaysNotRunning(t *testing.T) {
-	tr := newTree(t)
-	tr.write("/etc/a", "1", 0o644)
-	tr.rec.Func = func(c system.Cmd) (system.Result, error) {
-		if c.Argv[0] == "svc" && c.Argv[1] == "-u" {
-			res := system.Result{ExitCode: 1, Stderr: []byte("unable to control /service/qmail-send")}
-			return res, &system.ExitError{Cmd: c, Result: res}
-		}
-		return system.Result{}, nil
-	}
-	p := New("mailq purge")
-	p.Add(Service("qmail-send", "stop", cf("svc", "-d", "/service/qmail-send")))
-	p.Add(tr.must(EditFile(tr.h, "/etc/a", replace("2"), EditOptions{})))
-	p.AddFinally(Service("qmail-send", "start", cf("svc", "-u", "/service/qmail-send")))
-	rep, err := tr.apply(p)
-	if err == nil {
-		t.Fatal("a failed start must fail the run")
-	}
-	out := strings.TrimRight(text(rep), "\n")
-	lines := strings.Split(out, "\n")
-	if last := lines[len(lines)-1]; last != "qmail-send is NOT running: start it with svc -u /service/qmail-send" {
-		t.Errorf("last line %q:\n%s", last, out)
-	}
-	var js bytes.Buffer
-	WriteJSON(&js, rep)
-	if !strings.Contains(js.String(), `"warnings": [`) {
-		t.Errorf("JSON lacks warnings:\n%s", js.String())
-	}
-}

@@ -23,9 +23,6 @@ type Report struct {
 	// Error is set when the apply failed; Restored lists what rollback put back.
 	Error    string   `json:"error,omitempty"`
 	Restored []string `json:"restored,omitempty"`
-	// Warnings are what the admin must act on now, shown last: a service the run could
-	// not start again ("qmail-send is NOT running: start it with …").
-	Warnings []string `json:"warnings,omitempty"`
 
 	stale error // the failure, kept to classify the run in the audit log
 }
@@ -284,9 +281,6 @@ func WriteText(w io.Writer, r *Report, p iostreams.Palette) error {
 		fmt.Fprintf(&b, "run %s; backup in %s (undo: hostfix undo %s)\n", r.RunID, r.BackupDir, r.RunID)
 	default:
 		fmt.Fprintf(&b, "run %s; its record is in %s\n", r.RunID, r.BackupDir)
-	}
-	for _, s := range r.Warnings {
-		b.WriteString(p.Red(s) + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
