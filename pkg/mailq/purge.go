@@ -163,9 +163,21 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 	p.AddFinally(plan.Service("qmail-send", "start", ctl.Start))
 	p.Verify("no file of the purged messages is left in "+q.Dir, func(ctx context.Context, r *plan.Run) error {
 		start := time.Now()
-		left, err := VerifyPurged(ctx, q, sel.IDs)
+		all, err := VerifyPurged(ctx, q, sel.IDs)
 		if err != nil {
 			return fmt.Errorf("re-scan %s: %w", q.Dir, err)
+		}
+		// Files the plan left alone on purpose (not regular files, named in a note) are
+		// not leftovers: only what remains of what was to be removed is.
+		skipped := map[string]bool{}
+		for _, rel := range sel.Skipped {
+			skipped[rel] = true
+		}
+		var left []Leftover
+		for _, l := range all {
+			if !skipped[l.Rel] {
+				left = append(left, l)
+			}
 		}
 		if len(left) > 0 {
 			rels := make([]string, 0, 3)
