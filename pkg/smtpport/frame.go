@@ -1,8 +1,6 @@
 package smtpport
 
 import (
-	"context"
-
 	"github.com/hostfix/hostfix/pkg/plan"
 )
 
@@ -28,36 +26,6 @@ func handle(p *plan.Plan, name string, a argv, detail string) { p.Handle(name, a
 
 func command(a argv, detail string) plan.Action { return plan.Command(a, detail) }
 
-// notifying makes an action notify handlers: plan.RemoveOptions has no Notify, and
-// removing a service file must reload xinetd like editing one does.
-type notifying struct {
-	plan.Action
-	notify []string
-}
-
-func withNotify(a plan.Action, names ...string) plan.Action {
-	if a == nil {
-		return nil
-	}
-	return &notifying{Action: a, notify: names}
-}
-
-func (n *notifying) Describe() plan.Description {
-	d := n.Action.Describe()
-	d.Notify = append(append([]string{}, d.Notify...), n.notify...)
-	return d
-}
-
-func (n *notifying) Rollback(ctx context.Context, r *plan.Run) (string, error) {
-	if rb, ok := n.Action.(plan.Rollbacker); ok {
-		return rb.Rollback(ctx, r)
-	}
-	return "", nil
-}
-
-func (n *notifying) Outcome() (bool, string) {
-	if oc, ok := n.Action.(plan.Outcomer); ok {
-		return oc.Outcome()
-	}
-	return true, ""
-}
+// withNotify makes an action notify handlers: removing a service file must reload xinetd
+// like editing one does.
+func withNotify(a plan.Action, names ...string) plan.Action { return plan.Notify(a, names...) }
