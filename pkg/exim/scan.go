@@ -5,28 +5,68 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
+	"sync"
 )
 
 // Scanning reads a log in big chunks and looks only for the two markers with bytes.Index
 // over the whole chunk (SIMD in the runtime), so a line that is neither an authenticator
 // failure nor an authenticated reception is never split out or looked at: that is what
-// makes a 1 GB log about as cheap as `grep -c`. Memory is one chunk (plus the longest
-// line), whatever the size of the log.
+// makes a 1 GB log about as cheap as `grep -c`. Memory is a few chunks per worker,
+// whatever the size of the log.
 
 const (
-	chunkSize = 1 << 20
-	// maxLine bounds the buffer a single line may grow it to; the rest of a longer line
-	// is skipped (no Exim line of interest is that long).
-	maxLine = 8 << 20
+	// chunkSize is one read; a line longer than that is skipped (counted in LongLines):
+	// no Exim line of interest comes near it.
+	chunkSize = 128 << 10
+	// maxWorkers bounds the goroutines that scan chunks in parallel.
+	maxWorkers = 4
 )
 
-// Scan feeds every authenticator failure and authenticated reception of r to t.
+// Scan feeds every authenticator failure and authenticated reception of r to t. One
+// goroutine reads chunks cut at a newline; up to GOMAXPROCS (at most maxWorkers) scan
+// them, each into its own Tally, merged at the end: the counts do not depend on order.
 func (t *Tally) Scan(ctx context.Context, r io.Reader) error {
-	buf := make([]byte, chunkSize)
-	tail := 0         // bytes of an incomplete last line kept at the front of buf
-	skipping := false // inside a line longer than maxLine: drop up to its newline
+	workers := min(runtime.GOMAXPROCS(0), maxWorkers)
+	if workers < 2 {
+		return t.read(ctx, r, func(b []byte) { t.chunk(b) }, func() []byte { return make([]byte, chunkSize) }, func([]byte) {})
+	}
+	free := make(chan []byte, workers+2)
+	for i := 0; i < workers+2; i++ {
+		free <- make([]byte, chunkSize)
+	}
+	work := make(chan []byte, workers)
+	forks := make([]*Tally, workers)
+	var wg sync.WaitGroup
+	for i := range forks {
+		forks[i] = t.fork()
+		wg.Add(1)
+		go func(w *Tally) {
+			defer wg.Done()
+			for b := range work {
+				w.chunk(b)
+				free <- b[:cap(b)]
+			}
+		}(forks[i])
+	}
+	err := t.read(ctx, r, func(b []byte) { work <- b }, func() []byte { return <-free }, func(b []byte) { free <- b })
+	close(work)
+	wg.Wait()
+	for _, w := range forks {
+		t.merge(w)
+	}
+	return err
+}
+
+// read cuts r into chunks of whole lines and hands each to emit; get returns an empty
+// buffer (of chunkSize) and put gives back one that was not emitted.
+func (t *Tally) read(ctx context.Context, r io.Reader, emit func([]byte), get func() []byte, put func([]byte)) error {
+	buf := get()
+	tail := 0         // bytes of an incomplete last line at the front of buf
+	skipping := false // inside a line longer than chunkSize: drop up to its newline
 	for {
 		if err := ctx.Err(); err != nil {
+			put(buf)
 			return err
 		}
 		n, err := io.ReadAtLeast(r, buf[tail:], 1)
@@ -34,6 +74,7 @@ func (t *Tally) Scan(ctx context.Context, r io.Reader) error {
 		data := buf[:tail+n]
 		eof := err != nil
 		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			put(buf)
 			return err
 		}
 		if skipping {
@@ -41,79 +82,152 @@ func (t *Tally) Scan(ctx context.Context, r io.Reader) error {
 			if nl < 0 {
 				tail = 0
 				if eof {
+					put(buf)
 					return nil
 				}
 				continue
 			}
-			data = data[nl+1:]
+			copy(buf, data[nl+1:])
+			data = buf[:len(data)-nl-1]
 			skipping = false
 		}
 		cut := len(data)
 		if !eof {
 			cut = bytes.LastIndexByte(data, '\n') + 1
 		}
-		t.chunk(data[:cut])
-		rest := data[cut:]
-		if eof {
-			return nil
-		}
-		if len(rest) == len(buf) {
-			// one line fills the whole buffer
-			if len(buf) >= maxLine {
-				t.LongLines++
-				skipping = true
-				tail = 0
-				continue
-			}
-			nb := make([]byte, 2*len(buf))
-			copy(nb, rest)
-			buf = nb
-			tail = len(rest)
+		if cut == 0 && len(data) == len(buf) {
+			t.LongLines++
+			skipping = true
+			tail = 0
 			continue
 		}
-		tail = copy(buf, rest)
+		next := get()
+		tail = copy(next, data[cut:])
+		if cut > 0 {
+			emit(data[:cut])
+		} else {
+			put(buf)
+		}
+		if eof {
+			put(next)
+			return nil
+		}
+		buf = next
 	}
 }
 
-// chunk handles whole lines.
+// chunk handles whole lines. Exim starts every line with the same prefix (timestamp,
+// optional .msec and offset, optional [pid]), so the hot path splits lines with
+// IndexByte (memchr speed) and looks at the word after the prefix: a message id followed
+// by "<=" is a reception, any other word followed by " authenticator failed for " is a
+// failure, everything else is skipped after a few byte compares. A line without that
+// prefix (piped through syslog, say) falls back to searching the markers in the line.
 func (t *Tally) chunk(data []byte) {
-	for pos := 0; pos < len(data); {
-		i := bytes.Index(data[pos:], markFailed)
-		if i < 0 {
-			break
-		}
-		i += pos
-		start := bytes.LastIndexByte(data[:i], '\n') + 1
-		end := bytes.IndexByte(data[i:], '\n')
-		if end < 0 {
-			end = len(data)
+	for len(data) > 0 {
+		var line []byte
+		if nl := bytes.IndexByte(data, '\n'); nl >= 0 {
+			line, data = data[:nl], data[nl+1:]
 		} else {
-			end += i
+			line, data = data, nil
 		}
-		if f, ok := parseFailureAt(data[start:end], i-start, t.zone); ok {
+		p := afterPrefix(line)
+		if p < 0 {
+			t.generic(line)
+			continue
+		}
+		rest := line[p:]
+		if id := messageID(rest); id > 0 {
+			if t.NoLogins || len(rest) < id+4 || rest[id+1] != '<' || rest[id+2] != '=' || rest[id+3] != ' ' {
+				continue
+			}
+			if i := indexAuth(rest[id:]); i >= 0 {
+				if l, ok := parseLoginAt(line, p+id+i, t.zone); ok {
+					t.AddLogin(&l)
+				}
+			}
+			continue
+		}
+		sp := bytes.IndexByte(rest, ' ')
+		if sp <= 0 || !bytes.HasPrefix(rest[sp:], markFailed) {
+			continue
+		}
+		if f, ok := parseFailureAt(line, p+sp, t.zone); ok {
 			t.AddFailure(&f)
 		}
-		pos = end
+	}
+}
+
+// generic handles a line of unknown shape by searching for the markers.
+func (t *Tally) generic(line []byte) {
+	if f, ok := ParseFailure(line, t.zone); ok {
+		t.AddFailure(&f)
+		return
 	}
 	if t.NoLogins {
 		return
 	}
-	for pos := 0; pos < len(data); {
-		i := bytes.Index(data[pos:], markAuth)
+	if l, ok := ParseLogin(line, t.zone); ok {
+		t.AddLogin(&l)
+	}
+}
+
+// afterPrefix returns where the text after Exim's line prefix starts, or -1 when the line
+// does not start with an Exim timestamp.
+func afterPrefix(line []byte) int {
+	if len(line) < 21 || line[4] != '-' || line[7] != '-' || line[10] != ' ' || line[13] != ':' || line[16] != ':' {
+		return -1
+	}
+	p := 19
+	if line[p] == '.' {
+		p++
+		for p < len(line) && isDigit(line[p]) {
+			p++
+		}
+	}
+	if p+6 <= len(line) && line[p] == ' ' && (line[p+1] == '+' || line[p+1] == '-') && isDigit(line[p+2]) {
+		p += 6
+	}
+	if p+2 > len(line) || line[p] != ' ' {
+		return -1
+	}
+	p++
+	if line[p] == '[' {
+		e := bytes.IndexByte(line[p:], ']')
+		if e < 0 || p+e+2 > len(line) || line[p+e+1] != ' ' {
+			return -1
+		}
+		p += e + 2
+	}
+	return p
+}
+
+// messageID returns the length of an Exim message id at the start of s when a space
+// follows it (16 bytes, 6-6-2, before Exim 4.97; 23 bytes, 6-11-4, since), else 0.
+func messageID(s []byte) int {
+	if len(s) < 17 || s[6] != '-' {
+		return 0
+	}
+	if s[13] == '-' && s[16] == ' ' {
+		return 16
+	}
+	if len(s) >= 24 && s[18] == '-' && s[23] == ' ' {
+		return 23
+	}
+	return 0
+}
+
+// indexAuth finds " A=" anchored on the rarer 'A' rather than the space bytes.Index
+// would start from.
+func indexAuth(s []byte) int {
+	for off := 0; ; {
+		i := bytes.IndexByte(s[off:], 'A')
 		if i < 0 {
-			break
+			return -1
 		}
-		i += pos
-		start := bytes.LastIndexByte(data[:i], '\n') + 1
-		end := bytes.IndexByte(data[i:], '\n')
-		if end < 0 {
-			end = len(data)
-		} else {
-			end += i
+		i += off
+		if i > 0 && i+1 < len(s) && s[i-1] == ' ' && s[i+1] == '=' {
+			return i - 1
 		}
-		if l, ok := parseLoginAt(data[start:end], i-start, t.zone); ok {
-			t.AddLogin(&l)
-		}
-		pos = end
+		off = i + 1
 	}
 }

@@ -2,6 +2,7 @@ package exim
 
 import (
 	"bytes"
+	"hash/maphash"
 	"sort"
 	"time"
 )
@@ -21,20 +22,37 @@ const (
 // counted in Dropped.
 const maxKeys = 200_000
 
-// maxSetPerKey bounds the distinct accounts remembered per IP (and IPs per account).
-const maxSetPerKey = 1000
+// MaxDistinct bounds the distinct accounts counted per IP (and IPs per account): enough
+// to see brute force, small enough to live in the Source itself (a set of hashes, no map
+// per IP, no pointer chasing on the hot path). A Distinct of MaxDistinct reads "at least".
+const MaxDistinct = 32
 
 // Source is the tally of one IP or one account.
 type Source struct {
-	Key          string
-	Count        int
-	ServiceAuth  int // of Count, service-auth failures
-	First, Last  int64
-	Others       map[string]struct{} // accounts tried by this IP, or IPs that tried this account
-	OthersCapped bool
+	Key         string
+	Count       int
+	ServiceAuth int // of Count, service-auth failures
+	First, Last int64
+	// Distinct is the number of different accounts this IP tried, or of IPs that tried
+	// this account, up to MaxDistinct.
+	Distinct int
+	others   [MaxDistinct]uint32 // hashes of those accounts or IPs
 }
 
-func (s *Source) seen(t int64, other []byte, service bool) {
+// other records the hash of an account (for an IP) or an IP (for an account).
+func (s *Source) other(h uint32) {
+	for _, o := range s.others[:s.Distinct] {
+		if o == h {
+			return
+		}
+	}
+	if s.Distinct < MaxDistinct {
+		s.others[s.Distinct] = h
+		s.Distinct++
+	}
+}
+
+func (s *Source) seen(t int64, service bool) {
 	s.Count++
 	if service {
 		s.ServiceAuth++
@@ -46,19 +64,6 @@ func (s *Source) seen(t int64, other []byte, service bool) {
 		if t > s.Last {
 			s.Last = t
 		}
-	}
-	if other == nil {
-		return
-	}
-	if s.Others == nil {
-		s.Others = map[string]struct{}{}
-	}
-	if _, ok := s.Others[string(other)]; !ok {
-		if len(s.Others) >= maxSetPerKey {
-			s.OthersCapped = true
-			return
-		}
-		s.Others[string(other)] = struct{}{}
 	}
 }
 
@@ -84,6 +89,10 @@ type Tally struct {
 	LoginAccounts map[string]*Source
 	Dropped       int // failures whose new IP or account did not fit in maxKeys
 
+	seed     maphash.Seed
+	lastAuth []byte
+	lastAC   *AuthCount
+
 	zone *Zone
 }
 
@@ -102,6 +111,7 @@ func NewTally(since time.Time, loc *time.Location) *Tally {
 		Accounts:      map[string]*Source{},
 		LoginAccounts: map[string]*Source{},
 		zone:          NewZone(loc),
+		seed:          maphash.MakeSeed(),
 	}
 	if !since.IsZero() {
 		t.Since = since.Unix()
@@ -144,10 +154,14 @@ func (t *Tally) AddFailure(f *Failure) {
 	}
 	class, svc, account := Classify(f.SetID)
 	service := class == ClassServiceAuth
-	ac := t.ByAuth[string(f.Authenticator)]
-	if ac == nil {
-		ac = &AuthCount{}
-		t.ByAuth[string(f.Authenticator)] = ac
+	ac := t.lastAC
+	if ac == nil || !bytes.Equal(t.lastAuth, f.Authenticator) {
+		ac = t.ByAuth[string(f.Authenticator)]
+		if ac == nil {
+			ac = &AuthCount{}
+			t.ByAuth[string(f.Authenticator)] = ac
+		}
+		t.lastAC, t.lastAuth = ac, append(t.lastAuth[:0], f.Authenticator...)
 	}
 	if service {
 		t.ServiceAuth++
@@ -165,14 +179,20 @@ func (t *Tally) AddFailure(f *Failure) {
 		account = []byte("(no set_id)")
 	}
 	dropped := false
-	if s := lookup(t.IPs, ip, &dropped); s != nil {
-		s.seen(f.Time, account, service)
-	}
-	if s := lookup(t.Accounts, account, &dropped); s != nil {
-		s.seen(f.Time, ip, service)
-	}
+	si := lookup(t.IPs, ip, &dropped)
+	sa := lookup(t.Accounts, account, &dropped)
 	if dropped {
 		t.Dropped++
+	}
+	if si != nil {
+		si.seen(f.Time, service)
+	}
+	if sa != nil {
+		sa.seen(f.Time, service)
+	}
+	if si != nil && sa != nil {
+		si.other(uint32(maphash.Bytes(t.seed, account)))
+		sa.other(uint32(maphash.Bytes(t.seed, ip)))
 	}
 }
 
@@ -185,7 +205,7 @@ func (t *Tally) AddLogin(l *Login) {
 	_, _, id := Classify(l.ID)
 	var dropped bool
 	if s := lookup(t.LoginAccounts, id, &dropped); s != nil {
-		s.seen(l.Time, nil, false)
+		s.seen(l.Time, false)
 	}
 }
 
@@ -218,4 +238,68 @@ func Top(m map[string]*Source, n int) []*Source {
 		out = out[:n]
 	}
 	return out
+}
+
+// fork returns an empty tally with t's settings, for one scanning goroutine.
+func (t *Tally) fork() *Tally {
+	w := NewTally(time.Time{}, t.zone.loc)
+	w.Since, w.NoLogins, w.seed = t.Since, t.NoLogins, t.seed
+	return w
+}
+
+// merge adds w's counts into t.
+func (t *Tally) merge(w *Tally) {
+	t.LongLines += w.LongLines
+	t.Failures += w.Failures
+	t.ServiceAuth += w.ServiceAuth
+	t.Account += w.Account
+	t.OutOfWindow += w.OutOfWindow
+	t.Logins += w.Logins
+	t.Dropped += w.Dropped
+	t.First, t.Last = span(t.First, t.Last, w.First, w.Last)
+	for k, v := range w.OtherCodes {
+		t.OtherCodes[k] += v
+	}
+	for k, v := range w.Services {
+		t.Services[k] += v
+	}
+	for k, v := range w.ByAuth {
+		a := t.ByAuth[k]
+		if a == nil {
+			a = &AuthCount{}
+			t.ByAuth[k] = a
+		}
+		a.ServiceAuth += v.ServiceAuth
+		a.Account += v.Account
+	}
+	for _, m := range [...]struct{ dst, src map[string]*Source }{{t.IPs, w.IPs}, {t.Accounts, w.Accounts}, {t.LoginAccounts, w.LoginAccounts}} {
+		for k, v := range m.src {
+			d := m.dst[k]
+			if d == nil {
+				if len(m.dst) >= maxKeys {
+					t.Dropped += v.Count
+					continue
+				}
+				m.dst[k] = v
+				continue
+			}
+			d.Count += v.Count
+			d.ServiceAuth += v.ServiceAuth
+			d.First, d.Last = span(d.First, d.Last, v.First, v.Last)
+			for _, h := range v.others[:v.Distinct] {
+				d.other(h)
+			}
+		}
+	}
+}
+
+// span joins two [first, last] ranges where 0 means unknown.
+func span(f1, l1, f2, l2 int64) (int64, int64) {
+	if f1 == 0 || (f2 != 0 && f2 < f1) {
+		f1 = f2
+	}
+	if l2 > l1 {
+		l1 = l2
+	}
+	return f1, l1
 }
