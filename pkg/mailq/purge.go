@@ -145,7 +145,14 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 	if len(sel.Skipped) > 0 {
 		p.Note(fmt.Sprintf("left alone (not regular files, remove by hand after checking): %s", strings.Join(sel.Skipped, ", ")))
 	}
-	p.Note(fmt.Sprintf("qmail-send is stopped and started with %s commands; messages queued after this plan are not touched", ctl.How))
+	switch {
+	case ctl.How == "not found":
+		p.Note("cannot tell how to stop qmail-send (no qmailctl, /service/qmail-send, qmail.service or /etc/init.d/qmail found): set mailq.stop_command and mailq.start_command, e.g. [svc, -d, /service/qmail-send] and [svc, -u, /service/qmail-send]")
+	case ctl.Stop.Detected && !h.Live():
+		p.Note(fmt.Sprintf("qmail-send looks %s-controlled in this tree, but under --root hostfix runs only commands you set: set mailq.stop_command and mailq.start_command", ctl.How))
+	default:
+		p.Note(fmt.Sprintf("qmail-send is stopped and started with %s commands; messages queued after this plan are not touched", ctl.How))
+	}
 	rm, err := plan.RemoveFiles(h, files, plan.RemoveOptions{
 		Within: q.Dir, Label: plural(sel.Count, "message"), MissingOK: true,
 		// One bucket at a time per worker keeps each message's mess/ file last (see
@@ -159,6 +166,27 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 	p.Add(plan.WaitUnlock(h, q.Dir+"/lock/sendmutex", o.Config.LockWait))
 	p.Add(rm)
 	p.AddFinally(plan.Service("qmail-send", "start", ctl.Start))
+	p.Verify("no file of the purged messages is left in "+q.Dir, func(ctx context.Context, r *plan.Run) error {
+		start := time.Now()
+		left, err := VerifyPurged(ctx, q, sel.IDs)
+		if err != nil {
+			return fmt.Errorf("re-scan %s: %w", q.Dir, err)
+		}
+		if len(left) > 0 {
+			rels := make([]string, 0, 3)
+			for i, l := range left {
+				if i == 3 {
+					rels = append(rels, fmt.Sprintf("+%d more", len(left)-3))
+					break
+				}
+				rels = append(rels, l.Rel)
+			}
+			return fmt.Errorf("%s of purged messages still in %s (%s; written while qmail-send was stopping?): the purge is rolled back, run it again",
+				plural(len(left), "file"), q.Dir, strings.Join(rels, ", "))
+		}
+		r.Logf("verified: no file of the %s purged remains in %s (re-scan took %s)", plural(sel.Count, "message"), q.Dir, time.Since(start).Round(time.Millisecond))
+		return nil
+	})
 	return p, sel, nil
 }
 

@@ -40,16 +40,17 @@ type EditOptions struct {
 	Detail string
 }
 
-// outcome is implemented by actions that know after Apply whether they changed anything
-// and how to say what they did.
-type outcome interface {
-	outcome() (changed bool, detail string)
+// Outcomer is implemented by actions that know after Apply whether they changed anything
+// and how to say what they did. An action without it counts as changed once applied.
+type Outcomer interface {
+	Outcome() (changed bool, detail string)
 }
 
-// rollbacker is implemented by actions that can put back what this run's Apply changed.
-// It returns what it restored, for the report.
-type rollbacker interface {
-	rollback(ctx context.Context, r *Run) (string, error)
+// Rollbacker is implemented by actions that can put back what this run's Apply changed.
+// It returns what it restored, for the report ("" when there was nothing to restore).
+// Files the action saved with Run.BackupFile are restored by the plan layer anyway.
+type Rollbacker interface {
+	Rollback(ctx context.Context, r *Run) (string, error)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -248,7 +249,7 @@ func (a *editAction) write(ctx context.Context, r *Run, data []byte, meta fileMe
 	return writeAtomic(ctx, r.Host, real, tempName(real, tmpID), data, meta, a.validate)
 }
 
-func (a *editAction) rollback(ctx context.Context, r *Run) (string, error) {
+func (a *editAction) Rollback(ctx context.Context, r *Run) (string, error) {
 	if !a.applied {
 		return "", nil
 	}
@@ -267,7 +268,7 @@ func (a *editAction) rollback(ctx context.Context, r *Run) (string, error) {
 	return a.path, nil
 }
 
-func (a *editAction) outcome() (bool, string) { return a.applied, "" }
+func (a *editAction) Outcome() (bool, string) { return a.applied, "" }
 
 // ---------------------------------------------------------------------------------------
 // Remove files
@@ -498,7 +499,7 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 		return firstErr
 	}
 	if a.copied.Load() {
-		r.logf("note: the backup directory is on another filesystem than %s: files were copied and fsynced, then deleted (slower)", a.within)
+		r.Logf("note: the backup directory is on another filesystem than %s: files were copied and fsynced, then deleted (slower)", a.within)
 	}
 	return r.man.sync()
 }
@@ -672,7 +673,7 @@ func (a *removeAction) moveAside(ds *dirSet, dir, dstDir, name string, meta file
 // partialSuffix marks a backup copy still being written.
 const partialSuffix = ".hostfix-partial"
 
-func (a *removeAction) rollback(_ context.Context, r *Run) (string, error) {
+func (a *removeAction) Rollback(_ context.Context, r *Run) (string, error) {
 	if a.deleted {
 		if a.removed == 0 {
 			return "", nil
@@ -702,7 +703,7 @@ func (a *removeAction) rollback(_ context.Context, r *Run) (string, error) {
 	return fmt.Sprintf("%s in %s (put back)", plural(int64(len(a.moved)), "file"), a.within), nil
 }
 
-func (a *removeAction) outcome() (bool, string) {
+func (a *removeAction) Outcome() (bool, string) {
 	verb := "moved into the backup"
 	if a.deleted {
 		verb = "deleted (--no-backup)"
@@ -817,7 +818,7 @@ func (a *moveAction) Apply(_ context.Context, r *Run) error {
 	return syncDir(filepath.Dir(a.toP))
 }
 
-func (a *moveAction) rollback(context.Context, *Run) (string, error) {
+func (a *moveAction) Rollback(context.Context, *Run) (string, error) {
 	if !a.applied {
 		return "", nil
 	}
@@ -827,7 +828,7 @@ func (a *moveAction) rollback(context.Context, *Run) (string, error) {
 	return a.from + " (moved back)", nil
 }
 
-func (a *moveAction) outcome() (bool, string) { return a.applied, "" }
+func (a *moveAction) Outcome() (bool, string) { return a.applied, "" }
 
 // ---------------------------------------------------------------------------------------
 // Sysctl
@@ -922,7 +923,7 @@ func writeSysctl(h *system.Host, key, value string) error {
 	return nil
 }
 
-func (a *sysctlAction) rollback(context.Context, *Run) (string, error) {
+func (a *sysctlAction) Rollback(context.Context, *Run) (string, error) {
 	if !a.applied {
 		return "", nil
 	}
@@ -932,75 +933,7 @@ func (a *sysctlAction) rollback(context.Context, *Run) (string, error) {
 	return a.key + " = " + a.old, nil
 }
 
-func (a *sysctlAction) outcome() (bool, string) { return a.applied, "" }
-
-// ---------------------------------------------------------------------------------------
-// Commands, packages, services
-
-type commandAction struct {
-	argv []string
-	desc Description
-	ran  bool
-	out  string
-}
-
-func newCommand(kind Kind, target string, argv []string, detail string) *commandAction {
-	return &commandAction{argv: argv, desc: Description{
-		Kind: kind, Op: OpRun, Target: target, Detail: detail, Previewable: false,
-	}}
-}
-
-// Command plans running an argv. It cannot be previewed.
-func Command(argv []string, detail string) Action {
-	if len(argv) == 0 {
-		return nil
-	}
-	return newCommand(KindCommand, system.FormatArgv(argv), argv, detail)
-}
-
-// InstallPackages plans installing packages with the given package-manager argv prefix
-// (e.g. ["apt-get", "install", "-y"]). It returns nil when packages is empty.
-func InstallPackages(manager []string, packages ...string) Action {
-	if len(packages) == 0 || len(manager) == 0 {
-		return nil
-	}
-	argv := append(append([]string{}, manager...), packages...)
-	return newCommand(KindInstallPackages, strings.Join(packages, " "), argv, "run "+system.FormatArgv(argv))
-}
-
-// Service plans a service operation at this point of the plan (e.g. stop qmail before a
-// purge). For restarts after changes, use Plan.Handle and EditOptions.Notify instead.
-func Service(name, operation string, argv []string) Action {
-	if len(argv) == 0 {
-		return nil
-	}
-	return newCommand(KindService, name, argv, operation+": "+system.FormatArgv(argv))
-}
-
-func (a *commandAction) Describe() Description { return a.desc }
-
-func (a *commandAction) Verify(context.Context, *Run) error { return nil }
-
-func (a *commandAction) Apply(ctx context.Context, r *Run) error {
-	a.ran = true
-	res, err := r.Host.Runner.Run(ctx, system.Cmd{Argv: a.argv})
-	a.out = strings.TrimSpace(string(res.Stdout))
-	if err != nil {
-		return fmt.Errorf("%s: %w", a.desc.Target, err)
-	}
-	return nil
-}
-
-func (a *commandAction) rollback(context.Context, *Run) (string, error) {
-	if !a.ran || a.desc.Kind == KindService {
-		// A service step (stop qmail) is a state the plan's Finally steps restore
-		// (start qmail), not a change to take back here.
-		return "", nil
-	}
-	return "", fmt.Errorf("%s ran and cannot be undone by hostfix", system.FormatArgv(a.argv))
-}
-
-func (a *commandAction) outcome() (bool, string) { return a.ran, "" }
+func (a *sysctlAction) Outcome() (bool, string) { return a.applied, "" }
 
 // ---------------------------------------------------------------------------------------
 // Wait for a lock
@@ -1058,6 +991,6 @@ func (a *waitUnlockAction) Apply(ctx context.Context, r *Run) error {
 	}
 }
 
-func (a *waitUnlockAction) outcome() (bool, string) {
+func (a *waitUnlockAction) Outcome() (bool, string) {
 	return false, fmt.Sprintf("lock free after %s", a.waited.Round(time.Millisecond))
 }

@@ -16,66 +16,9 @@ import (
 	"github.com/hostfix/hostfix/pkg/system"
 )
 
-// maxLinks bounds symlink resolution, as the kernel does (ELOOP after 40).
-const maxLinks = 40
-
 // realPath resolves every symlink of the system path p inside the host's root and returns
-// the system path of the real file. An absolute link target is taken as a system path
-// (resolved under --root again), so a link can never lead outside the tree being worked
-// on. Missing components are fine (the file and its directories will be created).
-func realPath(h *system.Host, p string) (string, error) {
-	p = filepath.Clean("/" + p)
-	links := 0
-	for {
-		resolved, again, err := resolveOnce(h, p, &links)
-		if err != nil {
-			return "", err
-		}
-		if !again {
-			return resolved, nil
-		}
-		p = resolved
-	}
-}
-
-// resolveOnce walks p component by component; at the first symlink it splices the target
-// in and asks the caller to start again.
-func resolveOnce(h *system.Host, p string, links *int) (string, bool, error) {
-	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	cur := "/"
-	for i, part := range parts {
-		if part == "" {
-			continue
-		}
-		next := filepath.Join(cur, part)
-		fi, err := os.Lstat(h.Path(next))
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				// Nothing below a missing component can be a link: the rest is created.
-				return filepath.Join(next, strings.Join(parts[i+1:], "/")), false, nil
-			}
-			return "", false, err
-		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
-			cur = next
-			continue
-		}
-		*links++
-		if *links > maxLinks {
-			return "", false, fmt.Errorf("%s: too many levels of symbolic links", p)
-		}
-		target, err := os.Readlink(h.Path(next))
-		if err != nil {
-			return "", false, err
-		}
-		if !filepath.IsAbs(target) {
-			target = filepath.Join(cur, target)
-		}
-		rest := strings.Join(parts[i+1:], "/")
-		return filepath.Clean("/" + filepath.Join(target, rest)), true, nil
-	}
-	return cur, false, nil
-}
+// the system path of the real file (system.Host.Resolve: the one resolver).
+func realPath(h *system.Host, p string) (string, error) { return h.Resolve(p) }
 
 // fileMeta is what an atomic write must keep of the file it replaces.
 type fileMeta struct {

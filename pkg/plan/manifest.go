@@ -23,6 +23,9 @@ const (
 	EntryDelete      = "delete"       // one file deleted outright (--no-backup): recorded, not restorable
 	EntryMove        = "move"         // Path was renamed to To
 	EntrySysctl      = "sysctl"       // Key changed from Old to New
+	EntryWritten     = "written"      // what a runbook-owned action left at Path (NewSHA256, or Removed) after saving it with Run.BackupFile
+	EntryRemoveDir   = "remove_dir"   // the directory Path was moved into Backup (RemoveDir)
+	EntryMkdir       = "mkdir"        // the directory Path was created by the run (EditFile/Move parents); undo removes it if empty
 )
 
 // Entry is one line of a run's manifest: what was changed and how to put it back.
@@ -44,6 +47,8 @@ type Entry struct {
 	// Backup is the saved copy, relative to the run's backup directory.
 	Backup string `json:"backup,omitempty"`
 	Secret bool   `json:"secret,omitempty"`
+	// Removed (on a "written" entry) says the action left no file at Path.
+	Removed bool `json:"removed,omitempty"`
 }
 
 // FileMode returns the entry's mode as a Go file mode.
@@ -84,9 +89,16 @@ func ParseManifestLine(line []byte) (Entry, error) {
 		if _, err := e.FileMode(); err != nil {
 			return Entry{}, fmt.Errorf("manifest line: %s: %w", e.Path, err)
 		}
-	case EntryCreate, EntryDelete, EntryRemoveFiles:
+	case EntryCreate, EntryDelete, EntryRemoveFiles, EntryWritten, EntryMkdir:
 		if err := checkPath("path", e.Path); err != nil {
 			return Entry{}, err
+		}
+	case EntryRemoveDir:
+		if err := checkPath("path", e.Path); err != nil {
+			return Entry{}, err
+		}
+		if e.Backup == "" {
+			return Entry{}, fmt.Errorf("manifest line: %s %s without a backup", e.Action, e.Path)
 		}
 	case EntryMove:
 		if err := checkPath("path", e.Path); err != nil {

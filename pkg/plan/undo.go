@@ -88,9 +88,19 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 	p := New("undo " + id)
 	p.Undoes = id
 	u := &undoer{h: h, id: id, runDir: runDir, force: o.Force, p: p, res: newParentResolver(h)}
+	// What runbook-owned actions left in the files they saved (Run.BackupFile).
+	written := map[string]Entry{}
+	for _, e := range entries {
+		if e.Action == EntryWritten {
+			written[e.Path] = e
+		}
+	}
 	var deleted int64
 	for i := len(entries) - 1; i >= 0; i-- {
 		e := entries[i]
+		if w, ok := written[e.Path]; ok && (e.Action == EntryEdit || e.Action == EntryCreate) && e.NewSHA256 == "" {
+			e.NewSHA256, e.Removed = w.NewSHA256, w.Removed
+		}
 		switch e.Action {
 		case EntryEdit, EntryCreate:
 			err = u.file(e)
@@ -100,6 +110,8 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 			deleted++
 		case EntryMove:
 			err = u.move(e)
+		case EntryRemoveDir:
+			err = u.removedDir(e)
 		case EntrySysctl:
 			err = u.sysctl(e)
 		}
@@ -185,6 +197,8 @@ func (u *undoer) file(e Entry) error {
 			return nil // never changed, or already undone
 		}
 	case exists && curSum == e.NewSHA256:
+	case !exists && e.Removed:
+		// the run's own action removed it: put it back
 	case !exists:
 		u.conflicts = append(u.conflicts, e.Path+" was removed since")
 		if !u.force {
@@ -341,16 +355,16 @@ func (a *restoreAction) Describe() Description {
 	return d
 }
 
-func (a *restoreAction) rollback(ctx context.Context, r *Run) (string, error) {
-	if rb, ok := a.Action.(rollbacker); ok {
-		return rb.rollback(ctx, r)
+func (a *restoreAction) Rollback(ctx context.Context, r *Run) (string, error) {
+	if rb, ok := a.Action.(Rollbacker); ok {
+		return rb.Rollback(ctx, r)
 	}
 	return "", nil
 }
 
-func (a *restoreAction) outcome() (bool, string) {
-	if oc, ok := a.Action.(outcome); ok {
-		return oc.outcome()
+func (a *restoreAction) Outcome() (bool, string) {
+	if oc, ok := a.Action.(Outcomer); ok {
+		return oc.Outcome()
 	}
 	return true, ""
 }
@@ -373,7 +387,7 @@ func (a *removeTempAction) Apply(_ context.Context, r *Run) error {
 	a.done = true
 	return nil
 }
-func (a *removeTempAction) outcome() (bool, string) { return a.done, "" }
+func (a *removeTempAction) Outcome() (bool, string) { return a.done, "" }
 
 // unlinkAction removes a file a run created, moving it into this run's backup first (so
 // undoing the undo brings it back).
@@ -432,7 +446,7 @@ func (a *unlinkAction) Apply(_ context.Context, r *Run) error {
 	return nil
 }
 
-func (a *unlinkAction) rollback(_ context.Context, r *Run) (string, error) {
+func (a *unlinkAction) Rollback(_ context.Context, r *Run) (string, error) {
 	if !a.applied {
 		return "", nil
 	}
@@ -442,7 +456,7 @@ func (a *unlinkAction) rollback(_ context.Context, r *Run) (string, error) {
 	return a.path + " (put back)", nil
 }
 
-func (a *unlinkAction) outcome() (bool, string) { return a.applied, "" }
+func (a *unlinkAction) Outcome() (bool, string) { return a.applied, "" }
 
 // restoreFilesAction moves a bulk removal's files back from a backup.
 type restoreFilesAction struct {
@@ -502,7 +516,7 @@ func (a *restoreFilesAction) Apply(ctx context.Context, r *Run) error {
 	return nil
 }
 
-func (a *restoreFilesAction) rollback(context.Context, *Run) (string, error) {
+func (a *restoreFilesAction) Rollback(context.Context, *Run) (string, error) {
 	for i := len(a.done) - 1; i >= 0; i-- {
 		p := a.done[i]
 		if err := os.Rename(parentPath(a.h, p.dst), p.src); err != nil {
@@ -515,7 +529,7 @@ func (a *restoreFilesAction) rollback(context.Context, *Run) (string, error) {
 	return fmt.Sprintf("%s in %s (back in the backup)", plural(int64(len(a.done)), "file"), a.within), nil
 }
 
-func (a *restoreFilesAction) outcome() (bool, string) {
+func (a *restoreFilesAction) Outcome() (bool, string) {
 	return len(a.done) > 0, fmt.Sprintf("%s moved back", plural(int64(len(a.done)), "file"))
 }
 
@@ -528,3 +542,67 @@ func sameContent(a, b string) bool {
 	y, err := os.ReadFile(b)
 	return err == nil && bytes.Equal(x, y)
 }
+
+// removedDir plans moving a directory tree RemoveDir took back from the backup.
+func (u *undoer) removedDir(e Entry) error {
+	src := filepath.Join(u.runDir, e.Backup)
+	if !fileExists(src) {
+		return nil // already put back (or the backup is gone: nothing to restore)
+	}
+	dst := u.res.path(e.Path)
+	if fileExists(dst) {
+		u.conflicts = append(u.conflicts, e.Path+" exists again; the removed directory stays in the backup")
+		return nil
+	}
+	detail := "move the directory back from the backup of " + u.id
+	if e.Secret {
+		detail += " (secret: contents not shown)"
+	}
+	u.p.Add(&restoreDirAction{h: u.h, path: e.Path, src: src, dst: dst, desc: Description{
+		Kind: KindRestore, Op: OpAdd, Target: e.Path, Detail: detail, Previewable: true, Bytes: e.Size,
+	}})
+	return nil
+}
+
+// restoreDirAction moves a removed directory tree back from a backup.
+type restoreDirAction struct {
+	h            *system.Host
+	path         string
+	src, dst     string
+	desc         Description
+	done, copied bool
+}
+
+func (a *restoreDirAction) Describe() Description { return a.desc }
+
+func (a *restoreDirAction) Verify(context.Context, *Run) error {
+	if fileExists(a.dst) {
+		return &StaleError{Target: a.path, Reason: "it exists again"}
+	}
+	return nil
+}
+
+func (a *restoreDirAction) Apply(context.Context, *Run) error {
+	if err := os.MkdirAll(filepath.Dir(a.dst), 0o755); err != nil {
+		return opErr(a.h, "restore", a.path, err)
+	}
+	copied, err := moveTree(a.src, a.dst)
+	a.copied = copied
+	if err != nil {
+		return opErr(a.h, "restore", a.path, err)
+	}
+	a.done = true
+	return nil
+}
+
+func (a *restoreDirAction) Rollback(context.Context, *Run) (string, error) {
+	if !a.done {
+		return "", nil
+	}
+	if _, err := moveTree(a.dst, a.src); err != nil {
+		return "", opErr(a.h, "move back into the backup", a.path, err)
+	}
+	return a.path + " (back in the backup)", nil
+}
+
+func (a *restoreDirAction) Outcome() (bool, string) { return a.done, "" }
