@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/hostfix/hostfix/pkg/exim"
 	"github.com/hostfix/hostfix/pkg/mailq"
 	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/synflood"
@@ -33,6 +34,7 @@ type Config struct {
 	Plan     plan.Config     `mapstructure:"plan" yaml:"plan" json:"plan"`
 	Synflood synflood.Config `mapstructure:"synflood" yaml:"synflood" json:"synflood"`
 	Mailq    mailq.Config    `mapstructure:"mailq" yaml:"mailq" json:"mailq"`
+	Exim     exim.Config     `mapstructure:"exim" yaml:"exim" json:"exim"`
 }
 
 // Default returns the built-in defaults.
@@ -41,6 +43,7 @@ func Default() Config {
 		Plan:     plan.DefaultConfig(),
 		Synflood: synflood.DefaultConfig(),
 		Mailq:    mailq.DefaultConfig(),
+		Exim:     exim.DefaultConfig(),
 	}
 }
 

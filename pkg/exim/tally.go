@@ -89,6 +89,8 @@ type Tally struct {
 	LoginAccounts map[string]*Source
 	Dropped       int // failures whose new IP or account did not fit in maxKeys
 
+	lastService int64 // newest service-auth failure
+
 	seed     maphash.Seed
 	lastAuth []byte
 	lastAC   *AuthCount
@@ -165,6 +167,9 @@ func (t *Tally) AddFailure(f *Failure) {
 	}
 	if service {
 		t.ServiceAuth++
+		if f.Time > t.lastService {
+			t.lastService = f.Time
+		}
 		ac.ServiceAuth++
 		t.Services[svc]++
 	} else {
@@ -257,6 +262,7 @@ func (t *Tally) merge(w *Tally) {
 	t.Logins += w.Logins
 	t.Dropped += w.Dropped
 	t.First, t.Last = span(t.First, t.Last, w.First, w.Last)
+	t.lastService = max(t.lastService, w.lastService)
 	for k, v := range w.OtherCodes {
 		t.OtherCodes[k] += v
 	}
