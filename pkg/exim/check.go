@@ -229,6 +229,9 @@ func (r *Report) Check(cfg Config) *check.Result {
 			res.Add(check.Critical, msg+fmt.Sprintf(" (critical at %d)", cfg.CritFailures), bruteHint)
 		case cfg.WarnFailures > 0 && t.Account >= cfg.WarnFailures:
 			res.Add(check.Warning, msg+fmt.Sprintf(" (warning at %d)", cfg.WarnFailures), bruteHint)
+		default:
+			// below the thresholds: still say which fix applies
+			res.Add(check.OK, msg, bruteHint)
 		}
 	}
 	brute := r.BruteForce(cfg)
