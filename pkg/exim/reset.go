@@ -137,9 +137,9 @@ func PlanReset(ctx context.Context, h *system.Host, o ResetOptions) (*plan.Plan,
 	}
 	if a != nil {
 		p.Add(a)
-		p.Handle("restart-cpanel", cpanel, "restart cPanel (cpsrvd) so it writes new service-auth keys")
+		p.Handle("restart-cpanel", cpanel, "restart cPanel (cpsrvd) so it writes new service-auth keys: "+cpanel.String())
 		if len(exim.Args) > 0 {
-			p.Handle("restart-exim", exim, "restart Exim so it uses the new keys")
+			p.Handle("restart-exim", exim, "restart Exim so it uses the new keys: "+exim.String())
 		}
 	} else {
 		// no keys at all: nothing to remove, but cPanel still has to write them
