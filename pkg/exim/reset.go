@@ -89,6 +89,7 @@ func PlanReset(ctx context.Context, h *system.Host, o ResetOptions) (*plan.Plan,
 	case err == nil:
 		info.Report = rep
 	case errors.As(err, &nl) && o.Force:
+		rep = nil
 	case errors.As(err, &nl):
 		return nil, info, usage.Errorf("exim auth-reset: cannot tell whether the reset would help: %s; pass --force to reset anyway", strings.TrimPrefix(err.Error(), "exim: "))
 	default:
