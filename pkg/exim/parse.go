@@ -27,7 +27,6 @@ type Login struct {
 	Time          int64
 	Authenticator []byte
 	ID            []byte
-	IP            []byte
 }
 
 var (
@@ -57,92 +56,134 @@ func parseFailureAt(line []byte, i int, tz *Zone) (Failure, bool) {
 	}
 	f.Time = tz.lineTime(line)
 	rest := line[i+len(markFailed):]
-	// The host part ends at ": NNN " (the response code). IPv6 addresses are in brackets
-	// and never hold ": ", so the first such separator is the one.
-	sep := -1
-	for k := 0; k+6 <= len(rest); {
-		n := bytes.Index(rest[k:], []byte(": "))
-		if n < 0 {
-			break
+	// The host part ends at ": NNN " (the response code). parseHost walks Exim's fixed
+	// layout and says where it ended; when that is not the separator (an odd helo, say),
+	// search for it: IPv6 addresses are in brackets and never hold ": ", so the first such
+	// separator is the one.
+	sep := parseHost(rest, &f)
+	if !isSep(rest, sep) {
+		f.HostName, f.Helo, f.IP, f.Port, f.Interface, f.Ident = nil, nil, nil, nil, nil, nil
+		sep = -1
+		for k := 0; k+6 <= len(rest); {
+			n := bytes.Index(rest[k:], []byte(": "))
+			if n < 0 {
+				break
+			}
+			k += n
+			if isSep(rest, k) {
+				sep = k
+				break
+			}
+			k += 2
 		}
-		k += n
-		if k+6 <= len(rest) && isDigit(rest[k+2]) && isDigit(rest[k+3]) && isDigit(rest[k+4]) && rest[k+5] == ' ' {
-			sep = k
-			break
+		if sep < 0 {
+			return Failure{}, false
 		}
-		k += 2
-	}
-	if sep < 0 {
-		return Failure{}, false
+		parseHost(rest[:sep], &f)
 	}
 	f.Code = int(rest[sep+2]-'0')*100 + int(rest[sep+3]-'0')*10 + int(rest[sep+4]-'0')
 	msg := rest[sep+6:]
 	if len(msg) > 0 && msg[len(msg)-1] == ')' {
-		if s := bytes.LastIndex(msg, markSetID); s >= 0 {
+		if bytes.HasPrefix(msg, msgIncorrect) {
+			// the usual line: "Incorrect authentication data (set_id=…)"
+			if bytes.HasPrefix(msg[len(msgIncorrect):], markSetID) {
+				f.SetID = msg[len(msgIncorrect)+len(markSetID) : len(msg)-1]
+				f.HasSetID = true
+			}
+		} else if s := bytes.LastIndex(msg, markSetID); s >= 0 {
 			f.SetID = msg[s+len(markSetID) : len(msg)-1]
 			f.HasSetID = true
 		}
 	}
-	parseHost(rest[:sep], &f)
 	return f, true
 }
 
-// parseHost splits Exim's host_and_ident(): `[H=][name ][(helo) ][ip]:port[ I=[ip]:port][ U=ident]`.
-func parseHost(s []byte, f *Failure) {
-	s = bytes.TrimPrefix(s, []byte("H="))
-	if len(s) > 0 && s[0] != '[' && s[0] != '(' && !bytes.HasPrefix(s, []byte("U=")) {
-		sp := bytes.IndexByte(s, ' ')
-		if sp < 0 {
-			// no host at all: a local session, only the ident
-			f.Ident = s
-			return
-		}
-		f.HostName, s = s[:sp], s[sp+1:]
+var msgIncorrect = []byte("Incorrect authentication data")
+
+// isSep reports whether ": NNN " starts at k in s.
+func isSep(s []byte, k int) bool {
+	return k >= 0 && k+6 <= len(s) && s[k] == ':' && s[k+1] == ' ' && isDigit(s[k+2]) && isDigit(s[k+3]) && isDigit(s[k+4]) && s[k+5] == ' '
+}
+
+// parseHost splits Exim's host_and_ident(): `[H=][name ][(helo) ][ip]:port[ I=[ip]:port][ U=ident]`
+// at the start of s, and returns where it ended (-1 when the layout did not fit). An
+// ident runs to the separator, so it is cut at the first ": NNN " after "U=".
+func parseHost(s []byte, f *Failure) int {
+	pos := 0
+	if bytes.HasPrefix(s, []byte("H=")) {
+		pos = 2
 	}
-	if len(s) > 0 && s[0] == '(' {
-		end := bytes.Index(s, []byte(") ["))
+	if pos < len(s) && s[pos] != '[' && s[pos] != '(' && !bytes.HasPrefix(s[pos:], []byte("U=")) {
+		sp := bytes.IndexByte(s[pos:], ' ')
+		if sp < 0 || (sp > 0 && s[pos+sp-1] == ':') {
+			// no host at all: a local session, only the ident ("root: 535 …")
+			end := sp - 1
+			if sp < 0 {
+				end = len(s)
+			}
+			f.Ident = s[pos : pos+end]
+			return pos + end
+		}
+		f.HostName = s[pos : pos+sp]
+		pos += sp + 1
+	}
+	if pos < len(s) && s[pos] == '(' {
+		end := bytes.Index(s[pos:], []byte(") ["))
 		if end < 0 {
-			end = bytes.LastIndexByte(s, ')')
+			end = bytes.LastIndexByte(s[pos:], ')')
 			if end < 0 {
-				return
+				return -1
 			}
 		}
-		f.Helo, s = s[1:end], s[end+1:]
-		s = bytes.TrimPrefix(s, []byte(" "))
-	}
-	if len(s) > 0 && s[0] == '[' {
-		end := bytes.IndexByte(s, ']')
-		if end < 0 {
-			return
+		f.Helo = s[pos+1 : pos+end]
+		pos += end + 1
+		if pos < len(s) && s[pos] == ' ' {
+			pos++
 		}
-		f.IP, s = s[1:end], s[end+1:]
-		if len(s) > 1 && s[0] == ':' {
-			k := 1
+	}
+	if pos < len(s) && s[pos] == '[' {
+		end := bytes.IndexByte(s[pos:], ']')
+		if end < 0 {
+			return -1
+		}
+		f.IP = s[pos+1 : pos+end]
+		pos += end + 1
+		if pos+1 < len(s) && s[pos] == ':' && isDigit(s[pos+1]) {
+			k := pos + 1
 			for k < len(s) && isDigit(s[k]) {
 				k++
 			}
-			f.Port, s = s[1:k], s[k:]
+			f.Port = s[pos+1 : k]
+			pos = k
 		}
 	}
-	if bytes.HasPrefix(s, []byte(" I=[")) {
-		end := bytes.IndexByte(s, ']')
+	if bytes.HasPrefix(s[pos:], []byte(" I=[")) {
+		end := bytes.IndexByte(s[pos:], ']')
 		if end < 0 {
-			return
+			return -1
 		}
-		f.Interface = s[4:end]
-		s = s[end+1:]
-		if len(s) > 1 && s[0] == ':' {
-			k := 1
+		f.Interface = s[pos+4 : pos+end]
+		pos += end + 1
+		if pos+1 < len(s) && s[pos] == ':' && isDigit(s[pos+1]) {
+			k := pos + 1
 			for k < len(s) && isDigit(s[k]) {
 				k++
 			}
-			s = s[k:]
+			pos = k
 		}
 	}
-	s = bytes.TrimPrefix(s, []byte(" "))
-	if bytes.HasPrefix(s, []byte("U=")) {
-		f.Ident = s[2:]
+	if bytes.HasPrefix(s[pos:], []byte(" U=")) {
+		start := pos + 3
+		for k := start; k < len(s); k++ {
+			if s[k] == ':' && isSep(s, k) {
+				f.Ident = s[start:k]
+				return k
+			}
+		}
+		f.Ident = s[start:]
+		return len(s)
 	}
+	return pos
 }
 
 // ParseLogin parses one log line as an authenticated reception (`<= … A=auth:id …`).
@@ -155,10 +196,14 @@ func ParseLogin(line []byte, tz *Zone) (Login, bool) {
 }
 
 func parseLoginAt(line []byte, i int, tz *Zone) (Login, bool) {
-	r := bytes.Index(line[:i], markRecv)
-	if r < 0 {
+	if bytes.Index(line[:i], markRecv) < 0 {
 		return Login{}, false
 	}
+	return parseReception(line, i, tz)
+}
+
+// parseReception reads A=auth:id at i of a line known to be a "<=" reception.
+func parseReception(line []byte, i int, tz *Zone) (Login, bool) {
 	var l Login
 	v := line[i+len(markAuth):]
 	if e := bytes.IndexByte(v, ' '); e >= 0 {
@@ -169,14 +214,6 @@ func parseLoginAt(line []byte, i int, tz *Zone) (Login, bool) {
 		return Login{}, false // A= without an id: nothing to count per account
 	}
 	l.Authenticator, l.ID = v[:c], v[c+1:]
-	if h := bytes.Index(line[r:i], []byte(" H=")); h >= 0 {
-		hs := line[r+h : i]
-		if o := bytes.IndexByte(hs, '['); o >= 0 {
-			if e := bytes.IndexByte(hs[o:], ']'); e > 0 {
-				l.IP = hs[o+1 : o+e]
-			}
-		}
-	}
 	l.Time = tz.lineTime(line)
 	return l, true
 }

@@ -29,7 +29,18 @@ const (
 func (t *Tally) Scan(ctx context.Context, r io.Reader) error {
 	workers := min(runtime.GOMAXPROCS(0), maxWorkers)
 	if workers < 2 {
-		return t.read(ctx, r, func(b []byte) { t.chunk(b) }, func() []byte { return make([]byte, chunkSize) }, func([]byte) {})
+		// two buffers in turn: the one being scanned and the one read next
+		var spare [][]byte
+		get := func() []byte {
+			if n := len(spare); n > 0 {
+				b := spare[n-1]
+				spare = spare[:n-1]
+				return b
+			}
+			return make([]byte, chunkSize)
+		}
+		put := func(b []byte) { spare = append(spare, b[:cap(b)]) }
+		return t.read(ctx, r, func(b []byte) { t.chunk(b); put(b) }, get, put)
 	}
 	free := make(chan []byte, workers+2)
 	for i := 0; i < workers+2; i++ {
@@ -141,7 +152,7 @@ func (t *Tally) chunk(data []byte) {
 				continue
 			}
 			if i := indexAuth(rest[id:]); i >= 0 {
-				if l, ok := parseLoginAt(line, p+id+i, t.zone); ok {
+				if l, ok := parseReception(line, p+id+i, t.zone); ok {
 					t.AddLogin(&l)
 				}
 			}
@@ -174,7 +185,8 @@ func (t *Tally) generic(line []byte) {
 // afterPrefix returns where the text after Exim's line prefix starts, or -1 when the line
 // does not start with an Exim timestamp.
 func afterPrefix(line []byte) int {
-	if len(line) < 21 || line[4] != '-' || line[7] != '-' || line[10] != ' ' || line[13] != ':' || line[16] != ':' {
+	if len(line) < 21 || line[4] != '-' || line[7] != '-' || line[10] != ' ' || line[13] != ':' || line[16] != ':' ||
+		!isDigit(line[0]) || !isDigit(line[3]) || !isDigit(line[9]) || !isDigit(line[12]) || !isDigit(line[15]) || !isDigit(line[18]) {
 		return -1
 	}
 	p := 19

@@ -25,7 +25,7 @@ const maxKeys = 200_000
 // MaxDistinct bounds the distinct accounts counted per IP (and IPs per account): enough
 // to see brute force, small enough to live in the Source itself (a set of hashes, no map
 // per IP, no pointer chasing on the hot path). A Distinct of MaxDistinct reads "at least".
-const MaxDistinct = 32
+const MaxDistinct = 16
 
 // Source is the tally of one IP or one account.
 type Source struct {
