@@ -350,7 +350,7 @@ func (r *Report) Check(cfg Config) *check.Result {
 		}
 	}
 	if r.Chkservd.Found {
-		res.Details = append(res.Details, fmt.Sprintf("chkservd: %s Exim %s", plural(r.Chkservd.Restarts, "restart"), window))
+		res.Details = append(res.Details, fmt.Sprintf("chkservd: restarted Exim %s %s", plural(r.Chkservd.Restarts, "time"), window))
 	}
 	return res
 }
