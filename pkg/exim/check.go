@@ -107,7 +107,7 @@ func (r *Report) when(t int64) string {
 	return time.Unix(t, 0).In(r.loc).Format(time.RFC3339)
 }
 
-func (r *Report) rows(m map[string]*Source, n int, ip bool) []SourceJSON {
+func (r *Report) rows(m map[uint64]*Source, n int, ip bool) []SourceJSON {
 	out := []SourceJSON{}
 	for _, s := range Top(m, n) {
 		j := SourceJSON{Count: s.Count, ServiceAuth: s.ServiceAuth, Distinct: s.Distinct, FirstSeen: r.when(s.First), LastSeen: r.when(s.Last)}

@@ -228,25 +228,25 @@ func TestIntegrationRealExim(t *testing.T) {
 	ips := map[string]int{"127.0.0.1": 2, "::1": 1, "185.143.75.81": 4, "2001:db8::5": 2, "2001:db8:0:1::77": 2, "203.0.113.5": 1}
 	check("distinct IPs", len(tl.IPs), len(ips))
 	for ip, n := range ips {
-		if s := tl.IPs[ip]; s == nil {
+		if s := tl.Source(tl.IPs, ip); s == nil {
 			t.Errorf("no IP %s", ip)
 		} else {
 			check("IP "+ip, s.Count, n)
 		}
 	}
-	check("185.143.75.81 distinct accounts", tl.IPs["185.143.75.81"].Distinct, 3)
+	check("185.143.75.81 distinct accounts", tl.Source(tl.IPs, "185.143.75.81").Distinct, 3)
 	accounts := map[string]int{"__cpanel__service__auth__exim__…": 3, "info@example.com": 5, "admin@example.com": 1, "sales@example.com": 1, goodUser: 1, "(no set_id)": 1}
 	check("distinct accounts", len(tl.Accounts), len(accounts))
 	for a, n := range accounts {
-		if s := tl.Accounts[a]; s == nil {
+		if s := tl.Source(tl.Accounts, a); s == nil {
 			t.Errorf("no account %s", a)
 		} else {
 			check("account "+a, s.Count, n)
 		}
 	}
-	check("info@example.com distinct IPs", tl.Accounts["info@example.com"].Distinct, 3)
-	check("logins of "+goodUser, tl.LoginAccounts[goodUser].Count, 1)
-	check("logins of service auth", tl.LoginAccounts["__cpanel__service__auth__exim__…"].Count, 1)
+	check("info@example.com distinct IPs", tl.Source(tl.Accounts, "info@example.com").Distinct, 3)
+	check("logins of "+goodUser, tl.Source(tl.LoginAccounts, goodUser).Count, 1)
+	check("logins of service auth", tl.Source(tl.LoginAccounts, "__cpanel__service__auth__exim__…").Count, 1)
 
 	res := rep.Check(cfg)
 	if res.Status.String() != "critical" {

@@ -108,12 +108,12 @@ func TestParallelScanMatchesSerial(t *testing.T) {
 	for k, s := range ser.IPs {
 		p := par.IPs[k]
 		if p.Count != s.Count || p.Distinct != s.Distinct || p.First != s.First || p.Last != s.Last {
-			t.Fatalf("IP %s: parallel %+v, serial %+v", k, p, s)
+			t.Fatalf("IP %s: parallel %+v, serial %+v", s.Key, p, s)
 		}
 	}
 	for k, s := range ser.Accounts {
 		if p := par.Accounts[k]; p.Count != s.Count || p.Distinct != s.Distinct {
-			t.Fatalf("account %s: parallel %d/%d, serial %d/%d", k, p.Count, p.Distinct, s.Count, s.Distinct)
+			t.Fatalf("account %s: parallel %d/%d, serial %d/%d", s.Key, p.Count, p.Distinct, s.Count, s.Distinct)
 		}
 	}
 }

@@ -190,25 +190,33 @@ func afterPrefix(line []byte) int {
 		return -1
 	}
 	p := 19
-	if line[p] == '.' {
-		p++
-		for p < len(line) && isDigit(line[p]) {
+	if line[p] != ' ' {
+		if line[p] == '.' {
 			p++
+			for p < len(line) && isDigit(line[p]) {
+				p++
+			}
 		}
-	}
-	if p+6 <= len(line) && line[p] == ' ' && (line[p+1] == '+' || line[p+1] == '-') && isDigit(line[p+2]) {
-		p += 6
-	}
-	if p+2 > len(line) || line[p] != ' ' {
-		return -1
-	}
-	p++
-	if line[p] == '[' {
-		e := bytes.IndexByte(line[p:], ']')
-		if e < 0 || p+e+2 > len(line) || line[p+e+1] != ' ' {
+		if p+6 <= len(line) && line[p] == ' ' && (line[p+1] == '+' || line[p+1] == '-') && isDigit(line[p+2]) {
+			p += 6
+		}
+		if p+2 > len(line) || line[p] != ' ' {
 			return -1
 		}
-		p += e + 2
+	} else if p+6 <= len(line) && (line[p+1] == '+' || line[p+1] == '-') && isDigit(line[p+2]) {
+		p += 6 // log_timezone without millisec
+	}
+	p++
+	if p < len(line) && line[p] == '[' {
+		// [pid]: a few digits, scanned here rather than with a call
+		k := p + 1
+		for k < len(line) && isDigit(line[k]) {
+			k++
+		}
+		if k+1 >= len(line) || line[k] != ']' || line[k+1] != ' ' {
+			return -1
+		}
+		p = k + 2
 	}
 	return p
 }

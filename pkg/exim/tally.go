@@ -83,10 +83,14 @@ type Tally struct {
 	First, Last   int64
 	ByAuth        map[string]*AuthCount
 	Services      map[string]int // service-auth failures per cPanel service (exim, …)
-	IPs           map[string]*Source
-	Accounts      map[string]*Source
+	// IPs, Accounts and LoginAccounts are keyed by a 64-bit hash of the key (Source.Key
+	// holds it): a uint64 map lookup with no string compare is what the hot path can
+	// afford per failure, and the same hash feeds the distinct counts. A collision among
+	// even a million keys has odds below 1e-7; it would merge two rows.
+	IPs           map[uint64]*Source
+	Accounts      map[uint64]*Source
 	Logins        int
-	LoginAccounts map[string]*Source
+	LoginAccounts map[uint64]*Source
 	Dropped       int // failures whose new IP or account did not fit in maxKeys
 
 	lastService int64 // newest service-auth failure
@@ -109,9 +113,9 @@ func NewTally(since time.Time, loc *time.Location) *Tally {
 		OtherCodes:    map[int]int{},
 		ByAuth:        map[string]*AuthCount{},
 		Services:      map[string]int{},
-		IPs:           map[string]*Source{},
-		Accounts:      map[string]*Source{},
-		LoginAccounts: map[string]*Source{},
+		IPs:           map[uint64]*Source{},
+		Accounts:      map[uint64]*Source{},
+		LoginAccounts: map[uint64]*Source{},
 		zone:          NewZone(loc),
 		seed:          maphash.MakeSeed(),
 	}
@@ -183,9 +187,10 @@ func (t *Tally) AddFailure(f *Failure) {
 	if !f.HasSetID {
 		account = []byte("(no set_id)")
 	}
+	hi, ha := maphash.Bytes(t.seed, ip), maphash.Bytes(t.seed, account)
 	dropped := false
-	si := lookup(t.IPs, ip, &dropped)
-	sa := lookup(t.Accounts, account, &dropped)
+	si := lookup(t.IPs, hi, ip, &dropped)
+	sa := lookup(t.Accounts, ha, account, &dropped)
 	if dropped {
 		t.Dropped++
 	}
@@ -196,8 +201,8 @@ func (t *Tally) AddFailure(f *Failure) {
 		sa.seen(f.Time, service)
 	}
 	if si != nil && sa != nil {
-		si.other(uint32(maphash.Bytes(t.seed, account)))
-		sa.other(uint32(maphash.Bytes(t.seed, ip)))
+		si.other(uint32(ha))
+		sa.other(uint32(hi))
 	}
 }
 
@@ -209,13 +214,13 @@ func (t *Tally) AddLogin(l *Login) {
 	t.Logins++
 	_, _, id := Classify(l.ID)
 	var dropped bool
-	if s := lookup(t.LoginAccounts, id, &dropped); s != nil {
+	if s := lookup(t.LoginAccounts, maphash.Bytes(t.seed, id), id, &dropped); s != nil {
 		s.seen(l.Time, false)
 	}
 }
 
-func lookup(m map[string]*Source, key []byte, dropped *bool) *Source {
-	if s, ok := m[string(key)]; ok {
+func lookup(m map[uint64]*Source, h uint64, key []byte, dropped *bool) *Source {
+	if s, ok := m[h]; ok {
 		return s
 	}
 	if len(m) >= maxKeys {
@@ -223,12 +228,17 @@ func lookup(m map[string]*Source, key []byte, dropped *bool) *Source {
 		return nil
 	}
 	s := &Source{Key: string(key)}
-	m[s.Key] = s
+	m[h] = s
 	return s
 }
 
+// Source returns the tally of one key of m (IPs, Accounts or LoginAccounts), or nil.
+func (t *Tally) Source(m map[uint64]*Source, key string) *Source {
+	return m[maphash.String(t.seed, key)]
+}
+
 // Top returns the n biggest sources, most failures first (ties by key).
-func Top(m map[string]*Source, n int) []*Source {
+func Top(m map[uint64]*Source, n int) []*Source {
 	out := make([]*Source, 0, len(m))
 	for _, s := range m {
 		out = append(out, s)
@@ -278,7 +288,7 @@ func (t *Tally) merge(w *Tally) {
 		a.ServiceAuth += v.ServiceAuth
 		a.Account += v.Account
 	}
-	for _, m := range [...]struct{ dst, src map[string]*Source }{{t.IPs, w.IPs}, {t.Accounts, w.Accounts}, {t.LoginAccounts, w.LoginAccounts}} {
+	for _, m := range [...]struct{ dst, src map[uint64]*Source }{{t.IPs, w.IPs}, {t.Accounts, w.Accounts}, {t.LoginAccounts, w.LoginAccounts}} {
 		for k, v := range m.src {
 			d := m.dst[k]
 			if d == nil {
