@@ -75,14 +75,14 @@ type Tally struct {
 	Bytes     int64
 	LongLines int
 
-	Failures      int // 535 failures in the window
-	ServiceAuth   int
-	Account       int
-	OtherCodes    map[int]int // non-535 authenticator failures (435 internal error, 501 cancelled…)
-	OutOfWindow   int         // failures older than Since
-	First, Last   int64
-	ByAuth        map[string]*AuthCount
-	Services      map[string]int // service-auth failures per cPanel service (exim, …)
+	Failures    int // 535 failures in the window
+	ServiceAuth int
+	Account     int
+	OtherCodes  map[int]int // non-535 authenticator failures (435 internal error, 501 cancelled…)
+	OutOfWindow int         // failures older than Since
+	First, Last int64
+	ByAuth      map[string]*AuthCount
+	Services    map[string]int // service-auth failures per cPanel service (exim, …)
 	// IPs, Accounts and LoginAccounts are keyed by a 64-bit hash of the key (Source.Key
 	// holds it): a uint64 map lookup with no string compare is what the hot path can
 	// afford per failure, and the same hash feeds the distinct counts. A collision among
