@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -152,7 +151,7 @@ EXIT STATUS
 				for _, w := range exim.ReadKeys(h).Warnings(h) {
 					app.Logf("warning: %s", w)
 				}
-				app.Logf("%s", fmt.Sprintf("new keys in place; check again in a few minutes: hostfix exim auth-check --since 10m"))
+				app.Logf("new keys in place; check again in a few minutes: hostfix exim auth-check --since 10m")
 			}
 			return nil
 		},
