@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/mailq"
-	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
 
@@ -159,7 +159,7 @@ jq, or stop reading whenever you like.`,
 				return err
 			}
 			if app.Opts.Output != "json" {
-				app.Logf("%s listed", mailqPlural(n, "message"))
+				app.Logf("%s listed", human.Plural(n, "message"))
 			}
 			return nil
 		},
@@ -199,13 +199,6 @@ func mailqSender(m *mailq.Message) string {
 		return "?"
 	}
 	return "<" + m.Sender + ">"
-}
-
-func mailqPlural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return plan.Thousands(int64(n)) + " " + noun + "s"
 }
 
 func newMailqPurgeCmd(app *App) *cobra.Command {
@@ -250,7 +243,7 @@ when stdin is not a terminal. Running the same purge again is "nothing to do".`,
 			if err != nil {
 				return err
 			}
-			question := fmt.Sprintf("purge %s (%s) from %s?", mailqPlural(sel.Count, "message"), plan.HumanBytes(sel.Bytes), sel.Queue.Dir)
+			question := fmt.Sprintf("purge %s (%s) from %s?", human.Plural(sel.Count, "message"), human.Bytes(sel.Bytes), sel.Queue.Dir)
 			return app.ApplyPlan(c.Context(), p, ApplyOptions{Destructive: true, Question: question, NoBackup: noBackup})
 		},
 	}

@@ -1,9 +1,10 @@
 package mailq
 
 import (
-	"github.com/hostfix/hostfix/pkg/plan"
 	"path/filepath"
 	"strings"
+
+	"github.com/hostfix/hostfix/pkg/plan"
 
 	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"

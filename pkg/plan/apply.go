@@ -143,7 +143,11 @@ func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
 	if info.User == "" {
 		info.User = currentUser()
 	}
-	backupRoot := hostPath(h, cfg.BackupDir)
+	info.Around, info.Handlers = recordAround(p)
+	backupRoot, err := hostPath(h, cfg.BackupDir)
+	if err != nil {
+		return nil, fmt.Errorf("create backup directory: %w", err)
+	}
 	if err := os.MkdirAll(backupRoot, 0o700); err != nil {
 		return nil, opErr(h, "create backup directory", cfg.BackupDir, err)
 	}
@@ -439,7 +443,10 @@ type runLock struct {
 }
 
 func acquireLock(ctx context.Context, h *system.Host, cfg Config, cmdline []string) (*runLock, error) {
-	path := hostPath(h, cfg.LockFile)
+	path, err := hostPath(h, cfg.LockFile)
+	if err != nil {
+		return nil, fmt.Errorf("lock: %w", err)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, opErr(h, "lock", cfg.LockFile, err)
 	}

@@ -49,10 +49,16 @@ func tempName(path, runID string) string {
 // first), is fsynced, optionally validated, renamed over the target and the directory is
 // fsynced. The target is therefore always either the old or the new file, never a partial
 // one. meta.UID/GID of -1 leave the owner as created.
-func writeAtomic(ctx context.Context, h *system.Host, real, tmp string, data []byte, meta fileMeta, validate []string) (err error) {
+//
+// A target that is a mount point (a file bind-mounted over it: a container's
+// /etc/resolv.conf or /etc/hosts, a test namespace's /etc/services) cannot be renamed
+// over (EBUSY): then, and only then, the validated content is written into the file in
+// place (truncate, write, fsync; not atomic, the caller's backup is already made) and
+// inPlace is true, for the report to say so.
+func writeAtomic(ctx context.Context, h *system.Host, real, tmp string, data []byte, meta fileMeta, validate []string) (inPlace bool, err error) {
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer func() {
 		if err != nil {
@@ -61,26 +67,26 @@ func writeAtomic(ctx context.Context, h *system.Host, real, tmp string, data []b
 		}
 	}()
 	if _, err = f.Write(data); err != nil {
-		return err
+		return false, err
 	}
 	if meta.UID >= 0 || meta.GID >= 0 {
 		if err = f.Chown(meta.UID, meta.GID); err != nil {
-			return fmt.Errorf("keep owner %d:%d: %w", meta.UID, meta.GID, err)
+			return false, fmt.Errorf("keep owner %d:%d: %w", meta.UID, meta.GID, err)
 		}
 	}
 	if err = f.Chmod(meta.Mode); err != nil {
-		return fmt.Errorf("keep mode %#o: %w", meta.Mode.Perm(), err)
+		return false, fmt.Errorf("keep mode %#o: %w", meta.Mode.Perm(), err)
 	}
 	if _, serr := os.Lstat(real); serr == nil {
 		if err = copyXattrs(real, f); err != nil {
-			return fmt.Errorf("keep extended attributes: %w", err)
+			return false, fmt.Errorf("keep extended attributes: %w", err)
 		}
 	}
 	if err = f.Sync(); err != nil {
-		return err
+		return false, err
 	}
 	if err = f.Close(); err != nil {
-		return err
+		return false, err
 	}
 	if len(validate) > 0 {
 		argv := make([]string, len(validate))
@@ -89,16 +95,53 @@ func writeAtomic(ctx context.Context, h *system.Host, real, tmp string, data []b
 		}
 		if _, verr := h.Runner.Run(ctx, system.Cmd{Argv: argv}); verr != nil {
 			err = fmt.Errorf("validator rejected the new content, file left untouched: %w", verr)
-			return err
+			return false, err
 		}
 	}
 	if err = os.Rename(tmp, real); err != nil {
-		return err
+		if !errors.Is(err, syscall.EBUSY) {
+			return false, err
+		}
+		os.Remove(tmp)
+		err = nil
+		return true, writeInPlace(real, data, meta)
 	}
 	if serr := syncDir(filepath.Dir(real)); serr != nil {
 		// The new file is in place (only its durability is in doubt): say so, so the
 		// caller treats it as applied and a rollback puts the old one back.
-		return &renamedError{serr}
+		return false, &renamedError{serr}
+	}
+	return false, nil
+}
+
+// writeInPlace overwrites the file real (a mount point: it cannot be renamed over) with
+// data, keeping its inode; mode and owner are set to meta. Any failure after the truncate
+// is a *renamedError: the file may be partly written, so the caller rolls it back.
+func writeInPlace(real string, data []byte, meta fileMeta) error {
+	f, err := os.OpenFile(real, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return fmt.Errorf("write in place (the file is a mount point): %w", err)
+	}
+	fail := func(err error) error {
+		f.Close()
+		return &renamedError{fmt.Errorf("write in place (the file is a mount point): %w", err)}
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if meta.UID >= 0 || meta.GID >= 0 {
+		if err := f.Chown(meta.UID, meta.GID); err != nil {
+			return fail(fmt.Errorf("keep owner %d:%d: %w", meta.UID, meta.GID, err))
+		}
+	}
+	if err := f.Chmod(meta.Mode); err != nil {
+		return fail(fmt.Errorf("keep mode %#o: %w", meta.Mode.Perm(), err))
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		return &renamedError{err}
 	}
 	return nil
 }
@@ -239,36 +282,42 @@ func opErr(h *system.Host, verb, target string, err error) error {
 	return &sysError{msg: verb + " " + target + ": " + msg, err: err}
 }
 
-// hostPath resolves a system path to the path to open, following symlinks inside the root
-// (h.Path alone would let a link such as /var/run -> /run in a fixture tree lead outside
-// --root). On an error it falls back to h.Path and lets the caller's operation report it.
-func hostPath(h *system.Host, p string) string {
-	if rp, err := realPath(h, p); err == nil {
-		return h.Path(rp)
+// hostPath is the path to open for the system path p, every symlink resolved inside the
+// root (system.Host.RealPath): h.Path alone would let a link such as /var/run -> /run in a
+// fixture tree lead outside --root. A path that cannot be resolved (a loop) is an error,
+// never a fallback to the unresolved path.
+func hostPath(h *system.Host, p string) (string, error) {
+	rp, err := h.RealPath(p)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", filepath.Clean("/"+p), err)
 	}
-	return h.Path(p)
+	return rp, nil
 }
 
 // parentResolver resolves the directories of many paths, once per directory, leaving the
 // final component alone (a rename moves a link, not its target).
 type parentResolver struct {
 	h    *system.Host
-	dirs map[string]string
+	dirs map[string]resolvedDir
 }
 
 func newParentResolver(h *system.Host) *parentResolver {
-	return &parentResolver{h: h, dirs: map[string]string{}}
+	return &parentResolver{h: h, dirs: map[string]resolvedDir{}}
 }
 
-func (r *parentResolver) path(p string) string {
+// path is the path to open for p with its directory resolved inside the root.
+func (r *parentResolver) path(p string) (string, error) {
 	dir := filepath.Dir(p)
-	hd, ok := r.dirs[dir]
+	d, ok := r.dirs[dir]
 	if !ok {
-		hd = hostPath(r.h, dir)
-		r.dirs[dir] = hd
+		d.path, d.err = hostPath(r.h, dir)
+		r.dirs[dir] = d
 	}
-	return filepath.Join(hd, filepath.Base(p))
+	if d.err != nil {
+		return "", d.err
+	}
+	return filepath.Join(d.path, filepath.Base(p)), nil
 }
 
 // parentPath resolves the directory of one path (see parentResolver).
-func parentPath(h *system.Host, p string) string { return newParentResolver(h).path(p) }
+func parentPath(h *system.Host, p string) (string, error) { return newParentResolver(h).path(p) }

@@ -380,3 +380,130 @@ func ExampleArgv() {
 	// (not set)
 	// "detected, not run under --root: set k"
 }
+
+// Issue 8 item 5: the undo of a run that stopped a service around its changes (a purge:
+// stop, wait for the lock, remove, start) gets the same sequence around the restore, as
+// recorded in the run's run.json, and the handlers its changes triggered.
+func TestUndoRepeatsServiceSequence(t *testing.T) {
+	tr := newTree(t)
+	tr.write("/var/q/mess/1", "m1", 0o600)
+	tr.write("/var/q/lock/sendmutex", "", 0o600)
+	tr.write("/etc/q.conf", "old", 0o644)
+	p := New("mailq purge")
+	p.Add(Service("qmail-send", "stop", cf("svc", "-d", "/service/qmail-send")))
+	p.Add(WaitUnlock(tr.h, "/var/q/lock/sendmutex", 3e9))
+	p.Add(tr.must(RemoveFiles(tr.h, []File{{Path: "/var/q/mess/1"}}, RemoveOptions{Within: "/var/q"})))
+	p.Add(tr.must(EditFile(tr.h, "/etc/q.conf", replace("new"), EditOptions{Notify: []string{"reload"}})))
+	p.Handle("reload", Configured("q.reload_command", []string{"reload-q"}), "")
+	p.AddFinally(Service("qmail-send", "start", cf("svc", "-u", "/service/qmail-send")))
+	run := tr.mustApply(p)
+	info, err := readRunInfo(filepath.Join(tr.h.Path(tr.cfg.BackupDir), run.RunID))
+	if err != nil || len(info.Around) != 3 || len(info.Handlers) != 1 {
+		t.Fatalf("run.json records %+v %v", info, err)
+	}
+
+	tr.rec.Calls = nil
+	up, err := Undo(tr.h, tr.cfg, run.RunID, UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := text(PreviewOn(up, tr.h))
+	for _, want := range []string{
+		"! service qmail-send: stop: svc -d /service/qmail-send [cannot be previewed]",
+		"! wait_unlock /var/q/lock/sendmutex: wait up to 3s",
+		"~ restore /etc/q.conf",
+		"+ restore /var/q",
+		"! service reload: reload-q (handler: runs once at the end)",
+		"! service qmail-send: start: svc -u /service/qmail-send (always runs at the end)",
+		"note: around the restore, the undo repeats what " + run.RunID + " did: stop qmail-send, wait for /var/q/lock/sendmutex; start qmail-send at the end",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("undo preview lacks %q:\n%s", want, out)
+		}
+	}
+	tr.mustApply(up)
+	if got := strings.Join(tr.rec.Commands(), "|"); got != "svc -d /service/qmail-send|reload-q|svc -u /service/qmail-send" {
+		t.Errorf("undo ran %q", got)
+	}
+	if tr.read("/var/q/mess/1") != "m1" || tr.read("/etc/q.conf") != "old" {
+		t.Error("undo did not restore")
+	}
+	// Nothing left to restore: no stop/start either.
+	if up, err := Undo(tr.h, tr.cfg, run.RunID, UndoOptions{}); err != nil || !up.Empty() || len(up.Finally) != 0 {
+		t.Errorf("second undo %+v %v", up, err)
+	}
+}
+
+// Issue 8 item 7: EditFile and Move record the parent directories they create; rollback
+// and undo remove them again (only when empty), and a second undo has nothing to do.
+func TestCreatedParentDirectoriesAreRemoved(t *testing.T) {
+	tr := newTree(t)
+	tr.write("/etc/xinetd.d/smtp_psa", "service smtp\n", 0o644)
+	plan := func() *Plan {
+		p := New("t")
+		p.Add(tr.must(EditFile(tr.h, "/etc/hostfix/new/sub/a.conf", replace("a"), EditOptions{})))
+		p.Add(tr.must(Move(tr.h, "/etc/xinetd.d/smtp_psa", "/etc/xinetd.d/disabled/old/smtp_psa")))
+		return p
+	}
+	// Rolled back by a later failure: no directory left behind.
+	p := plan()
+	p.Add(Command(cf("fail"), ""))
+	tr.rec.Func = func(c system.Cmd) (system.Result, error) {
+		res := system.Result{ExitCode: 1}
+		return res, &system.ExitError{Cmd: c, Result: res}
+	}
+	rep, err := tr.apply(p)
+	if err == nil {
+		t.Fatal("no failure")
+	}
+	for _, d := range []string{"/etc/hostfix", "/etc/xinetd.d/disabled"} {
+		if tr.exists(d) {
+			t.Errorf("rollback left %s behind:\n%s", d, text(rep))
+		}
+	}
+	if !tr.exists("/etc/xinetd.d/smtp_psa") {
+		t.Fatal("move not rolled back")
+	}
+	tr.rec.Func = nil
+
+	// Applied, then undone: the same.
+	rep = tr.mustApply(plan())
+	if !tr.exists("/etc/hostfix/new/sub/a.conf") || !tr.exists("/etc/xinetd.d/disabled/old/smtp_psa") {
+		t.Fatal("not applied")
+	}
+	up, err := Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := text(PreviewOn(up, tr.h))
+	if !strings.Contains(out, "- restore /etc/hostfix/new/sub: directory created by "+rep.RunID) {
+		t.Errorf("undo preview:\n%s", out)
+	}
+	tr.mustApply(up)
+	for _, d := range []string{"/etc/hostfix", "/etc/xinetd.d/disabled"} {
+		if tr.exists(d) {
+			t.Errorf("undo left %s behind", d)
+		}
+	}
+	if tr.read("/etc/xinetd.d/smtp_psa") != "service smtp\n" {
+		t.Error("undo did not move back")
+	}
+	if up, err := Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{}); err != nil || !up.Empty() {
+		t.Errorf("second undo: %v\n%s", err, text(Preview(up)))
+	}
+
+	// A directory someone else put files into since stays, and says why.
+	rep = tr.mustApply(plan())
+	tr.write("/etc/hostfix/new/other.conf", "mine", 0o644)
+	up, err = Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.mustApply(up)
+	if !tr.exists("/etc/hostfix/new/other.conf") || tr.exists("/etc/hostfix/new/sub") {
+		t.Errorf("undo must remove the emptied sub and keep the directory holding a new file:\n%s", text(Preview(up)))
+	}
+	if !strings.Contains(strings.Join(up.Notes, "|"), "/etc/hostfix/new is not empty") {
+		t.Errorf("notes %q", up.Notes)
+	}
+}

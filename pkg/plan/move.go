@@ -1,144 +1,102 @@
 package plan
 
-// The one rename-or-copy helper: every move between the host and a backup (removals,
-// rollbacks, undo restores) goes through moveFile or moveTree, so a backup directory on
-// another filesystem (EXDEV) works the same way everywhere.
-
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/hostfix/hostfix/pkg/system"
 )
 
-// moveFile renames src to dst; across filesystems it copies (content, mode, owner, under
-// a partial name renamed into place), fsyncs and removes src. copied reports the slow path.
-// dst's directory must exist. It replaces dst if present, as rename does.
-func moveFile(src, dst string) (copied bool, err error) {
-	err = os.Rename(src, dst)
-	if err == nil || !isEXDEV(err) {
-		return false, err
-	}
-	fi, err := os.Lstat(src)
-	if err != nil {
-		return true, err
-	}
-	if !fi.Mode().IsRegular() {
-		return true, fmt.Errorf("move %s across filesystems: not a regular file (%s)", src, fi.Mode().Type())
-	}
-	tmp := dst + partialSuffix
-	if err := copyFile(src, tmp, metaOf(fi)); err != nil {
-		os.Remove(tmp)
-		return true, err
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		os.Remove(tmp)
-		return true, err
-	}
-	if err := syncDir(filepath.Dir(dst)); err != nil {
-		return true, err
-	}
-	return true, os.Remove(src)
+// Move: renaming a system path.
+
+type moveAction struct {
+	h          *system.Host
+	from, to   string
+	fromP, toP string // host paths, directories resolved inside the root
+	desc       Description
+	applied    bool
+	copied     bool
+	madeDirs   []string // host paths of the directories Apply created for the target
 }
 
-// linkOrCopy puts src at dst without ever replacing a file at dst (link(2) fails with
-// EEXIST), copying across filesystems, then removes src.
-func linkOrCopy(src, dst string) (copied bool, err error) {
-	err = os.Link(src, dst)
-	if err != nil && !isEXDEV(err) {
-		return false, err
-	}
+// Move plans renaming a system path. It returns nil when from is gone and to exists (the
+// move was done already), and an error when from is missing or to already exists.
+func Move(h *system.Host, from, to string) (Action, error) {
+	from, to = filepath.Clean("/"+from), filepath.Clean("/"+to)
+	fromP, err := parentPath(h, from)
 	if err != nil {
-		copied = true
-		fi, serr := os.Lstat(src)
-		if serr != nil {
-			return true, serr
-		}
-		if err := copyFile(src, dst, metaOf(fi)); err != nil { // O_EXCL: never replaces
-			return true, err
-		}
+		return nil, fmt.Errorf("move %s: %w", from, err)
 	}
-	return copied, os.Remove(src)
+	toP, err := parentPath(h, to)
+	if err != nil {
+		return nil, fmt.Errorf("move %s to %s: %w", from, to, err)
+	}
+	_, ferr := os.Lstat(fromP)
+	_, terr := os.Lstat(toP)
+	switch {
+	case errors.Is(ferr, fs.ErrNotExist) && terr == nil:
+		return nil, nil
+	case ferr != nil:
+		return nil, fmt.Errorf("move %s: %w", from, ferr)
+	case terr == nil:
+		return nil, fmt.Errorf("move %s to %s: the target exists already; refusing to replace it", from, to)
+	case !errors.Is(terr, fs.ErrNotExist):
+		return nil, fmt.Errorf("move %s to %s: %w", from, to, terr)
+	}
+	return &moveAction{h: h, from: from, to: to, fromP: fromP, toP: toP, desc: Description{
+		Kind: KindMove, Op: OpChange, Target: from, Detail: "rename to " + to, Previewable: true,
+	}}, nil
 }
 
-// moveTree renames the directory src to dst (which must not exist); across filesystems it
-// copies the tree (directories, regular files and symlinks with mode and owner), fsyncs
-// the files and removes src.
-func moveTree(src, dst string) (copied bool, err error) {
-	err = os.Rename(src, dst)
-	if err == nil || !isEXDEV(err) {
-		return false, err
-	}
-	if err := copyTree(src, dst); err != nil {
-		os.RemoveAll(dst)
-		return true, err
-	}
-	return true, os.RemoveAll(src)
-}
+func (a *moveAction) Describe() Description { return a.desc }
 
-// copyTree copies the directory tree src to dst (created).
-func copyTree(src, dst string) error {
-	type dirMode struct {
-		path string
-		meta fileMeta
+func (a *moveAction) Verify(context.Context, *Run) error {
+	if _, err := os.Lstat(a.fromP); err != nil {
+		return &StaleError{Target: a.from, Reason: "it is gone"}
 	}
-	var dirs []dirMode
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		to := filepath.Join(dst, rel)
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		meta := metaOf(fi)
-		switch {
-		case d.IsDir():
-			if err := os.Mkdir(to, 0o700); err != nil {
-				return err
-			}
-			dirs = append(dirs, dirMode{to, meta})
-		case fi.Mode().IsRegular():
-			return copyFile(p, to, meta)
-		case fi.Mode()&fs.ModeSymlink != 0:
-			t, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			if err := os.Symlink(t, to); err != nil {
-				return err
-			}
-			if meta.UID >= 0 {
-				_ = os.Lchown(to, meta.UID, meta.GID)
-			}
-		default:
-			return fmt.Errorf("copy %s: cannot copy a %s", p, fi.Mode().Type())
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	// Modes last, deepest first: a read-only directory must not stop its own copy.
-	for i := len(dirs) - 1; i >= 0; i-- {
-		d := dirs[i]
-		if d.meta.UID >= 0 {
-			if err := os.Lchown(d.path, d.meta.UID, d.meta.GID); err != nil && !errors.Is(err, fs.ErrPermission) {
-				return err
-			}
-		}
-		if err := os.Chmod(d.path, d.meta.Mode); err != nil {
-			return err
-		}
-		if err := syncDir(d.path); err != nil {
-			return err
-		}
+	if _, err := os.Lstat(a.toP); err == nil {
+		return &StaleError{Target: a.from, Reason: a.to + " exists now"}
 	}
 	return nil
+}
+
+func (a *moveAction) Apply(_ context.Context, r *Run) error {
+	made, err := mkdirs(r, filepath.Dir(a.toP)) // recorded before the move (undo goes newest first)
+	a.madeDirs = made
+	if err != nil {
+		return opErr(a.h, "move", a.from, err)
+	}
+	r.man.add(Entry{Action: EntryMove, Path: a.from, To: a.to, UID: -1, GID: -1})
+	if err := r.man.sync(); err != nil {
+		return err
+	}
+	copied, err := movePath(a.fromP, a.toP)
+	a.copied = copied
+	if err != nil {
+		return opErr(a.h, "move", a.from, err)
+	}
+	a.applied = true
+	return syncDir(filepath.Dir(a.toP))
+}
+
+func (a *moveAction) Rollback(context.Context, *Run) (string, error) {
+	if !a.applied {
+		rmdirs(a.madeDirs)
+		return "", nil
+	}
+	if _, err := movePath(a.toP, a.fromP); err != nil {
+		return "", opErr(a.h, "move back", a.to, err)
+	}
+	return a.from + " (moved back" + dirsNote(rmdirs(a.madeDirs)) + ")", nil
+}
+
+func (a *moveAction) Outcome() (bool, string) {
+	if a.copied {
+		return a.applied, "rename to " + a.to + "; on another filesystem: copied, then removed"
+	}
+	return a.applied, ""
 }

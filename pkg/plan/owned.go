@@ -119,7 +119,7 @@ func (f ownedFile) restore(ctx context.Context, r *Run) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(hp), 0o755); err != nil {
 		return "", err
 	}
-	if err := writeAtomic(ctx, r.Host, hp, tempName(hp, r.ID+"-rollback"), data, f.meta, nil); err != nil {
+	if _, err := writeAtomic(ctx, r.Host, hp, tempName(hp, r.ID+"-rollback"), data, f.meta, nil); err != nil {
 		return "", err
 	}
 	return f.path, nil

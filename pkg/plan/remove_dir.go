@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/system"
 )
 
@@ -84,7 +85,7 @@ func RemoveDir(h *system.Host, dir string, o RemoveDirOptions) (Action, error) {
 	if err != nil {
 		return nil, opErr(h, "remove directory", dir, err)
 	}
-	detail := fmt.Sprintf("%s, %s; moved into the backup", plural(files, "file"), HumanBytes(bytes))
+	detail := fmt.Sprintf("%s, %s; moved into the backup", human.Plural(files, "file"), human.Bytes(bytes))
 	if o.Secret {
 		detail += " (secret: contents not shown)"
 	}

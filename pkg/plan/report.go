@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/iostreams"
 	"github.com/hostfix/hostfix/pkg/system"
 )
@@ -264,7 +265,7 @@ func WriteText(w io.Writer, r *Report, p iostreams.Palette) error {
 				b.WriteString("    " + p.Dim(s) + "\n")
 			}
 			if more := a.Count - int64(len(a.Sample)); more > 0 {
-				b.WriteString("    " + p.Dim(fmt.Sprintf("… and %s more", Thousands(more))) + "\n")
+				b.WriteString("    " + p.Dim(fmt.Sprintf("… and %s more", human.Count(more))) + "\n")
 			}
 		}
 	}
