@@ -51,6 +51,12 @@ func AuthCheck(ctx context.Context, h *system.Host, o CheckOptions) (*Report, er
 	t := NewTally(rep.Since, loc)
 	t.NoLogins = o.NoLogins
 	for _, lf := range logs {
+		if done, err := scanPlain(ctx, h, t, lf); done || err != nil {
+			if err != nil {
+				return rep, fmt.Errorf("exim: read %s: %w", lf.Path, err)
+			}
+			continue
+		}
 		r, closeFn, err := openLog(h, lf, o.Stdin)
 		if err != nil {
 			return rep, err

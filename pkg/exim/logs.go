@@ -3,6 +3,7 @@ package exim
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -158,4 +159,26 @@ func openLog(h *system.Host, lf LogFile, stdin io.Reader) (io.Reader, func() err
 		return z, func() error { z.Close(); return closer() }, nil
 	}
 	return br, closer, nil
+}
+
+// scanPlain scans an uncompressed regular file in place (mmap) when it can; false means
+// read it through openLog.
+func scanPlain(ctx context.Context, h *system.Host, t *Tally, lf LogFile) (bool, error) {
+	if lf.Path == Stdin {
+		return false, nil
+	}
+	f, err := h.Open(lf.Path)
+	if err != nil {
+		return false, nil // openLog reports it
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return false, nil
+	}
+	var magic [2]byte
+	if n, _ := f.ReadAt(magic[:], 0); n == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		return false, nil
+	}
+	return t.scanFile(ctx, f, fi.Size())
 }

@@ -251,3 +251,6 @@ func indexAuth(s []byte) int {
 		off = i + 1
 	}
 }
+
+func indexNL(b []byte) int { return bytes.IndexByte(b, '\n') }
+func lastNL(b []byte) int  { return bytes.LastIndexByte(b, '\n') }
