@@ -37,38 +37,50 @@ cat "$LOG" >/dev/null # warm the page cache
 CONF=$WORK/config.yaml
 printf 'exim:\n  chkservd_log: ""\n' >"$CONF"
 
-# measure KEY NAME OKCODES CMD...: run CMD RUNS times, print the median wall time with the
-# user and system CPU and peak RSS of that run. OKCODES are the exit codes that mean success.
-declare -A MEDIAN RSS CPU
-measure() {
-	local key=$1 name=$2 ok=$3 i results=() rc
-	shift 3
-	for ((i = 0; i < RUNS; i++)); do
+# The commands run interleaved, RUNS rounds of one run each, so that a change in the
+# machine's load (it is shared) hits every command alike; per command, the median wall
+# time is printed with the user and system CPU and peak RSS of that run.
+KEYS=(grep check json single)
+declare -A NAME OK CMD
+NAME[grep]="grep -c 'authenticator failed' (reference)"
+OK[grep]="0"
+CMD[grep]="grep -c 'authenticator failed' $LOG"
+NAME[check]="hostfix exim auth-check --log FILE"
+OK[check]="0 1 2"
+CMD[check]="$WORK/hostfix --config $CONF exim auth-check --log $LOG --since 0"
+NAME[json]="hostfix exim auth-check --log FILE -o json"
+OK[json]="0 1 2"
+CMD[json]="$WORK/hostfix --config $CONF exim auth-check --log $LOG --since 0 -o json"
+NAME[single]="GOMAXPROCS=1 hostfix exim auth-check"
+OK[single]="0 1 2"
+CMD[single]="env GOMAXPROCS=1 $WORK/hostfix --config $CONF exim auth-check --log $LOG --since 0"
+
+declare -A RESULTS MEDIAN RSS CPU
+for ((i = 0; i < RUNS; i++)); do
+	for k in "${KEYS[@]}"; do
 		rc=0
-		$TIME -f '%e %U %S %M' -o "$WORK/time" "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
-		if [[ " $ok " != *" $rc "* ]]; then
-			echo "bench-exim: $name exited $rc:" >&2
+		# word splitting of CMD is intended: no path here has spaces (mktemp under TMPDIR_BENCH)
+		# shellcheck disable=SC2086
+		eval $TIME -f "'%e %U %S %M'" -o "$WORK/time" ${CMD[$k]} >"$WORK/out.$k" 2>"$WORK/err" || rc=$?
+		if [[ " ${OK[$k]} " != *" $rc "* ]]; then
+			echo "bench-exim: ${NAME[$k]} exited $rc:" >&2
 			cat "$WORK/err" >&2
 			exit 1
 		fi
-		results+=("$(tail -1 "$WORK/time")") # GNU time puts "Command exited with …" first
+		RESULTS[$k]+="$(tail -1 "$WORK/time")"$'\n' # GNU time puts "Command exited with …" first
 	done
-	local med
-	med=$(printf '%s\n' "${results[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
+done
+for k in "${KEYS[@]}"; do
+	med=$(printf '%s' "${RESULTS[$k]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
 	read -r wall user sys rss <<<"$med"
-	MEDIAN[$key]=$wall
-	RSS[$key]=$rss
-	CPU[$key]=$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')
+	MEDIAN[$k]=$wall
+	RSS[$k]=$rss
+	CPU[$k]=$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')
 	printf '%-44s %6.2f s wall  %5.2f s user  %5.2f s sys  %7d KB peak RSS   (walls: %s)\n' \
-		"$name" "$wall" "$user" "$sys" "$rss" "$(printf '%s ' "${results[@]%% *}")"
-}
-
-measure grep "grep -c 'authenticator failed' (reference)" "0" grep -c 'authenticator failed' "$LOG"
-echo "#   grep counted: $(cat "$WORK/out")"
-measure check "hostfix exim auth-check --log FILE" "0 1 2" "$WORK/hostfix" --config "$CONF" exim auth-check --log "$LOG" --since 0
-echo "#   hostfix: $(head -1 "$WORK/out")"
-measure json "hostfix exim auth-check --log FILE -o json" "0 1 2" "$WORK/hostfix" --config "$CONF" exim auth-check --log "$LOG" --since 0 -o json
-measure single "GOMAXPROCS=1 hostfix exim auth-check" "0 1 2" env GOMAXPROCS=1 "$WORK/hostfix" --config "$CONF" exim auth-check --log "$LOG" --since 0
+		"${NAME[$k]}" "$wall" "$user" "$sys" "$rss" "$(printf '%s' "${RESULTS[$k]}" | awk '{printf "%s ", $1}')"
+done
+echo "#   grep counted: $(cat "$WORK/out.grep")"
+echo "#   hostfix: $(head -1 "$WORK/out.check")"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 echo
