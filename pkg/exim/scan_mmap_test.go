@@ -53,3 +53,25 @@ func TestScanFileMatchesRead(t *testing.T) {
 		}
 	}
 }
+
+// A file cut short while it is mapped (copytruncate) is an error, not a SIGBUS crash.
+func TestScanFileTruncated(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "log")
+	data, _ := benchLog(t, 2*mmapWindow)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := os.Truncate(p, 0); err != nil {
+		t.Fatal(err)
+	}
+	tl := NewTally(time.Time{}, time.UTC)
+	done, err := tl.scanFile(context.Background(), f, int64(len(data)))
+	if !done || err == nil || !strings.Contains(err.Error(), "shrank") {
+		t.Fatalf("done %v err %v", done, err)
+	}
+}

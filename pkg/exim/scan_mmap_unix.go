@@ -4,8 +4,10 @@ package exim
 
 import (
 	"context"
+	"errors"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -20,6 +22,8 @@ const (
 	mmapSlack  = 1 << 20 // a line crossing a window's end may run this far into the next
 	mmapMin    = 4 << 20 // smaller files are read; mapping them gains nothing
 )
+
+var errTruncated = errors.New("the file shrank while it was read (rotated with copytruncate?): run again")
 
 // scanFile scans f (size bytes) by mmap; false when it did not (too small, or the
 // mapping failed before anything was counted) and the caller should read it instead.
@@ -49,6 +53,14 @@ func (t *Tally) scanFile(ctx context.Context, f *os.File, size int64) (bool, err
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
+			// A log truncated under us (logrotate's copytruncate) makes the mapped pages
+			// past the new end fault with SIGBUS: turn that into this error, not a crash.
+			debug.SetPanicOnFault(true)
+			defer func() {
+				if p := recover(); p != nil {
+					errs[w] = errTruncated
+				}
+			}()
 			for i := range jobs {
 				if err := ctx.Err(); err != nil {
 					errs[w] = err
