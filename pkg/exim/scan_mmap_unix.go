@@ -58,6 +58,9 @@ func (t *Tally) scanFile(ctx context.Context, f *os.File, size int64) (bool, err
 			debug.SetPanicOnFault(true)
 			defer func() {
 				if p := recover(); p != nil {
+					if _, fault := p.(interface{ Addr() uintptr }); !fault {
+						panic(p) // a bug, not a fault on the mapping
+					}
 					errs[w] = errTruncated
 				}
 			}()
