@@ -1,15 +1,50 @@
 package cmd
 
 import (
+	"context"
 	"errors"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hostfix/hostfix/pkg/check"
+	"github.com/hostfix/hostfix/pkg/doctor"
 	"github.com/hostfix/hostfix/pkg/exim"
+	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
 
-func init() { register(newEximCmd) }
+func init() {
+	register(newEximCmd)
+	registerCheck(func(app *App) doctor.Check {
+		return doctor.Check{
+			Name: "exim",
+			Detect: func(h *system.Host) (bool, string) {
+				if logs := app.Config().Exim.Logs; len(logs) > 0 {
+					return true, "exim.logs " + strings.Join(logs, ", ")
+				}
+				for _, p := range exim.DefaultLogs {
+					if h.Exists(p) {
+						return true, "Exim main log " + p
+					}
+				}
+				return false, "no Exim main log (" + strings.Join(exim.DefaultLogs, ", ") + ")"
+			},
+			Run: func(ctx context.Context, h *system.Host) (*check.Result, error) {
+				cfg := app.Config().Exim
+				rep, err := exim.AuthCheck(ctx, h, exim.CheckOptions{Config: cfg})
+				var nl *exim.NoLogError
+				if errors.As(err, &nl) {
+					return exim.UnknownResult(err), nil
+				}
+				if err != nil {
+					return nil, err
+				}
+				return rep.Check(cfg), nil
+			},
+		}
+	})
+}
 
 func newEximCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
