@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/hostfix/hostfix/pkg/check"
-	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/system"
 )
 
@@ -159,12 +159,7 @@ func distinct(n int) string {
 	return fmt.Sprint(n)
 }
 
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return plan.Thousands(int64(n)) + " " + noun + "s"
-}
+func plural(n int, noun string) string { return human.Plural(n, noun) }
 
 func plural2(n int, noun string) string {
 	if n >= MaxDistinct {
@@ -185,7 +180,7 @@ func (r *Report) Check(cfg Config) *check.Result {
 	}
 	nlogs := plural(len(r.Logs), "log")
 	res.Summary = fmt.Sprintf("%s %s: %s (cPanel service auth), %s (accounts) from %s; %s (%s read)",
-		plural(t.Failures, "authentication failure"), window, plan.Thousands(int64(t.ServiceAuth)), plan.Thousands(int64(t.Account)),
+		plural(t.Failures, "authentication failure"), window, human.Count(t.ServiceAuth), human.Count(t.Account),
 		plural(len(t.IPs), "IP"), plural(t.Logins, "authenticated reception"), nlogs)
 	if t.Failures == 0 {
 		res.Summary = fmt.Sprintf("no authentication failures %s; %s (%s read)", window, plural(t.Logins, "authenticated reception"), nlogs)
@@ -260,7 +255,7 @@ func (r *Report) Check(cfg Config) *check.Result {
 		res.Add(check.Warning, fmt.Sprintf("chkservd restarted Exim %s %s (warning at %d)", plural(r.Chkservd.Restarts, "time"), window, cfg.WarnRestarts), hint)
 	}
 	if t.Dropped > 0 {
-		res.Add(check.Warning, fmt.Sprintf("%s not counted per IP or account: more than %s distinct sources", plural(t.Dropped, "failure"), plan.Thousands(maxKeys)), "")
+		res.Add(check.Warning, fmt.Sprintf("%s not counted per IP or account: more than %s distinct sources", plural(t.Dropped, "failure"), human.Count(maxKeys)), "")
 	}
 
 	byAuth := map[string]any{}
@@ -338,21 +333,21 @@ func (r *Report) Check(cfg Config) *check.Result {
 		sort.Strings(names)
 		for _, n := range names {
 			a := t.ByAuth[n]
-			res.Details = append(res.Details, fmt.Sprintf("  %-20s %8s service auth  %8s accounts", n, plan.Thousands(int64(a.ServiceAuth)), plan.Thousands(int64(a.Account))))
+			res.Details = append(res.Details, fmt.Sprintf("  %-20s %8s service auth  %8s accounts", n, human.Count(a.ServiceAuth), human.Count(a.Account)))
 		}
 		res.Details = append(res.Details, "top source IPs:", fmt.Sprintf("  %8s %8s  %-39s  %-25s  %s", "FAILURES", "ACCOUNTS", "IP", "FIRST", "LAST"))
 		for _, s := range topIPs {
-			res.Details = append(res.Details, fmt.Sprintf("  %8s %8s  %-39s  %-25s  %s", plan.Thousands(int64(s.Count)), distinct(s.Distinct), s.IP, s.FirstSeen, s.LastSeen))
+			res.Details = append(res.Details, fmt.Sprintf("  %8s %8s  %-39s  %-25s  %s", human.Count(s.Count), distinct(s.Distinct), s.IP, s.FirstSeen, s.LastSeen))
 		}
 		res.Details = append(res.Details, "top accounts:", fmt.Sprintf("  %8s %8s  %-39s  %-25s  %s", "FAILURES", "IPS", "ACCOUNT", "FIRST", "LAST"))
 		for _, s := range topAccounts {
-			res.Details = append(res.Details, fmt.Sprintf("  %8s %8s  %-39s  %-25s  %s", plan.Thousands(int64(s.Count)), distinct(s.Distinct), s.Account, s.FirstSeen, s.LastSeen))
+			res.Details = append(res.Details, fmt.Sprintf("  %8s %8s  %-39s  %-25s  %s", human.Count(s.Count), distinct(s.Distinct), s.Account, s.FirstSeen, s.LastSeen))
 		}
 	}
 	if t.Logins > 0 {
 		res.Details = append(res.Details, "top authenticated senders (A=):")
 		for _, s := range topLogins {
-			res.Details = append(res.Details, fmt.Sprintf("  %8s  %-39s  last %s", plan.Thousands(int64(s.Count)), s.Account, s.LastSeen))
+			res.Details = append(res.Details, fmt.Sprintf("  %8s  %-39s  last %s", human.Count(s.Count), s.Account, s.LastSeen))
 		}
 	}
 	if r.Chkservd.Found {
@@ -373,7 +368,7 @@ func limit(s []string, n int) []string {
 	if len(s) <= n {
 		return s
 	}
-	return append(append([]string{}, s[:n]...), "and "+plan.Thousands(int64(len(s)-n))+" more")
+	return append(append([]string{}, s[:n]...), "and "+human.Count(len(s)-n)+" more")
 }
 
 func sortedCodes(m map[int]int) []int {

@@ -196,7 +196,7 @@ func ParseLogin(line []byte, tz *Zone) (Login, bool) {
 }
 
 func parseLoginAt(line []byte, i int, tz *Zone) (Login, bool) {
-	if bytes.Index(line[:i], markRecv) < 0 {
+	if !bytes.Contains(line[:i], markRecv) {
 		return Login{}, false
 	}
 	return parseReception(line, i, tz)
