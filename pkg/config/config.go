@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/hostfix/hostfix/pkg/exim"
 	"github.com/hostfix/hostfix/pkg/mailq"
 	"github.com/hostfix/hostfix/pkg/php"
 	"github.com/hostfix/hostfix/pkg/plan"
@@ -38,6 +39,7 @@ type Config struct {
 	Mailq    mailq.Config    `mapstructure:"mailq" yaml:"mailq" json:"mailq"`
 	PHP      php.Config      `mapstructure:"php" yaml:"php" json:"php"`
 	Smtpport smtpport.Config `mapstructure:"smtpport" yaml:"smtpport" json:"smtpport"`
+	Exim     exim.Config     `mapstructure:"exim" yaml:"exim" json:"exim"`
 }
 
 // Default returns the built-in defaults.
@@ -48,6 +50,7 @@ func Default() Config {
 		Mailq:    mailq.DefaultConfig(),
 		PHP:      php.DefaultConfig(),
 		Smtpport: smtpport.DefaultConfig(),
+		Exim:     exim.DefaultConfig(),
 	}
 }
 
