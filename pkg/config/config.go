@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/hostfix/hostfix/pkg/mailq"
+	"github.com/hostfix/hostfix/pkg/mx"
 	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/synflood"
 )
@@ -33,6 +34,7 @@ type Config struct {
 	Plan     plan.Config     `mapstructure:"plan" yaml:"plan" json:"plan"`
 	Synflood synflood.Config `mapstructure:"synflood" yaml:"synflood" json:"synflood"`
 	Mailq    mailq.Config    `mapstructure:"mailq" yaml:"mailq" json:"mailq"`
+	MX       mx.Config       `mapstructure:"mx" yaml:"mx" json:"mx"`
 }
 
 // Default returns the built-in defaults.
@@ -41,6 +43,7 @@ func Default() Config {
 		Plan:     plan.DefaultConfig(),
 		Synflood: synflood.DefaultConfig(),
 		Mailq:    mailq.DefaultConfig(),
+		MX:       mx.DefaultConfig(),
 	}
 }
 
