@@ -57,6 +57,9 @@ func place(l *Lookup) (placement, string) {
 	return p, ""
 }
 
+// MTANames are the MTAs as messages name them.
+var MTANames = map[string]string{CPanel: "cPanel's Exim", Sendmail: "Sendmail", Postfix: "Postfix", Exim4: "exim4"}
+
 // DomainResult is the verdict for one domain: its check object and its table row.
 type DomainResult struct {
 	Domain Domain
@@ -96,11 +99,8 @@ func Judge(f Facts) *DomainResult {
 		localList = "dc_other_hostnames"
 	}
 	mxcheckHint := ""
-	if ls.MTA == CPanel && (!hasMXC || mxc.Value == "auto") {
-		where := "its user file in /var/cpanel/users"
-		if hasMXC {
-			where = mxc.File
-		}
+	if ls.MTA == CPanel && hasMXC && mxc.Value == "auto" {
+		where := mxc.File
 		mxcheckHint = fmt.Sprintf("; MXCHECK is auto (%s): cPanel may re-detect the domain's mail routing and revert a hand edit, so set its email routing to local or remote there", where)
 	}
 	fixHint := "hostfix mx fix " + d
@@ -128,7 +128,7 @@ func Judge(f Facts) *DomainResult {
 		switch {
 		case p.here && !local:
 			r.Add(check.Critical, fmt.Sprintf("lowest MX %s of %s is this host (%s) but %s is not a local domain of %s: mail for it fails with %q",
-				lowestText, d, hereAddrs(lowest), d, ls.MTA, ErrorTexts[ls.MTA]),
+				lowestText, d, hereAddrs(lowest), d, MTANames[ls.MTA], ErrorTexts[ls.MTA]),
 				fmt.Sprintf("make it local: %s (adds it to %s%s)%s", fixHint, localList, removeNote(ls, remote), mxcheckHint))
 		case !p.here && local && !remote:
 			r.Add(check.Critical, fmt.Sprintf("%s is a local domain (%s) but its lowest MX %s is elsewhere (%s): mail for it from this host stays here and never reaches the real server",
@@ -169,6 +169,12 @@ func Judge(f Facts) *DomainResult {
 	switch {
 	case !p.known:
 		hereText = "?"
+	case l.NullMX:
+		hereText, lowestText = "no mail", "0 . (null MX)"
+	case l.NXDomain:
+		hereText, lowestText = "no mail", "NXDOMAIN"
+	case p.takesNo:
+		hereText, lowestText = "no mail", "no MX, no address"
 	case p.here:
 		hereText = "yes"
 	case p.backup:
