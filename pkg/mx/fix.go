@@ -108,7 +108,7 @@ func planTargets(h *system.Host, o FixOptions, ls *Lists, targets []Target) (*pl
 			if mc, ok := ls.MXCheck[d]; routing && ok && mc.Value == "auto" {
 				where := mc.File
 				p.Note(fmt.Sprintf("cPanel: %s has MXCHECK auto (%s): cPanel may re-detect its mail routing and put it back; pin it by setting the domain's email routing to %s (MXCHECK-%s in %s)",
-					d, where, map[bool]string{true: "local", false: "remote (or secondary for a backup MX)"}[t.Local], d, where))
+					d, where, routingName(t), d, where))
 			}
 		}
 		for _, e := range []struct {
@@ -452,4 +452,15 @@ func oneLine(out string, err error) string {
 		s = s[:300] + "…"
 	}
 	return s
+}
+
+// routingName is cPanel's name for a target's email routing.
+func routingName(t Target) string {
+	switch {
+	case t.Local:
+		return "local"
+	case t.Backup:
+		return "secondary"
+	}
+	return "remote"
 }
