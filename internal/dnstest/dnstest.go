@@ -6,7 +6,9 @@
 //	$SERVFAIL name      answer SERVFAIL for every question about name
 //	$TIMEOUT name       never answer questions about name
 //	$TRUNCATE name      over UDP answer with TC set and no records (the client must use TCP)
-//	$SYNTH suffix host  every name under suffix has "MX 10 host" (benchmarks)
+//	$SYNTH suffix host  every name under suffix has "MX 10 host" (benchmarks); host "*"
+//	                    means a host of its own, mx.<name>; every name under suffix also
+//	                    has "A 127.0.0.1" (and no AAAA)
 //
 // Test-only: it listens on loopback and nowhere else.
 package dnstest
@@ -166,8 +168,15 @@ func (z *Zone) answer(name string, qtype uint16) ([]dns.RR, int) {
 			for _, sy := range z.synth {
 				if strings.HasSuffix(name, "."+sy[0]) || name == sy[0] {
 					exists = true
-					if qtype == dns.TypeMX {
-						rrs = []dns.RR{&dns.MX{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeMX, Class: dns.ClassINET, Ttl: 300}, Preference: 10, Mx: sy[1]}}
+					switch qtype {
+					case dns.TypeMX:
+						host := sy[1]
+						if host == "*." {
+							host = "mx." + name
+						}
+						rrs = []dns.RR{&dns.MX{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeMX, Class: dns.ClassINET, Ttl: 300}, Preference: 10, Mx: host}}
+					case dns.TypeA:
+						rrs = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 300}, A: net.IPv4(127, 0, 0, 1)}}
 					}
 				}
 			}

@@ -50,6 +50,7 @@ func Gather(ctx context.Context, h *system.Host, o CheckOptions) (*Report, error
 		if res, err = NewResolver(h, o.Config); err != nil {
 			return nil, err
 		}
+		defer res.Close()
 	}
 	la := o.Local
 	if la == nil {

@@ -29,7 +29,7 @@ func main() {
 		text = string(b)
 	}
 	if *synth != "" {
-		text += fmt.Sprintf("\n$SYNTH %s mail.%s\nmail.%s. A 127.0.0.1\n", *synth, *synth, *synth)
+		text += fmt.Sprintf("\n$SYNTH %s *\n", *synth)
 	}
 	s, err := dnstest.Start(text)
 	if err != nil {
