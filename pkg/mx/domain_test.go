@@ -109,3 +109,24 @@ func FuzzNormalizeDomain(f *testing.F) {
 		}
 	})
 }
+
+func FuzzReadDomains(f *testing.F) {
+	f.Add("# hosted\nexample.com\n\nbücher.example # idn\n")
+	f.Add("a..b\n")
+	f.Add(strings.Repeat("x", 70000))
+	f.Fuzz(func(t *testing.T, s string) {
+		ds, err := ReadDomains(strings.NewReader(s), "stdin")
+		if err != nil {
+			var de *DomainError
+			if !errors.As(err, &de) && !strings.Contains(err.Error(), "read stdin") {
+				t.Fatalf("unexpected error type: %v", err)
+			}
+			return
+		}
+		for _, d := range ds {
+			if n, err := NormalizeDomain(d.Name); err != nil || n != d.Name || !strings.HasPrefix(d.Source, "stdin line ") {
+				t.Fatalf("%+v: %v", d, err)
+			}
+		}
+	})
+}
