@@ -675,7 +675,7 @@ func TestRollbackRemovesCreatedFile(t *testing.T) {
 	if err == nil || tr.exists("/etc/new.conf") {
 		t.Fatalf("err %v, created file still there", err)
 	}
-	if !strings.Contains(strings.Join(rep.Restored, "|"), "/etc/new.conf (removed again)") {
+	if !strings.Contains(strings.Join(rep.Restored, "|"), "/etc/new.conf (removed again and 1 directory it created)") || tr.exists("/etc") {
 		t.Errorf("restored %v", rep.Restored)
 	}
 }

@@ -46,8 +46,9 @@ type editAction struct {
 	validate []string
 	secret   bool
 	desc     Description
-	applied  bool // the new content is in place (rollback puts the old back)
-	inPlace  bool // written in place: the file is a mount point
+	applied  bool     // the new content is in place (rollback puts the old back)
+	inPlace  bool     // written in place: the file is a mount point
+	madeDirs []string // host paths of the parent directories Apply created
 }
 
 // EditFile plans a write of the system path from transform(old). exists is false when the
@@ -188,6 +189,15 @@ func (a *editAction) Verify(_ context.Context, r *Run) error {
 }
 
 func (a *editAction) Apply(ctx context.Context, r *Run) error {
+	if !a.exists {
+		// Recorded before the file's own entry: undo, going newest first, removes the
+		// file before the directories.
+		made, err := mkdirs(r, filepath.Dir(a.h.Path(a.real)))
+		a.madeDirs = made
+		if err != nil {
+			return opErr(a.h, "edit", a.path, err)
+		}
+	}
 	if err := a.backup(r); err != nil {
 		return opErr(a.h, "back up", a.path, err)
 	}
@@ -234,13 +244,14 @@ func (a *editAction) write(ctx context.Context, r *Run, data []byte, meta fileMe
 
 func (a *editAction) Rollback(ctx context.Context, r *Run) (string, error) {
 	if !a.applied {
+		rmdirs(a.madeDirs)
 		return "", nil
 	}
 	if !a.exists {
 		if err := os.Remove(a.h.Path(a.real)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return "", err
 		}
-		return a.path + " (removed again)", nil
+		return a.path + " (removed again" + dirsNote(rmdirs(a.madeDirs)) + ")", nil
 	}
 	saved := a.validate
 	a.validate = nil // the old content was in place before: no need to validate it

@@ -433,3 +433,77 @@ func TestUndoRepeatsServiceSequence(t *testing.T) {
 		t.Errorf("second undo %+v %v", up, err)
 	}
 }
+
+// Issue 8 item 7: EditFile and Move record the parent directories they create; rollback
+// and undo remove them again (only when empty), and a second undo has nothing to do.
+func TestCreatedParentDirectoriesAreRemoved(t *testing.T) {
+	tr := newTree(t)
+	tr.write("/etc/xinetd.d/smtp_psa", "service smtp\n", 0o644)
+	plan := func() *Plan {
+		p := New("t")
+		p.Add(tr.must(EditFile(tr.h, "/etc/hostfix/new/sub/a.conf", replace("a"), EditOptions{})))
+		p.Add(tr.must(Move(tr.h, "/etc/xinetd.d/smtp_psa", "/etc/xinetd.d/disabled/old/smtp_psa")))
+		return p
+	}
+	// Rolled back by a later failure: no directory left behind.
+	p := plan()
+	p.Add(Command(cf("fail"), ""))
+	tr.rec.Func = func(c system.Cmd) (system.Result, error) {
+		res := system.Result{ExitCode: 1}
+		return res, &system.ExitError{Cmd: c, Result: res}
+	}
+	rep, err := tr.apply(p)
+	if err == nil {
+		t.Fatal("no failure")
+	}
+	for _, d := range []string{"/etc/hostfix", "/etc/xinetd.d/disabled"} {
+		if tr.exists(d) {
+			t.Errorf("rollback left %s behind:\n%s", d, text(rep))
+		}
+	}
+	if !tr.exists("/etc/xinetd.d/smtp_psa") {
+		t.Fatal("move not rolled back")
+	}
+	tr.rec.Func = nil
+
+	// Applied, then undone: the same.
+	rep = tr.mustApply(plan())
+	if !tr.exists("/etc/hostfix/new/sub/a.conf") || !tr.exists("/etc/xinetd.d/disabled/old/smtp_psa") {
+		t.Fatal("not applied")
+	}
+	up, err := Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := text(PreviewOn(up, tr.h))
+	if !strings.Contains(out, "- restore /etc/hostfix/new/sub: directory created by "+rep.RunID) {
+		t.Errorf("undo preview:\n%s", out)
+	}
+	tr.mustApply(up)
+	for _, d := range []string{"/etc/hostfix", "/etc/xinetd.d/disabled"} {
+		if tr.exists(d) {
+			t.Errorf("undo left %s behind", d)
+		}
+	}
+	if tr.read("/etc/xinetd.d/smtp_psa") != "service smtp\n" {
+		t.Error("undo did not move back")
+	}
+	if up, err := Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{}); err != nil || !up.Empty() {
+		t.Errorf("second undo: %v\n%s", err, text(Preview(up)))
+	}
+
+	// A directory someone else put files into since stays, and says why.
+	rep = tr.mustApply(plan())
+	tr.write("/etc/hostfix/new/other.conf", "mine", 0o644)
+	up, err = Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.mustApply(up)
+	if !tr.exists("/etc/hostfix/new/other.conf") || tr.exists("/etc/hostfix/new/sub") {
+		t.Errorf("undo must remove the emptied sub and keep the directory holding a new file:\n%s", text(Preview(up)))
+	}
+	if !strings.Contains(strings.Join(up.Notes, "|"), "/etc/hostfix/new is not empty") {
+		t.Errorf("notes %q", up.Notes)
+	}
+}

@@ -176,9 +176,9 @@ type RunInfo struct {
 
 // RecordedStep is a service step or handler as run.json keeps it.
 type RecordedStep struct {
-	Kind      Kind          `json:"kind"`            // service, wait_unlock
-	Phase     string        `json:"phase"`           // "action" (before the changes), "finally" or "handler"
-	Name      string        `json:"name"`            // service or handler name, or the lock file
+	Kind      Kind          `json:"kind"`  // service, wait_unlock
+	Phase     string        `json:"phase"` // "action" (before the changes), "finally" or "handler"
+	Name      string        `json:"name"`  // service or handler name, or the lock file
 	Operation string        `json:"operation,omitempty"`
 	Detail    string        `json:"detail,omitempty"`
 	Args      []string      `json:"args,omitempty"`

@@ -20,6 +20,7 @@ type moveAction struct {
 	desc       Description
 	applied    bool
 	copied     bool
+	madeDirs   []string // host paths of the directories Apply created for the target
 }
 
 // Move plans renaming a system path. It returns nil when from is gone and to exists (the
@@ -64,12 +65,14 @@ func (a *moveAction) Verify(context.Context, *Run) error {
 }
 
 func (a *moveAction) Apply(_ context.Context, r *Run) error {
+	made, err := mkdirs(r, filepath.Dir(a.toP)) // recorded before the move (undo goes newest first)
+	a.madeDirs = made
+	if err != nil {
+		return opErr(a.h, "move", a.from, err)
+	}
 	r.man.add(Entry{Action: EntryMove, Path: a.from, To: a.to, UID: -1, GID: -1})
 	if err := r.man.sync(); err != nil {
 		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(a.toP), 0o755); err != nil {
-		return opErr(a.h, "move", a.from, err)
 	}
 	copied, err := movePath(a.fromP, a.toP)
 	a.copied = copied
@@ -82,12 +85,13 @@ func (a *moveAction) Apply(_ context.Context, r *Run) error {
 
 func (a *moveAction) Rollback(context.Context, *Run) (string, error) {
 	if !a.applied {
+		rmdirs(a.madeDirs)
 		return "", nil
 	}
 	if _, err := movePath(a.toP, a.fromP); err != nil {
 		return "", opErr(a.h, "move back", a.to, err)
 	}
-	return a.from + " (moved back)", nil
+	return a.from + " (moved back" + dirsNote(rmdirs(a.madeDirs)) + ")", nil
 }
 
 func (a *moveAction) Outcome() (bool, string) {

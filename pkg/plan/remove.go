@@ -223,11 +223,11 @@ func (a *removeAction) Apply(ctx context.Context, r *Run) error {
 	}
 	if len(a.o.Optional) > 0 {
 		w := removeWorker{a: a, r: r, mu: &mu, ds: newDirSet(), made: map[string]bool{}, local: map[string]resolvedDir{}, resolve: resolve, missingOK: true}
-		present, absent := a.presentOptional(resolve)
-		w.skipped = absent
+		// Absent optional files are not "already gone": they did not exist when planned.
+		present, _ := a.presentOptional(resolve)
 		err := w.group(ctx, present, &stop)
 		w.ds.close()
-		a.removed, a.bytes, a.skipped = w.removed, w.bytes, w.skipped
+		a.removed, a.bytes = w.removed, w.bytes
 		if err != nil {
 			return err
 		}
@@ -459,7 +459,7 @@ func (a *removeAction) Outcome() (bool, string) {
 	}
 	d := fmt.Sprintf("%s removed, %s, %s", human.Plural(a.removed, "file"), human.Bytes(a.bytes), verb)
 	if a.skipped > 0 {
-		d += fmt.Sprintf("; %d already gone", a.skipped)
+		d += "; " + human.Count(a.skipped) + " already gone"
 	}
 	if a.copied.Load() {
 		d += "; backup on another filesystem: copied"

@@ -91,7 +91,7 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 	}
 	p := New("undo " + id)
 	p.Undoes = id
-	u := &undoer{h: h, id: id, runDir: runDir, force: o.Force, p: p, res: newParentResolver(h)}
+	u := &undoer{h: h, id: id, runDir: runDir, force: o.Force, p: p, res: newParentResolver(h), removing: map[string]bool{}}
 	// What runbook-owned actions left in the files they saved (Run.BackupFile).
 	written := map[string]Entry{}
 	for _, e := range entries {
@@ -116,6 +116,8 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 			err = u.move(e)
 		case EntryRemoveDir:
 			err = u.removedDir(e)
+		case EntryMkdir:
+			err = u.mkdir(e)
 		case EntrySysctl:
 			err = u.sysctl(e)
 		}
@@ -196,6 +198,36 @@ func (u *undoer) wrap() {
 	}
 }
 
+// mkdir plans removing a directory the run created, when the undo leaves it empty: every
+// entry in it must be something this undo removes (entries are planned newest first, so
+// what the run put inside was planned already).
+func (u *undoer) mkdir(e Entry) error {
+	full, err := u.res.path(e.Path)
+	if err != nil {
+		return err
+	}
+	fi, err := os.Lstat(full)
+	if err != nil || !fi.IsDir() {
+		return nil // gone already (or replaced: not ours to remove)
+	}
+	ents, err := os.ReadDir(full)
+	if err != nil {
+		return fmt.Errorf("%s: %w", e.Path, err)
+	}
+	for _, d := range ents {
+		if !u.removing[filepath.Join(e.Path, d.Name())] {
+			u.p.Note(e.Path + " is not empty (" + d.Name() + " was put there since " + u.id + "): the directory stays")
+			return nil
+		}
+	}
+	u.removing[e.Path] = true
+	u.p.Add(&rmdirAction{h: u.h, path: e.Path, full: full, desc: Description{
+		Kind: KindRestore, Op: OpRemove, Target: e.Path, Previewable: true,
+		Detail: "directory created by " + u.id + "; removed if empty",
+	}})
+	return nil
+}
+
 type undoer struct {
 	h         *system.Host
 	id        string
@@ -204,6 +236,7 @@ type undoer struct {
 	p         *Plan
 	conflicts []string
 	res       *parentResolver
+	removing  map[string]bool // system paths this undo removes (files it unlinks, moves away, dirs)
 }
 
 // file plans restoring one edited or created file.
@@ -242,6 +275,7 @@ func (u *undoer) file(e Entry) error {
 				return nil
 			}
 		}
+		u.removing[e.Path] = true
 		u.p.Add(&restoreAction{Action: &unlinkAction{h: u.h, path: e.Path, sum: curSum},
 			detail: "created by " + u.id + "; remove it again"})
 		return nil
@@ -382,6 +416,7 @@ func (u *undoer) move(e Entry) error {
 		if err != nil {
 			return err
 		}
+		u.removing[e.To] = true
 		u.p.Add(&restoreAction{Action: a, detail: "move back to " + e.Path})
 	default:
 		u.conflicts = append(u.conflicts, fmt.Sprintf("%s / %s: both or neither exist now", e.Path, e.To))

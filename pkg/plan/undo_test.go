@@ -268,7 +268,7 @@ func TestMoveRollback(t *testing.T) {
 	if err == nil || tr.read("/etc/a") != "a" || tr.exists("/etc/old/a") {
 		t.Fatalf("err %v", err)
 	}
-	if !strings.Contains(strings.Join(rep.Restored, "|"), "/etc/a (moved back)") {
+	if !strings.Contains(strings.Join(rep.Restored, "|"), "/etc/a (moved back and 1 directory it created)") || tr.exists("/etc/old") {
 		t.Errorf("restored %v", rep.Restored)
 	}
 }
