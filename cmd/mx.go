@@ -2,17 +2,50 @@ package cmd
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hostfix/hostfix/pkg/check"
+	"github.com/hostfix/hostfix/pkg/doctor"
 	"github.com/hostfix/hostfix/pkg/mx"
+	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
 
-func init() { register(newMXCmd) }
+func init() {
+	register(newMXCmd)
+	registerCheck(func(app *App) doctor.Check {
+		return doctor.Check{
+			Name: "mx",
+			Detect: func(h *system.Host) (bool, string) {
+				mta, err := mx.DetectMTA(h, app.Config().MX)
+				if err != nil {
+					return false, err.Error()
+				}
+				return true, "MTA " + mta
+			},
+			// Every domain the MTA lists (mx check --all).
+			Run: func(ctx context.Context, h *system.Host) (*check.Result, error) {
+				cfg := app.Config().MX
+				lists, err := mx.ReadLists(h, cfg)
+				if err != nil {
+					return nil, err
+				}
+				if len(lists.All) == 0 {
+					return &check.Result{Check: "mx", Status: check.OK, Summary: "the " + lists.MTA + " lists name no domain"}, nil
+				}
+				rep, err := mx.Check(ctx, h, mx.CheckOptions{Config: cfg, All: true})
+				if err != nil {
+					return nil, err
+				}
+				return rep.Combined(), nil
+			},
+		}
+	})
+}
 
 func newMXCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
