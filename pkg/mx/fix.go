@@ -375,6 +375,10 @@ func addVerify(h *system.Host, o FixOptions, ls *Lists, p *plan.Plan, changed []
 		p.Note("routing not verified: no " + strings.Fields(how)[0] + " found (set " + map[string]string{CPanel: EximKey, Exim4: EximKey, Sendmail: SendmailKey, Postfix: PostconfKey}[ls.MTA] + ")")
 		return
 	}
+	pfDir := ""
+	if ls.MTA == Postfix && o.Config.PostfixConfigDir != "" && o.Config.PostfixConfigDir != "/etc/postfix" {
+		pfDir = o.Config.PostfixConfigDir
+	}
 	for _, t := range changed {
 		t := t
 		want := "remotely"
@@ -382,7 +386,7 @@ func addVerify(h *system.Host, o FixOptions, ls *Lists, p *plan.Plan, changed []
 			want = "locally"
 		}
 		p.Verify(fmt.Sprintf("%s routes %s %s (%s)", ls.MTA, t.Domain.Name, want, system.FormatArgv(argv)), func(ctx context.Context, r *plan.Run) error {
-			return VerifyRouting(ctx, r.Host.Runner, ls.MTA, argv, t.Domain.Name, t.Local)
+			return VerifyRouting(ctx, r.Host.Runner, ls.MTA, argv, t.Domain.Name, t.Local, pfDir)
 		})
 	}
 }
@@ -391,7 +395,9 @@ var eximHostLine = regexp.MustCompile(`(?m)^\s+host \S+ \[[^\]]+\]`)
 
 // VerifyRouting asks the MTA how it routes postmaster@domain and fails unless it is
 // delivered here (local) or sent on (remote).
-func VerifyRouting(ctx context.Context, run system.Runner, mta string, argv []string, domain string, local bool) error {
+// postfixDir, when not empty, is passed to postconf as -c DIR (mx.postfix_config_dir
+// other than /etc/postfix).
+func VerifyRouting(ctx context.Context, run system.Runner, mta string, argv []string, domain string, local bool, postfixDir string) error {
 	addr := "postmaster@" + domain
 	var c system.Cmd
 	switch mta {
@@ -401,6 +407,9 @@ func VerifyRouting(ctx context.Context, run system.Runner, mta string, argv []st
 		c = system.Cmd{Argv: append(append([]string(nil), argv...), "-bv", addr)}
 	case Postfix:
 		c = system.Cmd{Argv: append(append([]string(nil), argv...), "-x", "-h", "mydestination", "virtual_mailbox_domains")}
+		if postfixDir != "" {
+			c.Argv = append(append(append([]string(nil), argv...), "-c", postfixDir), c.Argv[len(argv):]...)
+		}
 	default:
 		return fmt.Errorf("verify: unknown MTA %q", mta)
 	}

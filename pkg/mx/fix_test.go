@@ -134,7 +134,7 @@ func TestVerifyRouting(t *testing.T) {
 			return res, nil
 		}}
 		domain := "here.example"
-		err := VerifyRouting(context.Background(), rec, tt.mta, []string{"/usr/sbin/mta"}, domain, tt.local)
+		err := VerifyRouting(context.Background(), rec, tt.mta, []string{"/usr/sbin/mta"}, domain, tt.local, "")
 		switch {
 		case tt.errMsg == "" && err != nil:
 			t.Errorf("%d %s: %v", i, tt.mta, err)
@@ -173,5 +173,17 @@ func TestVerifyLiveOnly(t *testing.T) {
 	addVerify(rooted, o, ls, p, []Target{{Domain: Domain{Name: "here.example"}, Local: true}})
 	if len(p.Verifies) != 0 || len(p.Notes) != 1 || !strings.Contains(p.Notes[0], "not verified under --root") {
 		t.Fatalf("under --root: verifies %d notes %v", len(p.Verifies), p.Notes)
+	}
+}
+
+func TestVerifyRoutingPostfixDir(t *testing.T) {
+	rec := &system.Recorder{Func: func(c system.Cmd) (system.Result, error) {
+		return system.Result{Stdout: []byte("here.example\n\n")}, nil
+	}}
+	if err := VerifyRouting(context.Background(), rec, Postfix, []string{"postconf"}, "here.example", true, "/srv/postfix"); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.Commands()[0]; got != "postconf -c /srv/postfix -x -h mydestination virtual_mailbox_domains" {
+		t.Fatalf("ran %q", got)
 	}
 }

@@ -96,10 +96,10 @@ func TestIntegrationEximRouting(t *testing.T) {
 	if !strings.Contains(before, "router = remote") || !strings.Contains(before, "host 192.0.2.1") {
 		t.Fatalf("before fix, exim4 routes here.example:\n%s\nwant the remote router", before)
 	}
-	if err := mx.VerifyRouting(ctx, system.ExecRunner{}, mx.CPanel, argv, "here.example", false); err != nil {
+	if err := mx.VerifyRouting(ctx, system.ExecRunner{}, mx.CPanel, argv, "here.example", false, ""); err != nil {
 		t.Fatalf("verify remote before fix: %v", err)
 	}
-	if err := mx.VerifyRouting(ctx, system.ExecRunner{}, mx.CPanel, argv, "here.example", true); err == nil {
+	if err := mx.VerifyRouting(ctx, system.ExecRunner{}, mx.CPanel, argv, "here.example", true, ""); err == nil {
 		t.Fatal("verify local before fix passed")
 	}
 
@@ -121,7 +121,7 @@ func TestIntegrationEximRouting(t *testing.T) {
 	if !strings.Contains(after, "router = local") || strings.Contains(after, "host 192.0.2.1") {
 		t.Fatalf("after fix, exim4 routes here.example:\n%s\nwant the local router", after)
 	}
-	if err := mx.VerifyRouting(ctx, system.ExecRunner{}, mx.CPanel, argv, "here.example", true); err != nil {
+	if err := mx.VerifyRouting(ctx, system.ExecRunner{}, mx.CPanel, argv, "here.example", true, ""); err != nil {
 		t.Fatalf("verify local after fix: %v", err)
 	}
 	if code, out := run("mx", "check", "here.example"); code != 0 {

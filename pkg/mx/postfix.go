@@ -71,6 +71,9 @@ var postfixDefaults = map[string]string{
 	"mydestination":           "$myhostname, localhost.$mydomain, localhost",
 	"virtual_mailbox_domains": "$virtual_mailbox_maps",
 	"virtual_mailbox_maps":    "",
+	"virtual_alias_domains":   "$virtual_alias_maps",
+	"virtual_alias_maps":      "$virtual_maps",
+	"virtual_maps":            "",
 	"myorigin":                "$myhostname",
 }
 
@@ -174,18 +177,20 @@ func (e *expander) expand(s string) string {
 					arg = arg[1 : len(arg)-1]
 				}
 			}
-			val := e.param(name)
 			switch op {
-			case '?':
-				if val != "" {
-					b.WriteString(e.expand(arg))
+			case '?', ':':
+				// Postfix tests the parameter's value as written, not its expansion:
+				// virtual_alias_domains = $virtual_alias_maps counts as set even when
+				// virtual_alias_maps is empty (checked against postconf -x).
+				raw, _ := e.pc.Raw(name)
+				if name == "mydomain" || name == "myhostname" {
+					raw = e.param(name)
 				}
-			case ':':
-				if val == "" {
+				if (raw != "") == (op == '?') {
 					b.WriteString(e.expand(arg))
 				}
 			default:
-				b.WriteString(val)
+				b.WriteString(e.param(name))
 			}
 			i = j - 1
 		case isParamChar(n):
