@@ -85,8 +85,12 @@ func ParseZone(text string) (*Zone, error) {
 	return z, nil
 }
 
-// Start serves zone text on 127.0.0.1 until Close.
-func Start(text string) (*Server, error) {
+// Start serves zone text on 127.0.0.1 (a free port) until Close.
+func Start(text string) (*Server, error) { return StartAt(text, "127.0.0.1:0") }
+
+// StartAt serves zone text on addr (e.g. 127.0.0.1:53 inside a test's own network
+// namespace), UDP and TCP.
+func StartAt(text, addr string) (*Server, error) {
 	z, err := ParseZone(text)
 	if err != nil {
 		return nil, err
@@ -95,7 +99,7 @@ func Start(text string) (*Server, error) {
 	var pc net.PacketConn
 	var l net.Listener
 	for try := 0; try < 20; try++ {
-		pc, err = net.ListenPacket("udp", "127.0.0.1:0")
+		pc, err = net.ListenPacket("udp", addr)
 		if err != nil {
 			return nil, err
 		}

@@ -18,7 +18,8 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"hostfix": func() { os.Exit(cmd.Execute()) },
+		"hostfix":      func() { os.Exit(cmd.Execute()) },
+		"mx-ns-helper": func() { os.Exit(nsHelper(os.Args[1:])) },
 	})
 }
 
