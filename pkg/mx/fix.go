@@ -150,7 +150,7 @@ func planTargets(h *system.Host, o FixOptions, ls *Lists, targets []Target) (*pl
 			return nil, err
 		}
 		p.Add(a)
-		p.Handle("restart-sendmail", commandArgv(h, SendmailRestartKey, cfg.SendmailRestartCommand, o.Path, serviceCommand(h, "sendmail", "restart")), "restart sendmail (it reads local-host-names at start)")
+		p.Handle("restart-sendmail", commandArgv(SendmailRestartKey, cfg.SendmailRestartCommand, serviceCommand(h, "sendmail", "restart")), "restart sendmail (it reads local-host-names at start)")
 	case Postfix:
 		pc := ls.postfix
 		var add, removeDest, removeVirt []string
@@ -196,7 +196,7 @@ func planTargets(h *system.Host, o FixOptions, ls *Lists, targets []Target) (*pl
 			}
 			p.Add(a)
 		}
-		p.Handle("reload-postfix", commandArgv(h, PostfixReloadKey, cfg.PostfixReloadCommand, o.Path, toolArgs(h, o.Path, "postfix", "reload")), "reload postfix (it rereads main.cf)")
+		p.Handle("reload-postfix", commandArgv(PostfixReloadKey, cfg.PostfixReloadCommand, toolArgs(h, o.Path, "postfix", "reload")), "reload postfix (it rereads main.cf)")
 	case Exim4:
 		var add, remove []string
 		for _, t := range targets {
@@ -223,8 +223,8 @@ func planTargets(h *system.Host, o FixOptions, ls *Lists, targets []Target) (*pl
 			}
 			p.Add(a)
 		}
-		p.Handle("update-exim4", commandArgv(h, Exim4UpdateKey, cfg.Exim4UpdateCommand, o.Path, toolArgs(h, o.Path, "update-exim4.conf")), "regenerate the exim4 configuration (update-exim4.conf)")
-		p.Handle("restart-exim4", commandArgv(h, Exim4RestartKey, cfg.Exim4RestartCommand, o.Path, serviceCommand(h, "exim4", "restart")), "restart exim4")
+		p.Handle("update-exim4", commandArgv(Exim4UpdateKey, cfg.Exim4UpdateCommand, toolArgs(h, o.Path, "update-exim4.conf")), "regenerate the exim4 configuration (update-exim4.conf)")
+		p.Handle("restart-exim4", commandArgv(Exim4RestartKey, cfg.Exim4RestartCommand, serviceCommand(h, "exim4", "restart")), "restart exim4")
 	}
 	if p.Empty() {
 		return p, nil
@@ -292,7 +292,7 @@ func EditListFile(old []byte, add, remove []string) []byte {
 }
 
 // commandArgv is the configured command, else the detected one (possibly empty: not set).
-func commandArgv(h *system.Host, key string, configured []string, _ string, detected []string) plan.Argv {
+func commandArgv(key string, configured, detected []string) plan.Argv {
 	if len(configured) > 0 {
 		return plan.Configured(key, configured)
 	}

@@ -59,21 +59,6 @@ type MXCheck struct {
 	File  string // /var/cpanel/users/<user>
 }
 
-// LocalFile is the file fix edits to make a domain local.
-func (l *Lists) LocalFile(cfg Config) string {
-	switch l.MTA {
-	case CPanel:
-		return LocalDomainsFile
-	case Sendmail:
-		return LocalHostNamesFile
-	case Postfix:
-		return path.Join(cfg.PostfixConfigDir, "main.cf")
-	case Exim4:
-		return Exim4ConfFile
-	}
-	return ""
-}
-
 // DetectMTA names the MTA whose configuration is on the host: mx.mta when set, else the one
 // whose files are present. Two candidates are an error (say which with mx.mta).
 func DetectMTA(h *system.Host, cfg Config) (string, error) {

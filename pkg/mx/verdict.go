@@ -92,12 +92,7 @@ func Judge(f Facts) *DomainResult {
 	if l.Implicit && len(l.MX) > 0 {
 		lowestText = d + " (no MX: its own address)"
 	}
-	localList := ls.LocalFile(Config{PostfixConfigDir: "/etc/postfix"})
-	if ls.MTA == Postfix {
-		localList = "mydestination"
-	} else if ls.MTA == Exim4 {
-		localList = "dc_other_hostnames"
-	}
+	localList := map[string]string{CPanel: LocalDomainsFile, Sendmail: LocalHostNamesFile, Postfix: "mydestination", Exim4: "dc_other_hostnames"}[ls.MTA]
 	mxcheckHint := ""
 	if ls.MTA == CPanel && hasMXC && mxc.Value == "auto" {
 		where := mxc.File
