@@ -2,6 +2,7 @@ package mx
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,7 +39,17 @@ func TestIntegrationPostconfExpansion(t *testing.T) {
 		"myhostname = mx1.shop.example\nmydestination = $myhostname, localhost.$mydomain, $(mydomain)\n  ${mydomain?{www.$mydomain}} ${relayhost:fallback.example}\nrelayhost =\n",
 		"myhostname = a.b.example\nmydomain = b.example\nvirtual_alias_maps = hash:/etc/postfix/virtual\nmydestination = ${virtual_alias_domains?{va.example}}, $mydomain\n",
 	}
+	// postconf takes a second or two per call here: the samples run side by side
 	for i, sample := range samples {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			postconfSample(t, postconf, env, i, sample)
+		})
+	}
+}
+
+func postconfSample(t *testing.T, postconf string, env []string, i int, sample string) {
+	{
 		dir := t.TempDir()
 		write := func(data string) {
 			if err := os.WriteFile(filepath.Join(dir, "main.cf"), []byte(data), 0o644); err != nil {
