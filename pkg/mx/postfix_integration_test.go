@@ -49,39 +49,37 @@ func TestIntegrationPostconfExpansion(t *testing.T) {
 }
 
 func postconfSample(t *testing.T, postconf string, env []string, i int, sample string) {
-	{
-		dir := t.TempDir()
-		write := func(data string) {
-			if err := os.WriteFile(filepath.Join(dir, "main.cf"), []byte(data), 0o644); err != nil {
-				t.Fatal(err)
-			}
+	dir := t.TempDir()
+	write := func(data string) {
+		if err := os.WriteFile(filepath.Join(dir, "main.cf"), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
 		}
-		os.WriteFile(filepath.Join(dir, "master.cf"), nil, 0o644)
-		real := func() string {
-			res, err := system.ExecRunner{}.Run(context.Background(), system.Cmd{Argv: []string{postconf, "-c", dir, "-x", "-h", "mydestination"}, Env: env})
-			if err != nil {
-				t.Fatalf("sample %d: %v", i, err)
-			}
-			return strings.Join(splitPostfixList(string(res.Stdout)), " ")
+	}
+	os.WriteFile(filepath.Join(dir, "master.cf"), nil, 0o644)
+	real := func() string {
+		res, err := system.ExecRunner{}.Run(context.Background(), system.Cmd{Argv: []string{postconf, "-c", dir, "-x", "-h", "mydestination"}, Env: env})
+		if err != nil {
+			t.Fatalf("sample %d: %v", i, err)
 		}
-		ours := func(data string) string {
-			pc := ParsePostfixConf([]byte(data))
-			raw, _ := pc.Raw("mydestination")
-			return strings.Join(splitPostfixList(pc.Expand(raw)), " ")
-		}
-		// the default $myhostname is the machine's name; give it explicitly where unset
-		if !strings.Contains(sample, "myhostname") {
-			sample = "myhostname = mail.example.org\n" + sample
-		}
-		write(sample)
-		if got, want := ours(sample), real(); got != want {
-			t.Errorf("sample %d: hostfix expands mydestination to %q, postconf to %q", i, got, want)
-		}
-		edited := string(ParsePostfixConf([]byte(sample)).EditList("mydestination", []string{"added.example"}, []string{"localhost"}))
-		write(edited)
-		got, want := ours(edited), real()
-		if got != want || !strings.Contains(want, "added.example") || strings.Contains(" "+want+" ", " localhost ") {
-			t.Errorf("sample %d after edit: hostfix %q, postconf %q\n%s", i, got, want, edited)
-		}
+		return strings.Join(splitPostfixList(string(res.Stdout)), " ")
+	}
+	ours := func(data string) string {
+		pc := ParsePostfixConf([]byte(data))
+		raw, _ := pc.Raw("mydestination")
+		return strings.Join(splitPostfixList(pc.Expand(raw)), " ")
+	}
+	// the default $myhostname is the machine's name; give it explicitly where unset
+	if !strings.Contains(sample, "myhostname") {
+		sample = "myhostname = mail.example.org\n" + sample
+	}
+	write(sample)
+	if got, want := ours(sample), real(); got != want {
+		t.Errorf("sample %d: hostfix expands mydestination to %q, postconf to %q", i, got, want)
+	}
+	edited := string(ParsePostfixConf([]byte(sample)).EditList("mydestination", []string{"added.example"}, []string{"localhost"}))
+	write(edited)
+	got, want := ours(edited), real()
+	if got != want || !strings.Contains(want, "added.example") || strings.Contains(" "+want+" ", " localhost ") {
+		t.Errorf("sample %d after edit: hostfix %q, postconf %q\n%s", i, got, want, edited)
 	}
 }
