@@ -8,7 +8,6 @@ import (
 	"github.com/hostfix/hostfix/pkg/check"
 	"github.com/hostfix/hostfix/pkg/doctor"
 	"github.com/hostfix/hostfix/pkg/php"
-	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
@@ -163,7 +162,7 @@ EXIT STATUS
 			if err != nil {
 				return err
 			}
-			return app.applyPHP(c.Context(), p)
+			return app.ApplyPlan(c.Context(), p, ApplyOptions{})
 		},
 	}
 	sel.add(c)
@@ -246,22 +245,11 @@ EXIT STATUS
 			if err != nil {
 				return err
 			}
-			return app.applyPHP(c.Context(), p)
+			return app.ApplyPlan(c.Context(), p, ApplyOptions{})
 		},
 	}
 	sel.add(c)
 	c.Flags().StringSliceVar(&pools, "pool", nil, "also change the PHP-FPM pool `NAME` (or all) that pins max_input_vars in its pool file")
 	c.Flags().BoolVar(&force, "force", false, "allow lowering max_input_vars below the current effective value")
 	return c
-}
-
-// applyPHP applies a php plan, checking the --root command rule first for the command
-// steps pkg/php wraps (so that their refusal comes before anything changes).
-func (app *App) applyPHP(ctx context.Context, p *plan.Plan) error {
-	if !app.Opts.DryRun && !p.Empty() {
-		if err := php.CheckCommands(p, app.Host()); err != nil {
-			return err
-		}
-	}
-	return app.ApplyPlan(ctx, p, ApplyOptions{})
 }

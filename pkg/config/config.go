@@ -21,6 +21,7 @@ import (
 	"github.com/hostfix/hostfix/pkg/mx"
 	"github.com/hostfix/hostfix/pkg/php"
 	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/smtpport"
 	"github.com/hostfix/hostfix/pkg/synflood"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
@@ -38,6 +39,7 @@ type Config struct {
 	Mailq    mailq.Config    `mapstructure:"mailq" yaml:"mailq" json:"mailq"`
 	MX       mx.Config       `mapstructure:"mx" yaml:"mx" json:"mx"`
 	PHP      php.Config      `mapstructure:"php" yaml:"php" json:"php"`
+	Smtpport smtpport.Config `mapstructure:"smtpport" yaml:"smtpport" json:"smtpport"`
 }
 
 // Default returns the built-in defaults.
@@ -48,6 +50,7 @@ func Default() Config {
 		Mailq:    mailq.DefaultConfig(),
 		MX:       mx.DefaultConfig(),
 		PHP:      php.DefaultConfig(),
+		Smtpport: smtpport.DefaultConfig(),
 	}
 }
 

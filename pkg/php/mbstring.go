@@ -108,7 +108,6 @@ func PlanMbstring(ctx context.Context, h *system.Host, o MbstringOptions) (*plan
 		byIn[t.in] = append(byIn[t.in], t)
 	}
 	var installNotify []string
-	var wrapped []plan.Argv // the commands of wrapped steps, which plan's preview cannot see
 	var enmods []plan.Action
 	restarts := map[string]bool{}
 	for _, in := range ins {
@@ -148,7 +147,6 @@ func PlanMbstring(ctx context.Context, h *system.Host, o MbstringOptions) (*plan
 			// already installed but the module is not enabled.
 			if installed || disabledByAdmin(t.s) {
 				a := phpenmodArgv(h, o.Config, in.Version, t.s.Name)
-				wrapped = append(wrapped, a)
 				enmods = append(enmods, notifying(plan.Command(a, "enable mbstring for "+t.label()), restartNames(t.s.Services)))
 			}
 		}
@@ -169,11 +167,9 @@ func PlanMbstring(ctx context.Context, h *system.Host, o MbstringOptions) (*plan
 		if err != nil {
 			return nil, err
 		}
-		wrapped = append([]plan.Argv{mgr}, wrapped...)
 		p.Add(notifying(plan.InstallPackages(mgr, packages...), installNotify))
 	}
 	p.Add(enmods...)
-	noteBlocked(p, h, wrapped)
 	for _, name := range sortedKeys(restarts) {
 		svc := strings.TrimPrefix(name, "restart-")
 		p.Handle(name, serviceArgv(h, "php.restart_command", o.Config.RestartCommand, "restart", svc), "restart "+svc+" so it loads mbstring")

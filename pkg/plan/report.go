@@ -76,8 +76,8 @@ func PreviewOn(p *Plan, h *system.Host) *Report {
 	step := func(a Action, phase string) {
 		d := a.Describe()
 		res := resultOf(d, phase, true, p.Secrets)
-		if s, ok := a.(argvStep); ok {
-			mark(&res, s.argv())
+		if cmd, ok := commandOf(a); ok {
+			mark(&res, cmd)
 		}
 		r.Actions = append(r.Actions, res)
 	}
