@@ -52,7 +52,7 @@ func PlanFix(ctx context.Context, h *system.Host, o FixOptions) (*plan.Plan, *Re
 		return nil, nil, err
 	}
 	var targets []Target
-	var unknown []string
+	var unknown, nowhere []string
 	for _, dr := range rep.Results {
 		t := Target{Domain: dr.Domain}
 		switch {
@@ -63,8 +63,13 @@ func PlanFix(ctx context.Context, h *system.Host, o FixOptions) (*plan.Plan, *Re
 			t.Local = true
 		case dr.Place == "backup":
 			t.Backup = true
-		case dr.Place == "elsewhere" || dr.Place == "nowhere":
+		case dr.Place == "elsewhere":
 			t.NotMX = true
+		case dr.Place == "nowhere":
+			// NXDOMAIN, a null MX, no MX and no address: DNS names no server, neither this
+			// one nor another; a domain being set up looks the same. Only --remote decides.
+			nowhere = append(nowhere, dr.Result.Summary)
+			continue
 		default:
 			unknown = append(unknown, dr.Result.Summary)
 			continue
@@ -73,6 +78,9 @@ func PlanFix(ctx context.Context, h *system.Host, o FixOptions) (*plan.Plan, *Re
 	}
 	if len(unknown) > 0 {
 		return nil, rep, fmt.Errorf("cannot tell where mail goes, so nothing was changed for any domain: %s (run again when DNS answers, or pass --remote to make the domains remote)", strings.Join(unknown, "; "))
+	}
+	if len(nowhere) > 0 {
+		return nil, rep, fmt.Errorf("DNS names no mail server, so nothing was changed for any domain: %s (pass --remote to take them out of the local list)", strings.Join(nowhere, "; "))
 	}
 	p, err := planTargets(h, o, rep.Lists, targets)
 	return p, rep, err
