@@ -19,6 +19,7 @@ import (
 
 	"github.com/hostfix/hostfix/pkg/exim"
 	"github.com/hostfix/hostfix/pkg/mailq"
+	"github.com/hostfix/hostfix/pkg/mx"
 	"github.com/hostfix/hostfix/pkg/php"
 	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/smtpport"
@@ -37,6 +38,7 @@ type Config struct {
 	Plan     plan.Config     `mapstructure:"plan" yaml:"plan" json:"plan"`
 	Synflood synflood.Config `mapstructure:"synflood" yaml:"synflood" json:"synflood"`
 	Mailq    mailq.Config    `mapstructure:"mailq" yaml:"mailq" json:"mailq"`
+	MX       mx.Config       `mapstructure:"mx" yaml:"mx" json:"mx"`
 	PHP      php.Config      `mapstructure:"php" yaml:"php" json:"php"`
 	Smtpport smtpport.Config `mapstructure:"smtpport" yaml:"smtpport" json:"smtpport"`
 	Exim     exim.Config     `mapstructure:"exim" yaml:"exim" json:"exim"`
@@ -48,6 +50,7 @@ func Default() Config {
 		Plan:     plan.DefaultConfig(),
 		Synflood: synflood.DefaultConfig(),
 		Mailq:    mailq.DefaultConfig(),
+		MX:       mx.DefaultConfig(),
 		PHP:      php.DefaultConfig(),
 		Smtpport: smtpport.DefaultConfig(),
 		Exim:     exim.DefaultConfig(),
