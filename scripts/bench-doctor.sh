@@ -77,7 +77,7 @@ run() {
 	local times=() rss=0 t m
 	for ((r = 0; r < RUNS; r++)); do
 		"$TIME" -f '%e %M' -o "$WORK/time" "$WORK/hostfix" --root "$R" "$@" >/dev/null 2>"$WORK/err" || true
-		read -r t m <"$WORK/time"
+		read -r t m < <(tail -n 1 "$WORK/time")
 		times+=("$t")
 		((m > rss)) && rss=$m
 	done

@@ -79,18 +79,20 @@ func Run(ctx context.Context, h *system.Host, checks []Check, o Options) []Outco
 	var wg sync.WaitGroup
 	for i, c := range sel {
 		out[i].Name = c.Name
-		if c.Detect != nil {
-			applies, why := detect(c, h)
-			if !applies {
-				out[i].Skipped, out[i].Why = true, why
-				continue
-			}
-			out[i].Why = why
-		}
 		wg.Add(1)
+		// Detection runs in the check's goroutine too: a slow Detect (a configuration to
+		// read) must not hold back the other checks.
 		go func(i int, c Check) {
 			defer wg.Done()
 			t0 := time.Now()
+			if c.Detect != nil {
+				applies, why := detect(c, h)
+				out[i].Why = why
+				if !applies {
+					out[i].Skipped = true
+					return
+				}
+			}
 			out[i].Result = runOne(ctx, h, c, o.Timeout)
 			out[i].Duration = time.Since(t0)
 		}(i, c)
