@@ -2,8 +2,10 @@ package cmd
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,15 +85,15 @@ func (app *App) setup(c *cobra.Command) error {
 		ok = ok || app.Opts.Output == f
 	}
 	if !ok {
-		return usage.Errorf("--output %q: %s supports %s", app.Opts.Output, c.CommandPath(), strings.Join(allowed, ", "))
+		return usage.Errorf("--output %q: %s supports %s", usage.Clip(app.Opts.Output), c.CommandPath(), strings.Join(allowed, ", "))
 	}
 	// cobra checks required flags and flag groups only after the pre-run hooks; check them
 	// here so that they count as bad usage like every other flag error.
 	if err := c.ValidateRequiredFlags(); err != nil {
-		return usage.Wrap(err)
+		return usage.Wrap(flagGroupError(err))
 	}
 	if err := c.ValidateFlagGroups(); err != nil {
-		return usage.Wrap(err)
+		return usage.Wrap(flagGroupError(err))
 	}
 	if !needsSetup(c) {
 		return nil
@@ -211,7 +213,7 @@ func (app *App) RenderCheck(r *check.Result, textfileDir, promName string) error
 			err = check.WritePrometheus(app.IO.Out, samples)
 		}
 	default:
-		err = check.WriteText(app.IO.Out, r, app.IO.PaletteOut())
+		err = app.writeText(func(w io.Writer) error { return check.WriteText(w, r, app.IO.PaletteOut()) })
 	}
 	if err != nil {
 		return err
@@ -227,5 +229,21 @@ func (app *App) RenderPlan(r *plan.Report) error {
 	if app.Opts.Output == "json" {
 		return plan.WriteJSON(app.IO.Out, r)
 	}
-	return plan.WriteText(app.IO.Out, r, app.IO.PaletteOut())
+	return app.writeText(func(w io.Writer) error { return plan.WriteText(w, r, app.IO.PaletteOut()) })
+}
+
+// writeText writes a text result; with --quiet only its first line, the result line
+// ("OK 0 SYN_RECV on 1 listener(s), …", "synflood fix: 1 added, …"). Machine formats
+// (JSON, Nagios, Prometheus) are never shortened.
+func (app *App) writeText(write func(io.Writer) error) error {
+	if !app.Opts.Quiet {
+		return write(app.IO.Out)
+	}
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
+		return err
+	}
+	line, _, _ := strings.Cut(b.String(), "\n")
+	_, err := fmt.Fprintln(app.IO.Out, line)
+	return err
 }

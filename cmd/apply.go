@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 
@@ -16,6 +17,10 @@ type ApplyOptions struct {
 	Destructive bool   // deletes data: needs --yes or a yes at a terminal prompt (App.Confirm)
 	Question    string // the confirmation question, e.g. "purge 1,234 messages (5.6 MB)?"
 	NoBackup    bool   // --no-backup: removed files are deleted outright
+	// Failed, when set, is called with the report of an apply that failed, after it was
+	// printed: a command may end the output with the one thing the user must do now.
+	// It returns that line ("" for none); it is printed on stderr in text output.
+	Failed func(rep *plan.Report) string
 }
 
 // geteuid is swapped by tests to exercise the privilege check.
@@ -84,6 +89,11 @@ func (app *App) ApplyPlan(ctx context.Context, p *plan.Plan, o ApplyOptions) err
 		return rerr
 	}
 	if err != nil {
+		if o.Failed != nil && app.Opts.Output != "json" {
+			if line := o.Failed(rep); line != "" {
+				fmt.Fprintln(app.IO.ErrOut, line)
+			}
+		}
 		return &ExitError{Code: ExitFailed}
 	}
 	return nil

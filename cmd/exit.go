@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -202,4 +203,44 @@ func flagError(_ *cobra.Command, err error) error {
 		return usage.Wrap(errors.New(usage.Clip(strings.Join(strings.Fields(err.Error()), " "))))
 	}
 	return usage.Wrap(err)
+}
+
+var (
+	exclusiveRE = regexp.MustCompile(`^if any flags in the group \[[^]]*\] are set none of the others can be; \[([^]]*)\] were all set$`)
+	requiredRE  = regexp.MustCompile(`^required flag\(s\) (.*) not set$`)
+)
+
+// flagGroupError words cobra's flag-group and required-flag errors for people:
+// "--quiet and --verbose cannot be used together", "--dir is required".
+func flagGroupError(err error) error {
+	msg := err.Error()
+	if m := exclusiveRE.FindStringSubmatch(msg); m != nil {
+		return errors.New(flagList(strings.Fields(m[1])) + " cannot be used together")
+	}
+	if m := requiredRE.FindStringSubmatch(msg); m != nil {
+		var names []string
+		for _, q := range strings.Split(m[1], ", ") {
+			if n, err := strconv.Unquote(q); err == nil {
+				names = append(names, n)
+			}
+		}
+		if len(names) == 1 {
+			return errors.New("--" + names[0] + " is required")
+		}
+		if len(names) > 1 {
+			return errors.New(flagList(names) + " are required")
+		}
+	}
+	return err
+}
+
+// flagList is "--a and --b", "--a, --b and --c".
+func flagList(names []string) string {
+	for i, n := range names {
+		names[i] = "--" + n
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }

@@ -65,7 +65,7 @@ EXIT STATUS
 						return writeRunText(app, r)
 					}
 				}
-				return usage.Errorf("run %q: not in %s nor in %s (see hostfix history)", args[0], cfg.HistoryFile, cfg.BackupDir)
+				return usage.Errorf("run %q: not in %s nor in %s (see hostfix history)", usage.Clip(args[0]), cfg.HistoryFile, cfg.BackupDir)
 			}
 			if limit > 0 && len(runs) > limit {
 				runs = runs[len(runs)-limit:]
@@ -152,7 +152,7 @@ func writeRunText(app *App, r plan.HistoryEntry) error {
 		if a.Count > 0 {
 			line += fmt.Sprintf(" [%s files, %s]", human.Count(a.Count), human.Bytes(a.Bytes))
 		}
-		if !a.Changed {
+		if !a.Changed && a.Phase != "verify" {
 			line += p.Dim(" (unchanged)")
 		}
 		if a.Error != "" {

@@ -2,19 +2,74 @@ package cmd
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hostfix/hostfix/pkg/check"
+	"github.com/hostfix/hostfix/pkg/doctor"
 	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/mailq"
+	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
 
-func init() { register(newMailqCmd) }
+func init() {
+	register(newMailqCmd)
+	registerCheck(func(app *App) doctor.Check {
+		return doctor.Check{
+			Name: "mailq",
+			Detect: func(h *system.Host) (bool, string) {
+				cfg := app.Config().Mailq
+				mta := cfg.MTA
+				if mta == "" || mta == "auto" {
+					m, err := mailq.DetectMTA(h, cfg)
+					if err != nil {
+						return true, err.Error() // several queues: Run says which to pick (UNKNOWN)
+					}
+					mta = m
+				}
+				switch mta {
+				case mailq.MTAExim:
+					return true, "exim spool"
+				case mailq.MTAPostfix:
+					return true, "postfix queue"
+				}
+				dir := cfg.Queue
+				if h.Exists(filepath.Join(dir, "mess")) {
+					return true, "qmail queue " + dir
+				}
+				return false, "no qmail queue at " + dir
+			},
+			Run: func(ctx context.Context, h *system.Host) (*check.Result, error) {
+				cfg := app.Config().Mailq
+				src, err := mailq.OpenSource(h, mailq.OpenOptions{Config: cfg, Path: app.Getenv("PATH")})
+				if err != nil {
+					return nil, err
+				}
+				q, ok := src.(*mailq.Queue)
+				if !ok {
+					s, err := mailq.CollectQueueStats(ctx, src, h.Now())
+					if err != nil {
+						return nil, err
+					}
+					return s.Check(cfg), nil
+				}
+				s, err := mailq.CollectStats(ctx, q, h.Now())
+				if err != nil {
+					return nil, err
+				}
+				return s.Check(cfg), nil
+			},
+		}
+	})
+}
 
 func newMailqCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
@@ -225,7 +280,7 @@ func mailqListRow(w io.Writer, m *mailq.Message, width int) error {
 		}
 		rc = append(rc, a)
 	}
-	line := fmt.Sprintf("%-*s %-19s %9d %-20s %s", width, m.ID, queued, m.Size, m.StateText(), mailqSender(m))
+	line := fmt.Sprintf("%-*s %-19s %9s %-20s %s", width, m.ID, queued, human.Count(m.Size), m.StateText(), mailqSender(m))
 	if len(rc) > 0 {
 		line += " -> " + strings.Join(rc, ", ")
 	}
@@ -300,7 +355,8 @@ when stdin is not a terminal. Running the same purge again is "nothing to do".`,
 				return err
 			}
 			question := fmt.Sprintf("purge %s (%s) from %s?", human.Plural(sel.Count, "message"), human.Bytes(sel.Bytes), sel.Queue.Dir)
-			return app.ApplyPlan(c.Context(), p, ApplyOptions{Destructive: true, Question: question, NoBackup: noBackup})
+			return app.ApplyPlan(c.Context(), p, ApplyOptions{Destructive: true, Question: question, NoBackup: noBackup,
+				Failed: func(rep *plan.Report) string { return qmailNotRunning(rep, sel.Control.Start) }})
 		},
 	}
 	mailqQueueFlag(app, c)
@@ -310,4 +366,15 @@ when stdin is not a terminal. Running the same purge again is "nothing to do".`,
 	c.Flags().BoolVar(&hold, "hold", false, "Exim: freeze (exim -Mf), Postfix: put on hold (postsuper -h) instead of deleting; hostfix undo RUN thaws Exim messages")
 	c.Flags().BoolVar(&noBackup, "no-backup", false, "delete outright instead of moving into the run's backup (undo cannot restore them)")
 	return c
+}
+
+// qmailNotRunning is the last line of a purge whose final start of qmail-send failed:
+// mail is not being delivered until someone starts it, so say it plainly and how.
+func qmailNotRunning(rep *plan.Report, start plan.Argv) string {
+	for _, a := range rep.Actions {
+		if a.Kind == plan.KindService && a.Phase == "finally" && a.Target == "qmail-send" && a.Error != "" {
+			return "qmail-send is NOT running: start it with " + start.String()
+		}
+	}
+	return ""
 }

@@ -44,6 +44,9 @@ func Execute() int {
 		<-ctx.Done()
 		stop()
 	}()
+	if IsAnsibleModule(os.Args) {
+		return RunAnsible(ctx, os.Args[1], os.Stdout, os.Stderr, nil)
+	}
 	return Run(ctx, os.Args[1:], iostreams.System(), nil)
 }
 
@@ -105,7 +108,7 @@ failed, 2 on bad usage or input. See docs/exit-codes.md.`,
 	pf.StringVar(&app.Opts.Color, "color", "auto", "colour: auto|always|never (auto honours NO_COLOR and CLICOLOR_FORCE)")
 	pf.StringVar(&app.Opts.Root, "root", "", "resolve every system path under `DIR` (default $HOSTFIX_ROOT or /)")
 	pf.StringVar(&app.Opts.ConfigFile, "config", "", "config `FILE` (default $HOSTFIX_CONFIG, else /etc/hostfix/config.yaml under --root)")
-	pf.BoolVarP(&app.Opts.Quiet, "quiet", "q", false, "print only results and errors")
+	pf.BoolVarP(&app.Opts.Quiet, "quiet", "q", false, "print only the result line (text) and errors: no progress, details or notes")
 	pf.BoolVarP(&app.Opts.Verbose, "verbose", "v", false, "print progress details on stderr")
 	root.MarkFlagsMutuallyExclusive("quiet", "verbose")
 	fixed := func(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -158,7 +161,7 @@ func guardGroups(c *cobra.Command) {
 	annotate(c, groupKey, "true")
 	c.RunE = func(c *cobra.Command, args []string) error {
 		if len(args) > 0 {
-			return usage.Errorf("unknown command %q for %q (see '%s --help')", args[0], c.CommandPath(), c.CommandPath())
+			return usage.Errorf("unknown command %q for %q (see '%s --help')", usage.Clip(args[0]), c.CommandPath(), c.CommandPath())
 		}
 		return c.Help()
 	}

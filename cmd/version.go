@@ -55,6 +55,10 @@ func BuildInfo() VersionInfo {
 	if modified && commit == "none" && info.Commit != "none" {
 		info.Commit += "-dirty"
 	}
+	// Neither ldflags nor the go command recorded them: say so rather than "none".
+	if info.Commit == "none" {
+		info.Commit = "unknown"
+	}
 	return info
 }
 
@@ -73,8 +77,14 @@ the Go version it was built with. -o json prints them as one object.`,
 			if app.Opts.Output == "json" {
 				return iostreams.NewJSONEncoder(app.IO.Out).Encode(info)
 			}
-			_, err := fmt.Fprintf(app.IO.Out, "hostfix %s\ncommit:     %s\nbuilt:      %s\ngo version: %s\nplatform:   %s\n",
-				info.Version, info.Commit, info.Date, info.GoVersion, info.Platform)
+			why := ""
+			if info.Commit == "unknown" {
+				// go build stamps vcs.revision and vcs.time from a git checkout, but not with
+				// -buildvcs=false (GOFLAGS) nor in a git worktree (.git is a file there).
+				why = " (not recorded: built outside a git checkout, in a git worktree, or with -buildvcs=false)"
+			}
+			_, err := fmt.Fprintf(app.IO.Out, "hostfix %s\ncommit:     %s%s\nbuilt:      %s\ngo version: %s\nplatform:   %s\n",
+				info.Version, info.Commit, why, info.Date, info.GoVersion, info.Platform)
 			return err
 		},
 	}

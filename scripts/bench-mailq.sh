@@ -32,7 +32,7 @@ trap 'rm -rf "$WORK"' EXIT
 
 go build -o "$WORK/hostfix" .
 go build -o "$WORK/genqueue" ./internal/qmailgen/cmd/genqueue
-go build -o "$WORK/geneximspool" ./internal/eximgen/cmd/geneximspool
+go build -o "$WORK/geneximspool" ./internal/eximspool/cmd/geneximspool
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "# load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,144 +1,123 @@
-// Package eximgen writes Exim spools (input/ with <id>-H and <id>-D files) in the format
-// Exim 4.96 writes them, for hostfix's tests and benchmarks: the same lines, options and
-// header records as a spool written by `exim -odq` (see pkg/mailq/testdata/exim), with
-// generated ids, senders, recipients and bodies. Exim itself reads them (exim -bp).
+// Package eximgen writes synthetic Exim main logs from the line shapes a real Exim 4.96
+// writes (receptions, deliveries, completions, connection noise and authenticator
+// failures of both classes), for benchmarks and tests. Test-only; it writes only where
+// it is told to.
 package eximgen
 
 import (
+	"bufio"
 	"fmt"
-	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"strings"
+	"io"
+	"math/rand"
 	"time"
 )
 
-// Options describe the spool.
+// Options shape a generated log.
 type Options struct {
-	Messages int
-	Seed     uint64
-	// Split writes input/<c>/ subdirectories (split_spool_directory).
-	Split bool
-	// Spam is the share of messages from spam@victim.example (default 0.4).
-	Spam float64
-	// Start is the arrival time of the first message (default 3 days ago).
-	Start time.Time
-	// UID/GID own the files when >= 0 (Exim's user); -1 leaves them.
-	UID, GID int
+	Bytes       int64     // stop after about this many bytes
+	FailureRate float64   // share of lines that are authenticator failures (0.10)
+	ServiceRate float64   // share of those failures that are cPanel service-auth (0.02)
+	Start       time.Time // timestamp of the first line; one line per Step
+	Step        time.Duration
+	Seed        int64
+	IPs         int // distinct attacking addresses (5000)
+	Accounts    int // distinct accounts tried (2000)
 }
 
-// Message is what was written.
-type Message struct {
-	ID, Sender string
-	Recipients []string
-	Frozen     bool
+// Counts is what was written, for a test to compare with.
+type Counts struct {
+	Lines, Failures, ServiceAuth, Account, Logins int
+	Bytes                                         int64
 }
 
-const b62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-func base62(n uint64, width int) string {
-	b := make([]byte, width)
-	for i := width - 1; i >= 0; i-- {
-		b[i] = b62[n%62]
-		n /= 62
+// Write writes the log to w.
+func Write(w io.Writer, o Options) (Counts, error) {
+	if o.FailureRate == 0 {
+		o.FailureRate = 0.10
 	}
-	return string(b)
-}
-
-// ID is an Exim 4.96 message id: base-62 time, pid, and sub-second part.
-func ID(t time.Time, pid, frac uint64) string {
-	return base62(uint64(t.Unix()), 6) + "-" + base62(pid, 6) + "-" + base62(frac, 2)
-}
-
-// Generate writes the spool into dir (the input directory).
-func Generate(dir string, o Options) ([]Message, error) {
-	if o.Spam == 0 {
-		o.Spam = 0.4
+	if o.IPs == 0 {
+		o.IPs = 5000
+	}
+	if o.Accounts == 0 {
+		o.Accounts = 2000
+	}
+	if o.Step == 0 {
+		o.Step = 10 * time.Millisecond
 	}
 	if o.Start.IsZero() {
-		o.Start = time.Now().Add(-72 * time.Hour)
+		o.Start = time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 	}
-	r := rand.New(rand.NewPCG(o.Seed, o.Seed^0x5eed))
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, err
+	r := rand.New(rand.NewSource(o.Seed))
+	bw := bufio.NewWriterSize(w, 1<<20)
+	var c Counts
+	t := o.Start
+	pid := 20000
+	var line []byte
+	ip := func() string {
+		n := r.Intn(o.IPs)
+		if n%7 == 0 {
+			return fmt.Sprintf("2001:db8:%x::%x", n/256, n%256+1)
+		}
+		return fmt.Sprintf("198.51.%d.%d", n/250%256, n%250+1)
 	}
-	domains := []string{"gmail.com", "yahoo.com", "web.de", "example.org", "mail.ru", "hosted.example"}
-	out := make([]Message, 0, o.Messages)
-	step := 3 * 24 * time.Hour / time.Duration(max(o.Messages, 1))
-	for i := 0; i < o.Messages; i++ {
-		t := o.Start.Add(time.Duration(i) * step)
-		id := ID(t, uint64(10000+i), uint64(i%3844))
-		m := Message{ID: id}
+	msgID := func() string {
+		const a = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		b := make([]byte, 16)
+		for i := range b {
+			b[i] = a[r.Intn(len(a))]
+		}
+		b[6], b[13] = '-', '-'
+		return string(b)
+	}
+	for c.Bytes < o.Bytes {
+		ts := t.Format("2006-01-02 15:04:05")
+		t = t.Add(o.Step)
+		if r.Intn(50) == 0 {
+			pid++
+		}
+		x := r.Float64()
+		line = line[:0]
 		switch {
-		case r.Float64() < o.Spam:
-			m.Sender = "spam@victim.example"
-		case r.IntN(20) == 0:
-			m.Sender = "" // a bounce
-		default:
-			m.Sender = fmt.Sprintf("user%d@%s", r.IntN(500), domains[r.IntN(len(domains))])
-		}
-		for n := 1 + r.IntN(3); n > 0; n-- {
-			m.Recipients = append(m.Recipients, fmt.Sprintf("r%d@%s", r.IntN(100000), domains[r.IntN(len(domains))]))
-		}
-		m.Frozen = r.IntN(50) == 0
-		sub := dir
-		if o.Split {
-			sub = filepath.Join(dir, id[5:6])
-			if err := os.MkdirAll(sub, 0o750); err != nil {
-				return nil, err
+		case x < o.FailureRate:
+			c.Failures++
+			if r.Float64() < o.ServiceRate {
+				c.ServiceAuth++
+				line = fmt.Appendf(line, "%s [%d] fixed_plain authenticator failed for localhost.localdomain (localhost) [127.0.0.1]:%d: 535 Incorrect authentication data (set_id=__cpanel__service__auth__exim__%08x)\n",
+					ts, pid, 40000+r.Intn(20000), r.Uint32())
+			} else {
+				c.Account++
+				a := r.Intn(o.Accounts)
+				auth := "dovecot_login"
+				if a%3 == 0 {
+					auth = "dovecot_plain"
+				}
+				line = fmt.Appendf(line, "%s [%d] %s authenticator failed for (User) [%s]:%d I=[192.168.56.110]:%d: 535 Incorrect authentication data (set_id=user%d@example%d.com)\n",
+					ts, pid, auth, ip(), 1024+r.Intn(60000), []int{25, 465, 587}[a%3], a, a%50)
 			}
+		case x < o.FailureRate+0.08:
+			c.Logins++
+			a := r.Intn(o.Accounts)
+			line = fmt.Appendf(line, "%s [%d] %s <= user%d@example%d.com H=(laptop) [%s]:%d I=[192.168.56.110]:587 P=esmtpsa X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no A=dovecot_login:user%d@example%d.com S=%d id=%s@laptop T=\"Re: meeting\"\n",
+				ts, pid, msgID(), a, a%50, ip(), 1024+r.Intn(60000), a, a%50, 1000+r.Intn(90000), msgID())
+		case x < o.FailureRate+0.30:
+			line = fmt.Appendf(line, "%s [%d] %s <= sender%d@remote%d.example H=mx%d.remote.example [203.0.113.%d]:%d I=[192.168.56.110]:25 P=esmtps X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no S=%d id=%s@remote.example T=\"Your invoice\"\n",
+				ts, pid, msgID(), r.Intn(1000), r.Intn(100), r.Intn(9), r.Intn(254)+1, 1024+r.Intn(60000), 2000+r.Intn(200000), msgID())
+		case x < o.FailureRate+0.55:
+			line = fmt.Appendf(line, "%s [%d] %s => user%d <user%d@example%d.com> R=virtual_user T=dovecot_virtual_delivery C=\"250 2.0.0 <user%d@example%d.com> Saved\"\n",
+				ts, pid, msgID(), r.Intn(2000), r.Intn(2000), r.Intn(50), r.Intn(2000), r.Intn(50))
+		case x < o.FailureRate+0.70:
+			line = fmt.Appendf(line, "%s [%d] %s Completed\n", ts, pid, msgID())
+		case x < o.FailureRate+0.85:
+			line = fmt.Appendf(line, "%s [%d] SMTP connection from (User) [%s]:%d I=[192.168.56.110]:25 lost D=%ds\n", ts, pid, ip(), 1024+r.Intn(60000), r.Intn(30))
+		default:
+			line = fmt.Appendf(line, "%s [%d] H=(User) [%s]:%d I=[192.168.56.110]:25 rejected EHLO or HELO User: Your HELO/EHLO name is not a fully qualified domain name\n", ts, pid, ip(), 1024+r.Intn(60000))
 		}
-		body := strings.Repeat("Lorem ipsum dolor sit amet, consectetur adipiscing elit.\n", 1+r.IntN(40))
-		if err := write(filepath.Join(sub, id+"-D"), []byte(id+"-D\n"+body), o); err != nil {
-			return nil, err
+		n, err := bw.Write(line)
+		c.Bytes += int64(n)
+		c.Lines++
+		if err != nil {
+			return c, err
 		}
-		if err := write(filepath.Join(sub, id+"-H"), header(m, t, strings.Count(body, "\n"), i), o); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
 	}
-	return out, nil
-}
-
-func write(path string, b []byte, o Options) error {
-	if err := os.WriteFile(path, b, 0o640); err != nil {
-		return err
-	}
-	if o.UID >= 0 && o.GID >= 0 && (o.UID != 0 || o.GID != 0) {
-		return os.Chown(path, o.UID, o.GID)
-	}
-	return nil
-}
-
-// header is the -H file, laid out as Exim 4.96 writes it for a locally submitted message.
-func header(m Message, t time.Time, lines, i int) []byte {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s-H\nroot 0 0\n<%s>\n%d 0\n", m.ID, m.Sender, t.Unix())
-	fmt.Fprintf(&b, "-received_time_usec .%06d\n-received_time_complete %d.%06d\n", i%1000000, t.Unix(), (i+1)%1000000)
-	b.WriteString("-ident root\n-received_protocol local\n")
-	fmt.Fprintf(&b, "-body_linecount %d\n-max_received_linelength 58\n", lines)
-	b.WriteString("-allow_unqualified_recipient\n-allow_unqualified_sender\n-deliver_firsttime\n")
-	if m.Frozen {
-		fmt.Fprintf(&b, "-frozen %d\n", t.Unix()+60)
-	}
-	b.WriteString("-tls_resumption A\nXX\n")
-	fmt.Fprintf(&b, "%d\n", len(m.Recipients))
-	for _, r := range m.Recipients {
-		b.WriteString(r + "\n")
-	}
-	b.WriteString("\n")
-	date := t.UTC().Format("Mon, 02 Jan 2006 15:04:05 +0000")
-	hdr := func(flag byte, text string) { fmt.Fprintf(&b, "%03d%c %s", len(text), flag, text) }
-	env := ""
-	if m.Sender != "" {
-		env = "\t(envelope-from <" + m.Sender + ">)\n"
-	}
-	hdr('P', "Received: from root by test.example with local (Exim 4.96)\n"+env+"\tid "+m.ID+";\n\t"+date+"\n")
-	hdr(' ', fmt.Sprintf("Subject: message %d\n", i))
-	hdr('I', "Message-Id: <E"+m.ID+"@test.example>\n")
-	if m.Sender != "" {
-		hdr('F', "From: "+m.Sender+"\n")
-	}
-	hdr(' ', "Date: "+date+"\n")
-	return []byte(b.String())
+	return c, bw.Flush()
 }

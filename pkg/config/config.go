@@ -17,9 +17,14 @@ import (
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/hostfix/hostfix/pkg/exim"
 	"github.com/hostfix/hostfix/pkg/mailq"
+	"github.com/hostfix/hostfix/pkg/mx"
+	"github.com/hostfix/hostfix/pkg/php"
 	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/smtpport"
 	"github.com/hostfix/hostfix/pkg/synflood"
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 // DefaultFile is the config file read when --config is not given (resolved under --root).
@@ -33,6 +38,10 @@ type Config struct {
 	Plan     plan.Config     `mapstructure:"plan" yaml:"plan" json:"plan"`
 	Synflood synflood.Config `mapstructure:"synflood" yaml:"synflood" json:"synflood"`
 	Mailq    mailq.Config    `mapstructure:"mailq" yaml:"mailq" json:"mailq"`
+	MX       mx.Config       `mapstructure:"mx" yaml:"mx" json:"mx"`
+	PHP      php.Config      `mapstructure:"php" yaml:"php" json:"php"`
+	Smtpport smtpport.Config `mapstructure:"smtpport" yaml:"smtpport" json:"smtpport"`
+	Exim     exim.Config     `mapstructure:"exim" yaml:"exim" json:"exim"`
 }
 
 // Default returns the built-in defaults.
@@ -41,6 +50,10 @@ func Default() Config {
 		Plan:     plan.DefaultConfig(),
 		Synflood: synflood.DefaultConfig(),
 		Mailq:    mailq.DefaultConfig(),
+		MX:       mx.DefaultConfig(),
+		PHP:      php.DefaultConfig(),
+		Smtpport: smtpport.DefaultConfig(),
+		Exim:     exim.DefaultConfig(),
 	}
 }
 
@@ -313,7 +326,7 @@ func setField(dst reflect.Value, raw any) error {
 		case string:
 			b, err := strconv.ParseBool(strings.TrimSpace(x))
 			if err != nil {
-				return fmt.Errorf("%q is not true or false", x)
+				return fmt.Errorf("%q is not true or false", usage.Clip(x))
 			}
 			dst.SetBool(b)
 		default:
@@ -403,7 +416,7 @@ func toInt(raw any) (int64, error) {
 	case string:
 		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("%q is not a whole number", x)
+			return 0, fmt.Errorf("%q is not a whole number", usage.Clip(x))
 		}
 		return n, nil
 	}
@@ -423,7 +436,7 @@ func toFloat(raw any) (float64, error) {
 	case string:
 		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
 		if err != nil {
-			return 0, fmt.Errorf("%q is not a number", x)
+			return 0, fmt.Errorf("%q is not a number", usage.Clip(x))
 		}
 		return f, nil
 	}
@@ -435,7 +448,7 @@ func toDuration(raw any) (time.Duration, error) {
 	case string:
 		d, err := time.ParseDuration(strings.TrimSpace(x))
 		if err != nil {
-			return 0, fmt.Errorf("%q is not a duration (write it with a unit: 500ms, 30s, 2m, 24h)", x)
+			return 0, fmt.Errorf("%q is not a duration (write it with a unit: 500ms, 30s, 2m, 24h)", usage.Clip(x))
 		}
 		return d, nil
 	case int, int64:

@@ -162,3 +162,12 @@ func TestUnknownEnvKey(t *testing.T) {
 		}
 	}
 }
+
+// TestEchoedValuesClipped: a long bad value is cut in the error, which stays one line.
+func TestEchoedValuesClipped(t *testing.T) {
+	long := strings.Repeat("9x", 200)
+	_, err := Load(Options{Resolve: rooted(t.TempDir()), Getenv: env("HOSTFIX_SYNFLOOD_BACKLOG", long)})
+	if err == nil || len(err.Error()) > 160 || !strings.Contains(err.Error(), "…") {
+		t.Errorf("got %v", err)
+	}
+}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hostfix/hostfix/internal/eximgen"
+	"github.com/hostfix/hostfix/internal/eximspool"
 )
 
 // testdata/exim/input is a spool written by the real Exim 4.96 (Debian exim4-daemon-light)
@@ -274,7 +274,7 @@ func copyTree(t testing.TB, from, to string) {
 func TestEximScanGenerated(t *testing.T) {
 	for _, split := range []bool{false, true} {
 		root := t.TempDir()
-		want, err := eximgen.Generate(filepath.Join(root, "var/spool/exim/input"), eximgen.Options{Messages: 700, Seed: 3, Split: split, UID: -1, GID: -1})
+		want, err := eximspool.Generate(filepath.Join(root, "var/spool/exim/input"), eximspool.Options{Messages: 700, Seed: 3, Split: split, UID: -1, GID: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -304,7 +304,7 @@ func BenchmarkEximScan(b *testing.B) {
 		n = v
 	}
 	root := b.TempDir()
-	if _, err := eximgen.Generate(filepath.Join(root, "input"), eximgen.Options{Messages: n, Seed: 1, UID: -1, GID: -1}); err != nil {
+	if _, err := eximspool.Generate(filepath.Join(root, "input"), eximspool.Options{Messages: n, Seed: 1, UID: -1, GID: -1}); err != nil {
 		b.Fatal(err)
 	}
 	s, err := OpenExim(hostAt(b, root), "/input")

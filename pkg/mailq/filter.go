@@ -58,7 +58,7 @@ func (s FilterSpec) Compile() (Filter, error) {
 		}
 		r, err := regexp.Compile(expr)
 		if err != nil {
-			return nil, usage.Errorf("--%s %q: not a valid regular expression: %w", flag, expr, err)
+			return nil, usage.Errorf("--%s %q: not a valid regular expression: %w", flag, usage.Clip(expr), err)
 		}
 		return r, nil
 	}
@@ -77,7 +77,7 @@ func (s FilterSpec) Compile() (Filter, error) {
 	if s.OlderThan != "" {
 		d, err := ParseAge(s.OlderThan)
 		if err != nil {
-			return f, usage.Errorf("--older-than %q: %w", s.OlderThan, err)
+			return f, usage.Errorf("--older-than %q: %w", usage.Clip(s.OlderThan), err)
 		}
 		f.OlderThan = d
 	}

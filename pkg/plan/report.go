@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -77,8 +76,8 @@ func PreviewOn(p *Plan, h *system.Host) *Report {
 	step := func(a Action, phase string) {
 		d := a.Describe()
 		res := resultOf(d, phase, true, p.Secrets)
-		if s, ok := a.(argvStep); ok {
-			mark(&res, s.argv())
+		if cmd, ok := commandOf(a); ok {
+			mark(&res, cmd)
 		}
 		r.Actions = append(r.Actions, res)
 	}
@@ -164,10 +163,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 	if r.Actions == nil {
 		r.Actions = []ActionResult{}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // keep "->" and "<>" senders readable, as cmd and check do
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	return iostreams.NewJSONEncoder(w).Encode(r) // the one encoder of every command
 }
 
 // Summary is the terraform-style count line: "2 to add, 1 to change, 0 to remove, 1 to run".

@@ -97,7 +97,7 @@ func byteOrder(name string) (binary.ByteOrder, error) {
 	case "big":
 		return binary.BigEndian, nil
 	}
-	return nil, usage.Errorf("synflood.proc_byte_order %q: want native, little or big", name)
+	return nil, usage.Errorf("synflood.proc_byte_order %q: want native, little or big", usage.Clip(name))
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -125,7 +125,7 @@ func Check(ctx context.Context, h *system.Host, o CheckOptions) (*check.Result, 
 	switch cfg.Sockets {
 	case "", "auto", "netlink", "proc":
 	default:
-		return nil, usage.Errorf("synflood.sockets %q: want auto, netlink or proc", cfg.Sockets)
+		return nil, usage.Errorf("synflood.sockets %q: want auto, netlink or proc", usage.Clip(cfg.Sockets))
 	}
 	order, err := byteOrder(cfg.ProcByteOrder)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hostfix/hostfix/pkg/check"
+	"github.com/hostfix/hostfix/pkg/human"
 )
 
 // Findings: what the check concludes from the evaluated input (severity, message, hint).
@@ -28,23 +29,23 @@ func (in *verdictInput) findings(r *check.Result, cookies, maxSyn int) {
 		pct := l.SynQueuePercent
 		switch {
 		case cookies == 0 && pct >= cfg.QueueCritPercent:
-			r.Add(check.Critical, fmt.Sprintf("%s: SYN queue full (%d of %d) and SYN cookies are off: new connections are dropped", l.Name(), l.SynRecv, l.SynQueueCap), hintFix)
+			r.Add(check.Critical, fmt.Sprintf("%s: SYN queue full (%s of %s) and SYN cookies are off: new connections are dropped", l.Name(), human.Count(l.SynRecv), human.Count(l.SynQueueCap)), hintFix)
 		case pct >= cfg.QueueWarnPercent && cookies == 0:
-			r.Add(check.Warning, fmt.Sprintf("%s: SYN queue at %.0f%% (%d of %d) with SYN cookies off", l.Name(), pct, l.SynRecv, l.SynQueueCap), hintFix)
+			r.Add(check.Warning, fmt.Sprintf("%s: SYN queue at %.0f%% (%s of %s) with SYN cookies off", l.Name(), pct, human.Count(l.SynRecv), human.Count(l.SynQueueCap)), hintFix)
 		case pct >= cfg.QueueWarnPercent:
-			r.Add(check.Warning, fmt.Sprintf("%s: SYN queue at %.0f%% (%d of %d); past it the kernel answers with SYN cookies", l.Name(), pct, l.SynRecv, l.SynQueueCap),
+			r.Add(check.Warning, fmt.Sprintf("%s: SYN queue at %.0f%% (%s of %s); past it the kernel answers with SYN cookies", l.Name(), pct, human.Count(l.SynRecv), human.Count(l.SynQueueCap)),
 				"cookies are on, so clients still connect; see the counters and top sources to tell a flood from overload")
 		}
 		if l.Retransmitted > 0 && l.SynRecv >= 10 && float64(l.Retransmitted) >= 0.8*float64(l.SynRecv) && pct >= cfg.QueueWarnPercent {
-			r.Add(check.OK, fmt.Sprintf("%s: %d of %d half-open connections had their SYN-ACK retransmitted: the peers never answer, typical of spoofed sources", l.Name(), l.Retransmitted, l.SynRecv), "")
+			r.Add(check.OK, fmt.Sprintf("%s: %s of %s half-open connections had their SYN-ACK retransmitted: the peers never answer, typical of spoofed sources", l.Name(), human.Count(l.Retransmitted), human.Count(l.SynRecv)), "")
 		}
 		if l.CapKnown && l.AcceptQueueCap > 0 {
 			apct := float64(l.AcceptQueue) * 100 / float64(l.AcceptQueueCap)
 			switch {
 			case l.AcceptQueue >= l.AcceptQueueCap:
-				r.Add(check.Critical, fmt.Sprintf("%s: accept queue full (%d of %d): new connections are dropped", l.Name(), l.AcceptQueue, l.AcceptQueueCap), hintSlowAccept)
+				r.Add(check.Critical, fmt.Sprintf("%s: accept queue full (%s of %s): new connections are dropped", l.Name(), human.Count(l.AcceptQueue), human.Count(l.AcceptQueueCap)), hintSlowAccept)
 			case apct >= cfg.QueueWarnPercent:
-				r.Add(check.Warning, fmt.Sprintf("%s: accept queue at %.0f%% (%d of %d)", l.Name(), apct, l.AcceptQueue, l.AcceptQueueCap), hintSlowAccept)
+				r.Add(check.Warning, fmt.Sprintf("%s: accept queue at %.0f%% (%s of %s)", l.Name(), apct, human.Count(l.AcceptQueue), human.Count(l.AcceptQueueCap)), hintSlowAccept)
 			}
 		}
 	}

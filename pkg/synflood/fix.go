@@ -48,7 +48,7 @@ func PlanFix(ctx context.Context, h *system.Host, o FixOptions) (*plan.Plan, err
 		persist = cfg.DropIn
 	}
 	if !path.IsAbs(persist) {
-		return nil, usage.Errorf("--persist-file %q: want an absolute path such as /etc/sysctl.d/99-zz-hostfix-synflood.conf", persist)
+		return nil, usage.Errorf("--persist-file %q: want an absolute path such as /etc/sysctl.d/99-zz-hostfix-synflood.conf", usage.Clip(persist))
 	}
 	persist = path.Clean(persist)
 	if real, err := h.Resolve(persist); err == nil && real != "/dev/null" {
@@ -63,7 +63,7 @@ func PlanFix(ctx context.Context, h *system.Host, o FixOptions) (*plan.Plan, err
 
 	sysctls, _, errs := ReadSysctls(h)
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("synflood fix: %w", errs[0])
+		return nil, fmt.Errorf("synflood fix: cannot tell what a reboot sets: %w: make it readable (or fix the symlink loop) and run again; nothing changed", errs[0])
 	}
 	for _, k := range []string{KeySyncookies, KeyMaxSynBacklog} {
 		if s := sysctls[k]; s.LiveErr != "" {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hostfix/hostfix/pkg/check"
+	"github.com/hostfix/hostfix/pkg/human"
 )
 
 // Rendering of a check's evaluation: detail lines (tables), Nagios perfdata, Prometheus
@@ -32,34 +33,34 @@ func (in *verdictInput) details(r *check.Result, addrs, nets []SourceCount) {
 	for _, l := range in.socks.Listeners {
 		acap := "?"
 		if l.CapKnown {
-			acap = strconv.Itoa(l.AcceptQueueCap)
+			acap = human.Count(l.AcceptQueueCap)
 		}
-		scap := strconv.Itoa(l.SynQueueCap)
+		scap := human.Count(l.SynQueueCap)
 		if !l.CapKnown && !l.Orphan {
 			scap = "<=" + scap
 		}
 		if l.Orphan {
 			scap, acap = "-", "-"
 		}
-		rows = append(rows, []string{l.Name(), strconv.Itoa(l.SynRecv), scap,
-			strconv.FormatFloat(l.SynQueuePercent, 'f', -1, 64) + "%", strconv.Itoa(l.AcceptQueue), acap,
-			strconv.Itoa(l.SynAckRetrans)})
+		rows = append(rows, []string{l.Name(), human.Count(l.SynRecv), scap,
+			strconv.FormatFloat(l.SynQueuePercent, 'f', -1, 64) + "%", human.Count(l.AcceptQueue), acap,
+			human.Count(l.SynAckRetrans)})
 	}
 	if len(in.socks.Listeners) == 0 {
 		*d = append(*d, "no listening sockets"+portsNote(in.ports))
 	} else {
 		*d = append(*d, table(rows)...)
 	}
-	*d = append(*d, fmt.Sprintf("SYN_RECV total: %d", in.socks.SynRecvTotal))
+	*d = append(*d, "SYN_RECV total: "+human.Count(in.socks.SynRecvTotal))
 	if len(addrs) > 0 {
 		parts := make([]string, len(addrs))
 		for i, a := range addrs {
-			parts[i] = fmt.Sprintf("%s (%d)", a.Source, a.Count)
+			parts[i] = fmt.Sprintf("%s (%s)", a.Source, human.Count(a.Count))
 		}
 		*d = append(*d, "top sources: "+strings.Join(parts, ", "))
 		parts = parts[:0]
 		for _, n := range nets {
-			parts = append(parts, fmt.Sprintf("%s (%d)", n.Source, n.Count))
+			parts = append(parts, fmt.Sprintf("%s (%s)", n.Source, human.Count(n.Count)))
 		}
 		*d = append(*d, "top networks: "+strings.Join(parts, ", "))
 		*d = append(*d, "  (source addresses of SYNs are easily spoofed: do not trust or block them on this alone)")
@@ -101,7 +102,7 @@ func (in *verdictInput) details(r *check.Result, addrs, nets []SourceCount) {
 			if rt.PerSecond != nil {
 				rate = fmtRate(*rt.PerSecond)
 			}
-			rows = append(rows, []string{n, strconv.FormatUint(rt.Total, 10), rate})
+			rows = append(rows, []string{n, human.Count(rt.Total), rate})
 		}
 		*d = append(*d, table(rows)...)
 		if in.window > 0 {
@@ -255,7 +256,7 @@ func (in *verdictInput) summary(r *check.Result, cookies int) {
 			busiest = l
 		}
 	}
-	parts := []string{fmt.Sprintf("%d SYN_RECV on %d listener(s)%s", in.socks.SynRecvTotal, countReal(in.socks.Listeners), portsNote(in.ports))}
+	parts := []string{fmt.Sprintf("%s SYN_RECV on %d listener(s)%s", human.Count(in.socks.SynRecvTotal), countReal(in.socks.Listeners), portsNote(in.ports))}
 	if busiest != nil && busiest.SynRecv > 0 {
 		parts = append(parts, fmt.Sprintf("fullest %s at %s%%", busiest.Name(), strconv.FormatFloat(busiest.SynQueuePercent, 'f', -1, 64)))
 	}

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/hostfix/hostfix/internal/eximgen"
+	"github.com/hostfix/hostfix/internal/eximspool"
 )
 
 func main() {
-	o := eximgen.Options{UID: -1, GID: -1}
+	o := eximspool.Options{UID: -1, GID: -1}
 	dir := flag.String("dir", "", "input directory to create (spool_directory/input)")
 	flag.IntVar(&o.Messages, "n", 50000, "number of messages")
 	flag.BoolVar(&o.Split, "split", false, "split_spool_directory layout")
@@ -23,7 +23,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "geneximspool: -dir is required")
 		os.Exit(2)
 	}
-	msgs, err := eximgen.Generate(*dir, o)
+	msgs, err := eximspool.Generate(*dir, o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "geneximspool:", err)
 		os.Exit(1)
