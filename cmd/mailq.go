@@ -117,12 +117,16 @@ func newMailqStatsCmd(app *App) *cobra.Command {
 	var textfileDir string
 	c := &cobra.Command{
 		Use:   "stats",
-		Short: "Check the qmail queue: size, age, recipients, top senders and domains",
+		Short: "Check the mail queue (qmail, Exim, Postfix): size, age, recipients, top senders and domains",
 		Long: `Scan the qmail queue once (envelopes only, never message bodies) and report the number of
 messages (and how many are not yet preprocessed), pending local/remote recipients, pending
 bounces, bytes, the oldest message's age, damaged messages, and the top 10 senders and
 recipient domains. As a check it warns or goes critical on mailq.warn_messages /
-crit_messages and mailq.warn_age / crit_age, and warns on damaged messages.`,
+crit_messages and mailq.warn_age / crit_age, and warns on damaged messages.
+
+On Exim (the -H files) and Postfix (postqueue -j) the same check reports the messages by
+state (Exim: queued, frozen; Postfix: its queue names) instead of qmail's
+preprocessing and channels; metrics and samples carry the mta.`,
 		Example: `  hostfix mailq stats
   hostfix mailq stats -o nagios
   hostfix mailq stats -o json | jq .metrics.top_senders
@@ -172,8 +176,13 @@ preprocessed (state queued), being injected, and damaged ones. Done recipients a
 "(done)". Rows come bucket by bucket as the queue is read (ids ascending inside a split
 directory), so output starts at once even on a huge queue.
 
+On Exim the rows come from the spool's -H files in id (arrival) order, states queued,
+frozen, injecting or damaged; on Postfix from postqueue -j, the state being the queue
+name (deferred, hold, active, incoming, maildrop). --header and --body read the message
+itself (qmail: mess/; Exim: -H and -D; Postfix: postcat -q).
+
 -o json prints one JSON object per line (NDJSON), not one document: pipe it into
-jq, or stop reading whenever you like.`,
+jq, or stop reading whenever you like. Every object ends with "mta".`,
 		Example: `  hostfix mailq list --limit 20
   hostfix mailq list --older-than 3d
   hostfix mailq list --recipient '@example\.com$' -o json | jq -r .id`,
@@ -303,7 +312,7 @@ func newMailqPurgeCmd(app *App) *cobra.Command {
 	var noBackup, hold bool
 	c := &cobra.Command{
 		Use:   "purge (--all | filters)",
-		Short: "Remove messages from the qmail queue safely (stop, wait for the lock, remove, start)",
+		Short: "Remove (or --hold) queued messages safely: qmail stop/lock/remove/start, Exim -Mrm, postsuper -d",
 		Long: `Remove the selected messages from the qmail queue. --all selects everything; otherwise
 the filters select, all of them at once (AND). The dry-run (--dry-run) shows how many
 messages and bytes match, a sample, and every step.
@@ -318,8 +327,15 @@ back and the run fails). Under --root only configured stop/start commands run: d
 ones are shown in the dry-run but apply refuses until mailq.stop_command and
 mailq.start_command are set. Removed files are moved into the
 run's backup directory (hostfix undo RUN puts them back) unless --no-backup. Needs --yes
-when stdin is not a terminal. Running the same purge again is "nothing to do".`,
+when stdin is not a terminal. Running the same purge again is "nothing to do".
+
+Exim and Postfix: their own tools on the running queue, no stop or start: exim -Mrm ID…
+(mailq.exim_command, batches of mailq.exim_batch) or postsuper -d - (ids on stdin); then
+the queue is read again to verify. They delete for good: the plan and the question say
+that undo is not possible. --hold freezes instead (exim -Mf; hostfix undo RUN puts the -H
+files back, which thaws them) or puts on hold (postsuper -h -; release with postsuper -H).`,
 		Example: `  hostfix mailq purge --sender '^spam@victim\.example$' --dry-run
+  hostfix mailq purge --mta exim --sender '@compromised\.example$' --hold --yes
   hostfix mailq purge --recipient '@gone\.example$' --older-than 2d --yes
   hostfix mailq purge --damaged --yes
   hostfix mailq purge --all --no-backup --yes`,
