@@ -231,6 +231,9 @@ func TestIntegrationExim(t *testing.T) {
 	if got := r.listed(t); fmt.Sprint(got) != fmt.Sprint(bp) {
 		t.Errorf("list after --hold:\n%v\nexim -bp:\n%v", got, bp)
 	}
+	if out, code := r.hostfix(t, "mailq", "purge", "--header", "^X-Mailer: EvilMailer", "--hold", "--yes"); code != 0 || !strings.Contains(strings.ToLower(out), "nothing to do") {
+		t.Errorf("second --hold exit %d:\n%s", code, out)
+	}
 	out, code = r.hostfix(t, "undo", "--yes")
 	if code != 0 {
 		t.Fatalf("undo exit %d:\n%s", code, out)

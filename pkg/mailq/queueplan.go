@@ -26,11 +26,19 @@ type Picked struct {
 	Sample  []*Message
 	// Unreadable are messages a filter could not decide about (text unreadable).
 	Unreadable Unreadable
+	// Skipped match but need nothing done (--hold: frozen or on hold already).
+	Skipped int
 }
 
 // Pick scans src and keeps the messages f selects (envelope filters, then content
 // filters), with a sample of up to sample messages.
 func Pick(ctx context.Context, src Source, f Filter, now time.Time, sample int) (*Picked, error) {
+	return pick(ctx, src, f, now, sample, nil)
+}
+
+// pick is Pick; skip, when set, leaves out (and counts in Skipped) messages that match but
+// need nothing done (already frozen or on hold for --hold).
+func pick(ctx context.Context, src Source, f Filter, now time.Time, sample int, skip func(*Message) bool) (*Picked, error) {
 	if sample <= 0 {
 		sample = 10
 	}
@@ -52,6 +60,10 @@ func Pick(ctx context.Context, src Source, f Filter, now time.Time, sample int) 
 			return nil
 		}
 		if !ok {
+			return nil
+		}
+		if skip != nil && skip(m) {
+			p.Skipped++
 			return nil
 		}
 		p.Count++
@@ -96,7 +108,12 @@ func PlanChange(ctx context.Context, h *system.Host, o ChangeOptions) (*plan.Pla
 	if src.MTA() == MTAQmail {
 		return nil, nil, usage.Errorf("mailq: PlanChange is for Exim and Postfix queues")
 	}
-	sel, err := Pick(ctx, src, o.Filter, now, o.Sample)
+	var skip func(*Message) bool
+	if o.Hold {
+		// Already frozen or held: nothing to do, so a second --hold is "nothing to do".
+		skip = func(m *Message) bool { return m.State == StateFrozen || m.State == "hold" }
+	}
+	sel, err := pick(ctx, src, o.Filter, now, o.Sample, skip)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -108,6 +125,9 @@ func PlanChange(ctx context.Context, h *system.Host, o ChangeOptions) (*plan.Pla
 		return nil, nil, fmt.Errorf("mailq %s: %s: refusing to guess whether it matches; nothing changed (select it with --id, or look at it with hostfix mailq show)", verb, sel.Unreadable.String())
 	}
 	p := plan.New("mailq " + verb)
+	if sel.Skipped > 0 {
+		p.Note(fmt.Sprintf("%s matching %s %s frozen or on hold already: left as they are", human.Plural(sel.Skipped, "message"), o.Filter, map[bool]string{true: "is", false: "are"}[sel.Skipped == 1]))
+	}
 	if sel.Count == 0 {
 		p.Note(fmt.Sprintf("no message in %s matches %s (%d scanned)", src, o.Filter, sel.Scanned))
 		return p, sel, nil

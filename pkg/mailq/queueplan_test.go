@@ -115,6 +115,10 @@ func TestEximHoldUndo(t *testing.T) {
 	if b, _ := os.ReadFile(hfile); !strings.Contains(string(b), "-frozen ") {
 		t.Fatal("not frozen")
 	}
+	// A second --hold has nothing to do.
+	if p, _ := planExim(t, h, cfg, FilterSpec{Recipient: "@(dest|x)\\.example$"}, true); !p.Empty() {
+		t.Errorf("second --hold is not empty: %q", p.Notes)
+	}
 	up, err := plan.Undo(h, pc, "", plan.UndoOptions{})
 	if err != nil {
 		t.Fatal(err)
