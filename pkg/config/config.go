@@ -19,6 +19,7 @@ import (
 
 	"github.com/hostfix/hostfix/pkg/mailq"
 	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/smartermail"
 	"github.com/hostfix/hostfix/pkg/synflood"
 )
 
@@ -30,17 +31,19 @@ const EnvPrefix = "HOSTFIX"
 
 // Config is every tunable of hostfix. A new runbook adds its own Config type here.
 type Config struct {
-	Plan     plan.Config     `mapstructure:"plan" yaml:"plan" json:"plan"`
-	Synflood synflood.Config `mapstructure:"synflood" yaml:"synflood" json:"synflood"`
-	Mailq    mailq.Config    `mapstructure:"mailq" yaml:"mailq" json:"mailq"`
+	Plan        plan.Config        `mapstructure:"plan" yaml:"plan" json:"plan"`
+	Synflood    synflood.Config    `mapstructure:"synflood" yaml:"synflood" json:"synflood"`
+	Mailq       mailq.Config       `mapstructure:"mailq" yaml:"mailq" json:"mailq"`
+	Smartermail smartermail.Config `mapstructure:"smartermail" yaml:"smartermail" json:"smartermail"`
 }
 
 // Default returns the built-in defaults.
 func Default() Config {
 	return Config{
-		Plan:     plan.DefaultConfig(),
-		Synflood: synflood.DefaultConfig(),
-		Mailq:    mailq.DefaultConfig(),
+		Plan:        plan.DefaultConfig(),
+		Synflood:    synflood.DefaultConfig(),
+		Mailq:       mailq.DefaultConfig(),
+		Smartermail: smartermail.DefaultConfig(),
 	}
 }
 

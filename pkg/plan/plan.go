@@ -17,6 +17,7 @@ const (
 	KindService         Kind = "service"
 	KindWaitUnlock      Kind = "wait_unlock"
 	KindRestore         Kind = "restore"
+	KindCopyTree        Kind = "copy_tree"
 )
 
 // Op is the summary symbol of an action: + add, ~ change, - remove, ! run (not previewable).
