@@ -800,8 +800,8 @@ func (a *copyTreeAction) copyOne(r *Run, st *copyState, it *copyItem, buf []byte
 		}
 	}
 	if inRoot {
-		r.man.add(e)
 		a.mu.Lock()
+		r.man.add(e)
 		if r.man.err == nil {
 			r.man.err = r.man.w.Flush() // in the kernel before the rename: survives a kill
 		}
