@@ -107,7 +107,7 @@ RUN removes what the run created and puts back what it replaced.`,
 	fl.BoolVar(&o.Overwrite, "overwrite", false, "replace destination files that differ (backed up into the run's backup first)")
 	fl.BoolVar(&o.Rehash, "rehash", false, "re-read destination files already copied, to find copies damaged in place")
 	fl.Duration("settle", 0, "source must not change within `DURATION` (config smartermail.settle, default 2s)")
-	fl.Int("parallel", 0, "copy `N` files at once (config smartermail.parallel, default 4)")
+	fl.Int("parallel", 0, "copy `N` files at once (config smartermail.parallel, default 16)")
 	app.Bind(c, "settle", "smartermail.settle")
 	app.Bind(c, "parallel", "smartermail.parallel")
 	return c

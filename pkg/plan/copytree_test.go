@@ -408,3 +408,38 @@ func BenchmarkCopyTree(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCopyTreeNoChange plans a rerun over an already copied tree (the resume path:
+// stats and the state file, no reads of file content).
+func BenchmarkCopyTreeNoChange(b *testing.B) {
+	n := 2000
+	if s := os.Getenv("HOSTFIX_BENCH_FILES"); s != "" {
+		fmt.Sscan(s, &n)
+	}
+	root := b.TempDir()
+	src := filepath.Join(root, "src")
+	for i := range n {
+		p := filepath.Join(src, fmt.Sprintf("d%02d", i%50), fmt.Sprintf("%06d.eml", i))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("x"), 0o644)
+	}
+	h, _ := system.NewHost(root, &system.Recorder{})
+	o := CopyTreeOptions{StateDir: "/state", Parallel: 16}
+	dst := filepath.Join(root, "dst")
+	a, _, err := CopyTree(context.Background(), h, src, dst, o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := New("bench")
+	p.Add(a)
+	if _, err := Apply(context.Background(), p, Options{Host: h, Config: DefaultConfig(), User: "bench"}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		a, _, err := CopyTree(context.Background(), h, src, dst, o)
+		if err != nil || a != nil {
+			b.Fatal(a, err)
+		}
+	}
+}

@@ -31,7 +31,7 @@ func DefaultConfig() Config {
 		ServiceQuery:       []string{"sc", "query", "{service}"},
 		RemoteServiceQuery: []string{"sc", `\\{host}`, "query", "{service}"},
 		Settle:             2 * time.Second,
-		Parallel:           4,
+		Parallel:           16,
 		Exclude:            []string{"*.stat3", "*.grp", "IndexV2"},
 	}
 }
