@@ -38,10 +38,14 @@ func (app *App) ApplyPlan(ctx context.Context, p *plan.Plan, o ApplyOptions) err
 	if p.Empty() {
 		return app.RenderPlan(&plan.Report{Command: p.Command, DryRun: app.Opts.DryRun, Notes: p.Notes, Actions: []plan.ActionResult{}})
 	}
-	if app.Opts.DryRun {
-		return app.RenderPlan(plan.Preview(p))
-	}
 	host := app.Host()
+	if app.Opts.DryRun {
+		return app.RenderPlan(plan.PreviewOn(p, host))
+	}
+	// The --root command rule (pkg/plan): refuse before asking anything.
+	if err := plan.CheckCommands(p, host); err != nil {
+		return err
+	}
 	if host.Live() && geteuid() != 0 {
 		return usage.Errorf("%s changes the live system and needs root: run it with sudo (or use --dry-run to preview; nothing was changed)", p.Command)
 	}
@@ -66,6 +70,9 @@ func (app *App) ApplyPlan(ctx context.Context, p *plan.Plan, o ApplyOptions) err
 		Log:         log,
 	})
 	if rep == nil {
+		if usage.Is(err) {
+			return err
+		}
 		if err == nil {
 			err = errors.New("apply: no report")
 		}

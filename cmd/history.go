@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"
@@ -151,7 +152,7 @@ func writeRunText(app *App, r plan.HistoryEntry) error {
 			line += " (" + a.Phase + ")"
 		}
 		if a.Count > 0 {
-			line += fmt.Sprintf(" [%s files, %s]", plan.Thousands(a.Count), plan.HumanBytes(a.Bytes))
+			line += fmt.Sprintf(" [%s files, %s]", human.Count(a.Count), human.Bytes(a.Bytes))
 		}
 		if !a.Changed {
 			line += p.Dim(" (unchanged)")

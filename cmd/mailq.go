@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/mailq"
-	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
 
@@ -160,7 +159,7 @@ jq, or stop reading whenever you like.`,
 				return err
 			}
 			if app.Opts.Output != "json" {
-				app.Logf("%s listed", mailqPlural(n, "message"))
+				app.Logf("%s listed", human.Plural(n, "message"))
 			}
 			return nil
 		},
@@ -202,13 +201,6 @@ func mailqSender(m *mailq.Message) string {
 	return "<" + m.Sender + ">"
 }
 
-func mailqPlural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return plan.Thousands(int64(n)) + " " + noun + "s"
-}
-
 func newMailqPurgeCmd(app *App) *cobra.Command {
 	var ff mailqFilterFlags
 	var noBackup bool
@@ -224,7 +216,10 @@ systemd, /etc/init.d/qmail), wait until its flock on lock/sendmutex is free
 (mailq.lock_wait; on timeout nothing is removed), remove every file of each message
 (mess, info, local, remote, todo, intd, bounce; regular files inside the queue only,
 symlinks never followed), then start qmail-send again — always, also after a failure —
-and check that no file of a removed message is left. Removed files are moved into the
+and check that no file of a removed message is left (if one is, the purge is rolled
+back and the run fails). Under --root only configured stop/start commands run: detected
+ones are shown in the dry-run but apply refuses until mailq.stop_command and
+mailq.start_command are set. Removed files are moved into the
 run's backup directory (hostfix undo RUN puts them back) unless --no-backup. Needs --yes
 when stdin is not a terminal. Running the same purge again is "nothing to do".`,
 		Example: `  hostfix mailq purge --sender '^spam@victim\.example$' --dry-run
@@ -248,33 +243,8 @@ when stdin is not a terminal. Running the same purge again is "nothing to do".`,
 			if err != nil {
 				return err
 			}
-			question := fmt.Sprintf("purge %s (%s) from %s?", mailqPlural(sel.Count, "message"), plan.HumanBytes(sel.Bytes), sel.Queue.Dir)
-			if err := app.ApplyPlan(c.Context(), p, ApplyOptions{Destructive: true, Question: question, NoBackup: noBackup}); err != nil {
-				return err
-			}
-			if app.Opts.DryRun || p.Empty() {
-				return nil
-			}
-			start := time.Now()
-			left, err := mailq.VerifyPurged(c.Context(), sel.Queue, sel.IDs)
-			if err != nil {
-				return &ExitError{Code: ExitFailed, Err: fmt.Errorf("verify purge of %s: %w", sel.Queue.Dir, err)}
-			}
-			if len(left) > 0 {
-				var ids []string
-				seen := map[string]bool{}
-				for _, l := range left {
-					app.Logf("left behind: %s", l.Rel)
-					if !seen[l.ID] {
-						seen[l.ID] = true
-						ids = append(ids, l.ID)
-					}
-				}
-				return &ExitError{Code: ExitFailed, Err: fmt.Errorf("verify: %s of purged messages still in %s (written while qmail was stopping?): remove them with hostfix mailq purge --id %s",
-					mailqPlural(len(left), "file"), sel.Queue.Dir, strings.Join(ids, ","))}
-			}
-			app.Logf("verified: no file of the %s purged remains in %s (re-scan took %s)", mailqPlural(sel.Count, "message"), sel.Queue.Dir, time.Since(start).Round(time.Millisecond))
-			return nil
+			question := fmt.Sprintf("purge %s (%s) from %s?", human.Plural(sel.Count, "message"), human.Bytes(sel.Bytes), sel.Queue.Dir)
+			return app.ApplyPlan(c.Context(), p, ApplyOptions{Destructive: true, Question: question, NoBackup: noBackup})
 		},
 	}
 	mailqQueueFlag(app, c)

@@ -20,6 +20,11 @@ removed again, removed files are moved back, renames are reversed and kernel par
 get their old values. Without RUN-ID the latest run that changed something (and was not
 undone yet) is undone; see hostfix history.
 
+A run that stopped a service around its changes (mailq purge: stop qmail-send, wait for
+its lock, start it at the end) gets the same sequence around the restore, and the
+service reloads its changes triggered run again after it; the commands are the ones the
+run recorded (under --root, only those that were set explicitly run).
+
 Targets already in their old state are left alone. A target that changed since that run
 is refused (nothing is changed) unless --force, which overwrites the later change; even
 with --force a removed file whose name was taken by a new file stays in the backup. Files

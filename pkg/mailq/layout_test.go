@@ -258,3 +258,43 @@ func TestFilter(t *testing.T) {
 		}
 	}
 }
+
+// Issue 8 item 2: the queue directory is resolved inside --root. /var/qmail as an absolute
+// link to /opt/qmail works inside the tree; a link naming a real queue outside the tree
+// (as an absolute host path) is taken as a path of the tree, so that queue is never read.
+func TestOpenResolvesQueueInsideRoot(t *testing.T) {
+	root := t.TempDir()
+	if _, err := qmailgen.Generate(root+"/opt/qmail/queue", qmailgen.Options{Messages: 5, Seed: 1, NoBodies: true}); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(root+"/var", 0o755)
+	if err := os.Symlink("/opt/qmail", root+"/var/qmail"); err != nil {
+		t.Fatal(err)
+	}
+	q, err := Open(hostAt(t, root), qdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(scanAll(t, q, ScanOptions{})); n != 5 {
+		t.Errorf("%d messages through the link, want 5", n)
+	}
+
+	outside := t.TempDir()
+	if _, err := qmailgen.Generate(outside+"/queue", qmailgen.Options{Messages: 3, Seed: 2, NoBodies: true}); err != nil {
+		t.Fatal(err)
+	}
+	root2 := t.TempDir()
+	os.MkdirAll(root2+"/var", 0o755)
+	if err := os.Symlink(outside, root2+"/var/qmail"); err != nil {
+		t.Fatal(err)
+	}
+	if q, err := Open(hostAt(t, root2), qdir); err == nil {
+		t.Errorf("opened %s outside the root through an absolute link", q.root)
+	}
+	if err := os.Symlink("../../../../../../../.."+outside, root2+"/var/q2"); err != nil {
+		t.Fatal(err)
+	}
+	if q, err := Open(hostAt(t, root2), "/var/q2/queue"); err == nil {
+		t.Errorf("opened %s outside the root through a .. link", q.root)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/system"
 )
@@ -14,8 +15,6 @@ import (
 // PurgeOptions say what to purge.
 type PurgeOptions struct {
 	Config Config
-	// Queue overrides Config.Queue (--queue).
-	Queue  string
 	Filter Filter
 	// Path is $PATH, for finding qmailctl under --root.
 	Path string
@@ -44,11 +43,7 @@ type Selection struct {
 // after a failure — start qmail-send again. Nothing matching gives an empty plan (and no
 // stop/start). It reads the queue only.
 func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan, *Selection, error) {
-	dir := o.Queue
-	if dir == "" {
-		dir = o.Config.Queue
-	}
-	q, err := Open(h, dir)
+	q, err := Open(h, o.Config.Queue)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -132,22 +127,29 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 		return nil, nil, err
 	}
 	sel.Control = ctl
-	p.Note(fmt.Sprintf("%s of %s in %s match %s: %s", plural(sel.Count, "message"), plan.Thousands(int64(sel.Scanned)), q, o.Filter, plan.HumanBytes(sel.Bytes)))
+	p.Note(fmt.Sprintf("%s of %s in %s match %s: %s", human.Plural(sel.Count, "message"), human.Count(sel.Scanned), q, o.Filter, human.Bytes(sel.Bytes)))
 	for _, m := range sel.Sample {
 		p.Note("  " + SampleLine(m, now))
 	}
 	if sel.Count > len(sel.Sample) {
-		p.Note(fmt.Sprintf("  … and %s more (hostfix mailq list with the same filters shows them all)", plan.Thousands(int64(sel.Count-len(sel.Sample)))))
+		p.Note(fmt.Sprintf("  … and %s more (hostfix mailq list with the same filters shows them all)", human.Count(sel.Count-len(sel.Sample))))
 	}
 	if sel.Optional > 0 {
-		p.Note(fmt.Sprintf("the file count includes %s paths qmail-send may still create before it stops (info/local/remote of queued messages, bounce/); they are removed only if present", plan.Thousands(int64(sel.Optional))))
+		p.Note(fmt.Sprintf("the file count includes %s paths qmail-send may still create before it stops (info/local/remote of queued messages, bounce/); they are removed only if present", human.Count(sel.Optional)))
 	}
 	if len(sel.Skipped) > 0 {
 		p.Note(fmt.Sprintf("left alone (not regular files, remove by hand after checking): %s", strings.Join(sel.Skipped, ", ")))
 	}
-	p.Note(fmt.Sprintf("qmail-send is stopped and started with %s commands; messages queued after this plan are not touched", ctl.How))
+	switch {
+	case ctl.How == "not found":
+		p.Note("cannot tell how to stop qmail-send (no qmailctl, /service/qmail-send, qmail.service or /etc/init.d/qmail found): set mailq.stop_command and mailq.start_command, e.g. [svc, -d, /service/qmail-send] and [svc, -u, /service/qmail-send]")
+	case ctl.Stop.Detected && !h.Live():
+		p.Note(fmt.Sprintf("qmail-send looks %s-controlled in this tree, but under --root hostfix runs only commands you set: set mailq.stop_command and mailq.start_command", ctl.How))
+	default:
+		p.Note(fmt.Sprintf("qmail-send is stopped and started with %s commands; messages queued after this plan are not touched", ctl.How))
+	}
 	rm, err := plan.RemoveFiles(h, files, plan.RemoveOptions{
-		Within: q.Dir, Label: plural(sel.Count, "message"), MissingOK: true,
+		Within: q.Dir, Label: human.Plural(sel.Count, "message"), MissingOK: true,
 		// One bucket at a time per worker keeps each message's mess/ file last (see
 		// removalOrder); two buckets at once touch different split directories.
 		Groups: groups, Workers: min(2, runtime.GOMAXPROCS(0)), Optional: optional,
@@ -159,6 +161,27 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 	p.Add(plan.WaitUnlock(h, q.Dir+"/lock/sendmutex", o.Config.LockWait))
 	p.Add(rm)
 	p.AddFinally(plan.Service("qmail-send", "start", ctl.Start))
+	p.Verify("no file of the purged messages is left in "+q.Dir, func(ctx context.Context, r *plan.Run) error {
+		start := time.Now()
+		left, err := VerifyPurged(ctx, q, sel.IDs)
+		if err != nil {
+			return fmt.Errorf("re-scan %s: %w", q.Dir, err)
+		}
+		if len(left) > 0 {
+			rels := make([]string, 0, 3)
+			for i, l := range left {
+				if i == 3 {
+					rels = append(rels, fmt.Sprintf("+%d more", len(left)-3))
+					break
+				}
+				rels = append(rels, l.Rel)
+			}
+			return fmt.Errorf("%s of purged messages still in %s (%s; written while qmail-send was stopping?): the purge is rolled back, run it again",
+				human.Plural(len(left), "file"), q.Dir, strings.Join(rels, ", "))
+		}
+		r.Logf("verified: no file of the %s purged remains in %s (re-scan took %s)", human.Plural(sel.Count, "message"), q.Dir, time.Since(start).Round(time.Millisecond))
+		return nil
+	})
 	return p, sel, nil
 }
 
@@ -207,7 +230,7 @@ func SampleLine(m *Message, now time.Time) string {
 		}
 		rc = append(rc, r.Address)
 	}
-	line := fmt.Sprintf("#%s %s %s %s", m.ID, age, plan.HumanBytes(m.Size), m.StateText())
+	line := fmt.Sprintf("#%s %s %s %s", m.ID, age, human.Bytes(m.Size), m.StateText())
 	if m.SenderKnown {
 		line += " <" + m.Sender + ">"
 	}
@@ -239,11 +262,4 @@ func VerifyPurged(ctx context.Context, q *Queue, ids map[string]bool) ([]Leftove
 		return nil
 	})
 	return left, err
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return plan.Thousands(int64(n)) + " " + noun + "s"
 }

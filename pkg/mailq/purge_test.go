@@ -17,18 +17,18 @@ import (
 
 func TestDetectControl(t *testing.T) {
 	cases := []struct {
-		name  string
-		setup func(root string)
-		stop  string
-		bad   bool
+		name     string
+		setup    func(root string)
+		stop     string
+		detected bool
 	}{
 		{"config", nil, "my-stop", false},
-		{"qmailctl", func(r string) { writeExec(t, r, "/var/qmail/bin/qmailctl") }, "/var/qmail/bin/qmailctl stop", false},
-		{"qmailctl on PATH", func(r string) { writeExec(t, r, "/opt/q/qmailctl") }, "/opt/q/qmailctl stop", false},
-		{"daemontools", func(r string) { os.MkdirAll(r+"/service/qmail-send", 0o755) }, "svc -d /service/qmail-send", false},
-		{"systemd", func(r string) { writeFile(t, r, "/lib/systemd/system/qmail.service") }, "systemctl stop qmail", false},
-		{"init", func(r string) { writeExec(t, r, "/etc/init.d/qmail") }, "/etc/init.d/qmail stop", false},
-		{"nothing", nil, "", true},
+		{"qmailctl", func(r string) { writeExec(t, r, "/var/qmail/bin/qmailctl") }, "/var/qmail/bin/qmailctl stop", true},
+		{"qmailctl on PATH", func(r string) { writeExec(t, r, "/opt/q/qmailctl") }, "/opt/q/qmailctl stop", true},
+		{"daemontools", func(r string) { os.MkdirAll(r+"/service/qmail-send", 0o755) }, "svc -d /service/qmail-send", true},
+		{"systemd", func(r string) { writeFile(t, r, "/lib/systemd/system/qmail.service") }, "systemctl stop qmail", true},
+		{"init", func(r string) { writeExec(t, r, "/etc/init.d/qmail") }, "/etc/init.d/qmail stop", true},
+		{"nothing", nil, "", false},
 	}
 	for _, c := range cases {
 		root := t.TempDir()
@@ -40,21 +40,87 @@ func TestDetectControl(t *testing.T) {
 			cfg.StopCommand, cfg.StartCommand = []string{"my-stop"}, []string{"my-start"}
 		}
 		ctl, err := DetectControl(hostAt(t, root), cfg, "/opt/q:relative")
-		if c.bad {
-			if err == nil || !usage.Is(err) || !strings.Contains(err.Error(), "mailq.stop_command") {
-				t.Errorf("%s: want usage error naming mailq.stop_command, got %v", c.name, err)
-			}
-			continue
+		if err != nil || system.FormatArgv(ctl.Stop.Args) != c.stop || ctl.Stop.Detected != c.detected || ctl.Start.Detected != c.detected {
+			t.Errorf("%s: stop %+v (%v), want %q detected=%v", c.name, ctl.Stop, err, c.stop, c.detected)
 		}
-		if err != nil || system.FormatArgv(ctl.Stop) != c.stop {
-			t.Errorf("%s: stop %q (%v), want %q", c.name, ctl.Stop, err, c.stop)
+		if ctl.Stop.Key != StopKey || ctl.Start.Key != StartKey {
+			t.Errorf("%s: keys %q %q", c.name, ctl.Stop.Key, ctl.Start.Key)
 		}
 	}
 	cfg := DefaultConfig()
 	cfg.StopCommand = []string{"x"}
-	if _, err := DetectControl(hostAt(t, t.TempDir()), cfg, ""); err == nil {
-		t.Error("stop without start accepted")
+	if _, err := DetectControl(hostAt(t, t.TempDir()), cfg, ""); err == nil || !usage.Is(err) {
+		t.Errorf("stop without start accepted: %v", err)
 	}
+}
+
+// Issue 8 item 1: under --root a detected /etc/init.d/qmail (a file of the tree) must never
+// make hostfix run the host's /etc/init.d/qmail: apply refuses (usage error naming
+// mailq.stop_command) before running or removing anything, and the dry-run still shows
+// the whole plan with the steps marked.
+func TestPurgeUnderRootNeverRunsDetectedCommands(t *testing.T) {
+	for _, setup := range []struct {
+		name string
+		fn   func(root string)
+		mark string
+	}{
+		{"init script", func(r string) { writeExec(t, r, "/etc/init.d/qmail") }, "detected, not run under --root: set mailq.stop_command"},
+		{"daemontools", func(r string) { os.MkdirAll(r+"/service/qmail-send", 0o755) }, "detected, not run under --root: set mailq.stop_command"},
+		{"nothing found", func(string) {}, "not set: set mailq.stop_command"},
+	} {
+		t.Run(setup.name, func(t *testing.T) {
+			root := t.TempDir()
+			if _, err := qmailgen.Generate(root+qdir, qmailgen.Options{Messages: 20, Seed: 1, NoBodies: true}); err != nil {
+				t.Fatal(err)
+			}
+			setup.fn(root)
+			rec := &system.Recorder{}
+			h, err := system.NewHost(root, rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, sel, err := PlanPurge(context.Background(), h, PurgeOptions{Config: DefaultConfig(), Filter: Filter{All: true}})
+			if err != nil {
+				t.Fatalf("dry-run planning must not refuse: %v", err)
+			}
+			prev := plan.PreviewOn(p, h)
+			var blocked []string
+			for _, a := range prev.Actions {
+				if a.Blocked != "" {
+					blocked = append(blocked, a.Phase+" "+a.Blocked)
+				}
+			}
+			if len(blocked) != 2 || !strings.Contains(blocked[0], setup.mark) || !strings.Contains(blocked[1], "mailq.start_command") {
+				t.Errorf("preview marks %q, want stop and start marked %q", blocked, setup.mark)
+			}
+			before := countFiles(t, root+"/var/qmail/queue")
+			rep, err := plan.Apply(context.Background(), p, plan.Options{Host: h, Config: plan.Config{BackupDir: "/backup", LockFile: "/lock", HistoryFile: "/history"}})
+			if err == nil || !usage.Is(err) || rep != nil || !strings.Contains(err.Error(), "mailq.stop_command") || !strings.Contains(err.Error(), "mailq.start_command") {
+				t.Fatalf("apply: %v (report %v), want a usage error naming both keys", err, rep)
+			}
+			if cmds := rec.Commands(); len(cmds) != 0 {
+				t.Errorf("ran %q under --root", cmds)
+			}
+			if after := countFiles(t, root+"/var/qmail/queue"); after != before || sel.Count != 20 {
+				t.Errorf("queue files %d -> %d (selected %d): apply must change nothing", before, after, sel.Count)
+			}
+			if _, err := os.Stat(root + "/backup"); !os.IsNotExist(err) {
+				t.Errorf("a refused apply created the backup directory: %v", err)
+			}
+		})
+	}
+}
+
+func countFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Mode().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	return n
 }
 
 func writeFile(t *testing.T, root, p string) {

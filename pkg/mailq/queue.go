@@ -42,7 +42,13 @@ func Open(h *system.Host, dir string) (*Queue, error) {
 	if dir == "" {
 		return nil, usage.Errorf("mailq: no queue directory: set mailq.queue or pass --queue DIR")
 	}
-	q := &Queue{Dir: dir, host: h, root: h.Path(dir)}
+	// The queue directory is resolved inside --root once (a /var/qmail link in the tree
+	// must not lead to the real host's queue); below it nothing follows a link.
+	root, err := h.RealPath(dir)
+	if err != nil {
+		return nil, usage.Errorf("queue %s: %w", dir, err)
+	}
+	q := &Queue{Dir: dir, host: h, root: root}
 	fi, err := os.Stat(q.root)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

@@ -44,10 +44,13 @@ type Run struct {
 	Log       io.Writer
 
 	man        *manifest
-	rolledBack bool // a rollback put back everything this run had applied
+	rolledBack bool            // a rollback put back everything this run had applied
+	owned      []ownedFile     // files the running action saved with BackupFile
+	backedUp   map[string]bool // real system paths saved with BackupFile in this run
 }
 
-func (r *Run) logf(format string, args ...any) {
+// Logf writes one progress line to the run's log (stderr with -v; discarded otherwise).
+func (r *Run) Logf(format string, args ...any) {
 	if r.Log != nil {
 		fmt.Fprintf(r.Log, format+"\n", args...)
 	}
@@ -62,9 +65,6 @@ type StaleError struct {
 func (e *StaleError) Error() string {
 	return fmt.Sprintf("%s changed since planned (%s); nothing more was changed — run the command again to re-plan", e.Target, e.Reason)
 }
-
-// ErrNotImplemented is returned by parts of the layer still being built.
-var ErrNotImplemented = errors.New("plan: not implemented yet")
 
 // LockError says another run holds the lock.
 type LockError struct {
@@ -125,6 +125,9 @@ func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
 	if err := checkPlan(p); err != nil {
 		return nil, err
 	}
+	if err := CheckCommands(p, h); err != nil {
+		return nil, err
+	}
 	lock, err := acquireLock(ctx, h, cfg, maskAll(o.CommandLine, p.Secrets))
 	if err != nil {
 		return nil, err
@@ -140,7 +143,11 @@ func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
 	if info.User == "" {
 		info.User = currentUser()
 	}
-	backupRoot := hostPath(h, cfg.BackupDir)
+	info.Around, info.Handlers = recordAround(p)
+	backupRoot, err := hostPath(h, cfg.BackupDir)
+	if err != nil {
+		return nil, fmt.Errorf("create backup directory: %w", err)
+	}
 	if err := os.MkdirAll(backupRoot, 0o700); err != nil {
 		return nil, opErr(h, "create backup directory", cfg.BackupDir, err)
 	}
@@ -185,23 +192,32 @@ func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
 		rep.Changed = false
 	}
 	if err := appendHistory(h, cfg, historyOf(info, rep)); err != nil {
-		r.logf("warning: could not append to the audit log %s: %v", cfg.HistoryFile, err)
+		r.Logf("warning: could not append to the audit log %s: %v", cfg.HistoryFile, err)
 		rep.Notes = append(rep.Notes, "the audit log could not be written: "+err.Error())
 	}
 	return rep, failed
 }
 
-// execute runs actions, then handlers or rollback, then Finally; it fills rep.
+// applied is an action Apply ran (also when it failed: a partial change is rolled back
+// too), with the files it saved through Run.BackupFile.
+type applied struct {
+	a     Action
+	owned []ownedFile
+}
+
+// execute runs actions, then handlers, then verify steps — or rollback — then Finally; it
+// fills rep.
 func (r *Run) execute(ctx context.Context, p *Plan, rep *Report) error {
 	var (
 		failed   error
-		applied  []Action
+		done     []applied
 		notified = map[string]bool{}
 	)
 	results := make([]ActionResult, len(p.Actions))
 	for i, a := range p.Actions {
 		results[i] = resultOf(a.Describe(), "action", false, p.Secrets)
 	}
+	total := len(p.Actions)
 	reached := 0
 	for i, a := range p.Actions {
 		reached = i + 1
@@ -215,13 +231,13 @@ func (r *Run) execute(ctx context.Context, p *Plan, rep *Report) error {
 			results[i].Error = Mask(err.Error(), p.Secrets)
 			break
 		}
-		r.logf("%s %s %s", a.Describe().Op, a.Describe().Kind, Mask(a.Describe().Target, p.Secrets))
+		d := a.Describe()
+		r.Logf("[%d/%d] %s %s %s", i+1, total, d.Op, d.Kind, Mask(d.Target, p.Secrets))
+		start := time.Now()
 		err := safeApply(ctx, a, r)
-		applied = append(applied, a) // also on error: a partial change is rolled back too
-		changed, detail := true, ""
-		if oc, ok := a.(outcome); ok {
-			changed, detail = oc.outcome()
-		}
+		done = append(done, applied{a: a, owned: r.sealOwned()})
+		changed, detail := outcomeOf(a)
+		r.logStep(start, changed, err, p.Secrets)
 		results[i].Changed = changed
 		if detail != "" {
 			results[i].Detail = Mask(detail, p.Secrets)
@@ -232,7 +248,7 @@ func (r *Run) execute(ctx context.Context, p *Plan, rep *Report) error {
 			break
 		}
 		if changed {
-			for _, n := range a.Describe().Notify {
+			for _, n := range d.Notify {
 				notified[n] = true
 			}
 		}
@@ -256,14 +272,17 @@ func (r *Run) execute(ctx context.Context, p *Plan, rep *Report) error {
 			}
 			rep.Actions = append(rep.Actions, res)
 		}
+		if failed == nil {
+			failed = r.verify(ctx, p, rep)
+		}
 		if failed != nil {
-			// The service refused the new state: put the old one back and restart it once
-			// more so it runs on what worked before.
-			r.rollback(ctx, applied, rep, p.Secrets)
+			// The service refused the new state, or a check found it wrong: put the old
+			// state back and restart once more so the service runs on what worked before.
+			r.rollback(ctx, done, rep, p.Secrets)
 			for _, hd := range p.Handlers {
 				if notified[hd.Name] {
 					if err := r.runHandler(context.WithoutCancel(ctx), hd); err != nil {
-						rep.Restored = append(rep.Restored, "handler "+hd.Name+" failed again after rollback: "+err.Error())
+						rep.Restored = append(rep.Restored, Mask("handler "+hd.Name+" failed again after rollback: "+err.Error(), p.Secrets))
 					} else {
 						rep.Restored = append(rep.Restored, "handler "+hd.Name+" re-run on the restored state")
 					}
@@ -271,29 +290,31 @@ func (r *Run) execute(ctx context.Context, p *Plan, rep *Report) error {
 			}
 		}
 	} else {
-		r.rollback(ctx, applied, rep, p.Secrets)
+		r.rollback(ctx, done, rep, p.Secrets)
 	}
 
 	// Finally runs whatever happened (e.g. start the service stopped for the change).
 	fctx := context.WithoutCancel(ctx)
 	for _, a := range p.Finally {
-		res := resultOf(a.Describe(), "finally", false, p.Secrets)
+		d := a.Describe()
+		res := resultOf(d, "finally", false, p.Secrets)
 		err := a.Verify(fctx, r)
 		if err == nil {
-			err = a.Apply(fctx, r)
-			res.Changed = true
-			if oc, ok := a.(outcome); ok {
-				var d string
-				res.Changed, d = oc.outcome()
-				if d != "" {
-					res.Detail = Mask(d, p.Secrets)
-				}
+			r.Logf("[finally] %s %s %s", d.Op, d.Kind, Mask(d.Target, p.Secrets))
+			start := time.Now()
+			err = safeApply(fctx, a, r)
+			r.sealOwned() // a Finally step's saved files are kept for undo, not rolled back
+			var dt string
+			res.Changed, dt = outcomeOf(a)
+			if dt != "" {
+				res.Detail = Mask(dt, p.Secrets)
 			}
+			r.logStep(start, res.Changed, err, p.Secrets)
 		}
 		if err != nil {
 			res.Error = Mask(err.Error(), p.Secrets)
 			if failed == nil {
-				failed = fmt.Errorf("%s %s: %w", a.Describe().Kind, a.Describe().Target, err)
+				failed = fmt.Errorf("%s %s: %w", d.Kind, d.Target, err)
 			}
 		}
 		rep.Actions = append(rep.Actions, res)
@@ -305,37 +326,114 @@ func (r *Run) execute(ctx context.Context, p *Plan, rep *Report) error {
 	return failed
 }
 
-func (r *Run) runHandler(ctx context.Context, hd Handler) error {
-	r.logf("%s handler %s", OpRun, hd.Name)
-	if len(hd.Argv) == 0 {
-		return nil
+// logStep logs how an action ended and how long it took (-v).
+func (r *Run) logStep(start time.Time, changed bool, err error, secrets []string) {
+	took := time.Since(start).Round(time.Millisecond)
+	switch {
+	case err != nil:
+		r.Logf("  failed after %s: %s", took, Mask(err.Error(), secrets))
+	case changed:
+		r.Logf("  done in %s", took)
+	default:
+		r.Logf("  unchanged (%s)", took)
 	}
-	_, err := r.Host.Runner.Run(ctx, system.Cmd{Argv: hd.Argv})
+}
+
+// verify runs the plan's verify steps after the handlers; the first failure is the run's.
+func (r *Run) verify(ctx context.Context, p *Plan, rep *Report) error {
+	for _, v := range p.Verifies {
+		res := resultOf(verifyDescription(v), "verify", false, p.Secrets)
+		r.Logf("[verify] %s", Mask(v.Detail, p.Secrets))
+		start := time.Now()
+		err := safeVerify(ctx, v, r)
+		took := time.Since(start).Round(time.Millisecond)
+		if err != nil {
+			res.Error = Mask(err.Error(), p.Secrets)
+			rep.Actions = append(rep.Actions, res)
+			r.Logf("  failed after %s: %s", took, res.Error)
+			return fmt.Errorf("verify %s: %w", v.Detail, err)
+		}
+		res.Detail = fmt.Sprintf("ok in %s", took)
+		r.Logf("  ok in %s", took)
+		rep.Actions = append(rep.Actions, res)
+	}
+	return nil
+}
+
+func verifyDescription(v VerifyStep) Description {
+	return Description{Kind: KindVerify, Op: OpRun, Target: v.Detail, Previewable: true}
+}
+
+// safeVerify turns a panic in a verify function into its error.
+func safeVerify(ctx context.Context, v VerifyStep, r *Run) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error in verify %s: %v (please report it)", v.Detail, p)
+		}
+	}()
+	return v.Check(ctx, r)
+}
+
+func (r *Run) runHandler(ctx context.Context, hd Handler) error {
+	r.Logf("[handler] %s %s: %s", OpRun, hd.Name, hd.Command)
+	if why := hd.Command.blocked(r.Host); why != "" {
+		return fmt.Errorf("%s", why) // CheckCommands refused such a plan already
+	}
+	start := time.Now()
+	_, err := r.Host.Runner.Run(ctx, system.Cmd{Argv: hd.Command.Args, Env: hd.Command.Env})
+	r.logStep(start, true, err, nil)
 	return err
 }
 
-// rollback undoes this run's applied actions, newest first.
-func (r *Run) rollback(ctx context.Context, applied []Action, rep *Report, secrets []string) {
+// rollback undoes this run's applied actions, newest first: the action's own Rollback,
+// then the files it saved with BackupFile.
+func (r *Run) rollback(ctx context.Context, done []applied, rep *Report, secrets []string) {
 	ctx = context.WithoutCancel(ctx)
 	r.rolledBack = true
-	for i := len(applied) - 1; i >= 0; i-- {
-		rb, ok := applied[i].(rollbacker)
-		if !ok {
-			if changed, _ := outcomeOf(applied[i]); changed {
+	r.Logf("rolling back")
+	for i := len(done) - 1; i >= 0; i-- {
+		a := done[i].a
+		d := a.Describe()
+		rb, ok := a.(Rollbacker)
+		if !ok && len(done[i].owned) == 0 {
+			if changed, _ := outcomeOf(a); changed {
 				r.rolledBack = false
+				rep.Restored = append(rep.Restored, Mask(fmt.Sprintf("NOT restored: %s %s: it cannot be rolled back", d.Kind, d.Target), secrets))
 			}
 			continue
 		}
-		what, err := rb.rollback(ctx, r)
-		switch {
-		case err != nil:
-			r.rolledBack = false
-			d := applied[i].Describe()
-			rep.Restored = append(rep.Restored, Mask(fmt.Sprintf("NOT restored: %s %s: %v", d.Kind, d.Target, err), secrets))
-		case what != "":
-			rep.Restored = append(rep.Restored, Mask(what, secrets))
+		if ok {
+			what, err := safeRollback(ctx, rb, d, r)
+			switch {
+			case err != nil:
+				r.rolledBack = false
+				rep.Restored = append(rep.Restored, Mask(fmt.Sprintf("NOT restored: %s %s: %v", d.Kind, d.Target, err), secrets))
+			case what != "":
+				rep.Restored = append(rep.Restored, Mask(what, secrets))
+			}
+		}
+		for j := len(done[i].owned) - 1; j >= 0; j-- {
+			f := done[i].owned[j]
+			what, err := f.restore(ctx, r)
+			switch {
+			case err != nil:
+				r.rolledBack = false
+				rep.Restored = append(rep.Restored, Mask(fmt.Sprintf("NOT restored: %s: %v", f.path, err), secrets))
+			case what != "":
+				rep.Restored = append(rep.Restored, Mask(what, secrets))
+			}
 		}
 	}
+}
+
+// safeRollback turns a panic in an action's Rollback into its error.
+func safeRollback(ctx context.Context, rb Rollbacker, d Description, r *Run) (what string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error in the rollback of %s %s: %v (please report it)", d.Kind, d.Target, p)
+		}
+	}()
+	return rb.Rollback(ctx, r)
 }
 
 // runLock is the exclusive lock of mutating runs.
@@ -345,7 +443,10 @@ type runLock struct {
 }
 
 func acquireLock(ctx context.Context, h *system.Host, cfg Config, cmdline []string) (*runLock, error) {
-	path := hostPath(h, cfg.LockFile)
+	path, err := hostPath(h, cfg.LockFile)
+	if err != nil {
+		return nil, fmt.Errorf("lock: %w", err)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, opErr(h, "lock", cfg.LockFile, err)
 	}
@@ -406,8 +507,8 @@ func writeJSONFile(path string, v any) error {
 
 // outcomeOf asks an action whether its Apply changed anything (true when it cannot say).
 func outcomeOf(a Action) (bool, string) {
-	if oc, ok := a.(outcome); ok {
-		return oc.outcome()
+	if oc, ok := a.(Outcomer); ok {
+		return oc.Outcome()
 	}
 	return true, ""
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/pmezard/go-difflib/difflib"
 
+	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/system"
 )
 
@@ -107,10 +108,10 @@ type CopyConflictError struct {
 func (e *CopyConflictError) Error() string {
 	more := ""
 	if len(e.Files) > 3 {
-		more = fmt.Sprintf(" and %s more", Thousands(int64(len(e.Files)-3)))
+		more = fmt.Sprintf(" and %s more", human.Count(int64(len(e.Files)-3)))
 	}
 	return fmt.Sprintf("copy to %s: %s differ%s from the source (%s%s): pass --overwrite to replace them (they are backed up first); nothing was copied",
-		e.Dst, plural(int64(len(e.Files)), "destination file"), sIf(len(e.Files) == 1), strings.Join(e.Files[:min(3, len(e.Files))], ", "), more)
+		e.Dst, human.Plural(int64(len(e.Files)), "destination file"), sIf(len(e.Files) == 1), strings.Join(e.Files[:min(3, len(e.Files))], ", "), more)
 }
 
 func sIf(one bool) string {
@@ -129,7 +130,7 @@ type UnsettledError struct {
 
 func (e *UnsettledError) Error() string {
 	return fmt.Sprintf("%s is being written: %s changed within %s (first: %s): stop the service using it and run again; nothing was copied",
-		e.Src, plural(int64(len(e.Changed)), "file"), e.Settle, e.Changed[0])
+		e.Src, human.Plural(int64(len(e.Changed)), "file"), e.Settle, e.Changed[0])
 }
 
 // SpaceError says the destination has too little free space.
@@ -139,7 +140,7 @@ type SpaceError struct {
 }
 
 func (e *SpaceError) Error() string {
-	return fmt.Sprintf("copy to %s: needs %s but only %s are free there; nothing was copied", e.Dst, HumanBytes(e.Need), HumanBytes(e.Free))
+	return fmt.Sprintf("copy to %s: needs %s but only %s are free there; nothing was copied", e.Dst, human.Bytes(e.Need), human.Bytes(e.Free))
 }
 
 // copy states of one file
@@ -220,7 +221,11 @@ func CopyTree(ctx context.Context, h *system.Host, src, dst string, o CopyTreeOp
 	}
 	state := map[string]stateRec{}
 	if o.StateDir != "" && h != nil {
-		a.state = filepath.Join(hostPath(h, o.StateDir), stateKey(src, dst)+".jsonl")
+		sd, err := hostPath(h, o.StateDir)
+		if err != nil {
+			return nil, a.sum, opErr(h, "resume state in", o.StateDir, err)
+		}
+		a.state = filepath.Join(sd, stateKey(src, dst)+".jsonl")
 		state = readCopyState(a.state)
 	}
 	if err := a.compare(state); err != nil {
@@ -534,25 +539,25 @@ func (a *copyTreeAction) dstPath(rel string) string {
 
 func (a *copyTreeAction) describe() {
 	s := a.sum
-	detail := fmt.Sprintf("copy %s (%s) from %s", plural(s.Copy, "file"), HumanBytes(s.CopyBytes), a.src)
+	detail := fmt.Sprintf("copy %s (%s) from %s", human.Plural(s.Copy, "file"), human.Bytes(s.CopyBytes), a.src)
 	var parts []string
 	if s.Skipped > 0 {
-		parts = append(parts, fmt.Sprintf("%s already identical (skipped)", Thousands(s.Skipped)))
+		parts = append(parts, fmt.Sprintf("%s already identical (skipped)", human.Count(s.Skipped)))
 	}
 	if n := len(s.Overwrite); n > 0 {
-		parts = append(parts, fmt.Sprintf("%s overwritten (backed up first)", Thousands(int64(n))))
+		parts = append(parts, fmt.Sprintf("%s overwritten (backed up first)", human.Count(int64(n))))
 	}
 	if n := len(s.Recopy); n > 0 {
-		parts = append(parts, fmt.Sprintf("%s copied again (earlier copy changed since)", Thousands(int64(n))))
+		parts = append(parts, fmt.Sprintf("%s copied again (earlier copy changed since)", human.Count(int64(n))))
 	}
 	if s.Excluded > 0 || s.ExcludedDir > 0 {
-		parts = append(parts, fmt.Sprintf("excluded %s and %s", plural(s.Excluded, "file"), plural(s.ExcludedDir, "folder")))
+		parts = append(parts, fmt.Sprintf("excluded %s and %s", human.Plural(s.Excluded, "file"), human.Plural(s.ExcludedDir, "folder")))
 	}
 	if len(s.NotRegular) > 0 {
-		parts = append(parts, fmt.Sprintf("%s not regular files (left out)", Thousands(int64(len(s.NotRegular)))))
+		parts = append(parts, fmt.Sprintf("%s not regular files (left out)", human.Count(int64(len(s.NotRegular)))))
 	}
 	if s.Leftovers > 0 {
-		parts = append(parts, fmt.Sprintf("%s of an interrupted run removed", plural(s.Leftovers, "temp file")))
+		parts = append(parts, fmt.Sprintf("%s of an interrupted run removed", human.Plural(s.Leftovers, "temp file")))
 	}
 	if len(a.o.Rewrite) > 0 {
 		parts = append(parts, "rewritten: "+strings.Join(sortedKeys(a.o.Rewrite), ", "))
@@ -632,11 +637,11 @@ func (a *copyTreeAction) Apply(ctx context.Context, r *Run) error {
 			return fmt.Errorf("remove leftover %s: %w", t, unwrapPath(err))
 		}
 	}
-	if err := mkdirNew(a.dst, 0o755, &a.madeDirs); err != nil {
+	if err := a.mkdirNew(r, a.dst, 0o755); err != nil {
 		return fmt.Errorf("copy to %s: %w", a.dst, unwrapPath(err))
 	}
 	for _, d := range a.dirs {
-		if err := mkdirNew(a.dstPath(d.rel), d.mode|0o700, &a.madeDirs); err != nil {
+		if err := a.mkdirNew(r, a.dstPath(d.rel), d.mode|0o700); err != nil {
 			return fmt.Errorf("copy to %s: %w", a.dstPath(d.rel), unwrapPath(err))
 		}
 	}
@@ -732,8 +737,9 @@ func (a *copyTreeAction) reportProgress(done <-chan struct{}, finished chan<- st
 	}
 }
 
-// mkdirNew creates dir and its missing parents, appending each it made to made.
-func mkdirNew(dir string, mode fs.FileMode, made *[]string) error {
+// mkdirNew creates dir and its missing parents, keeping each it made for rollback and,
+// inside the root, recording it in the manifest first (undo removes it when empty).
+func (a *copyTreeAction) mkdirNew(r *Run, dir string, mode fs.FileMode) error {
 	if fi, err := os.Stat(dir); err == nil {
 		if !fi.IsDir() {
 			return fmt.Errorf("%s: not a folder", dir)
@@ -742,8 +748,17 @@ func mkdirNew(dir string, mode fs.FileMode, made *[]string) error {
 	}
 	parent := filepath.Dir(dir)
 	if parent != dir {
-		if err := mkdirNew(parent, 0o755, made); err != nil {
+		if err := a.mkdirNew(r, parent, 0o755); err != nil {
 			return err
+		}
+	}
+	if sys, ok := a.sysPath(dir); ok {
+		r.man.add(Entry{Action: EntryMkdir, Path: sys, Mode: fmt.Sprintf("%04o", unixMode(mode)), UID: -1, GID: -1})
+		if r.man.err == nil {
+			r.man.err = r.man.w.Flush()
+		}
+		if r.man.err != nil {
+			return fmt.Errorf("write manifest: %w", r.man.err)
 		}
 	}
 	if err := os.Mkdir(dir, mode); err != nil {
@@ -752,7 +767,7 @@ func mkdirNew(dir string, mode fs.FileMode, made *[]string) error {
 		}
 		return err
 	}
-	*made = append(*made, dir)
+	a.madeDirs = append(a.madeDirs, dir)
 	return nil
 }
 
@@ -964,7 +979,9 @@ func (a *copyTreeAction) saveOld(r *Run, dstP, sys string, inRoot bool) (string,
 	return rel, hex.EncodeToString(h.Sum(nil)), err
 }
 
-func (a *copyTreeAction) rollback(_ context.Context, r *Run) (string, error) {
+// Rollback removes the files the run created and the folders it made, and puts the
+// replaced files back.
+func (a *copyTreeAction) Rollback(_ context.Context, r *Run) (string, error) {
 	if !a.applied {
 		return "", nil
 	}
@@ -984,9 +1001,9 @@ func (a *copyTreeAction) rollback(_ context.Context, r *Run) (string, error) {
 		_ = os.Remove(a.madeDirs[i]) // only if empty: a folder with someone else's file stays
 	}
 	if len(errs) > 0 {
-		return "", fmt.Errorf("%s not restored: %s", plural(int64(len(errs)), "file"), strings.Join(errs[:min(3, len(errs))], "; "))
+		return "", fmt.Errorf("%s not restored: %s", human.Plural(int64(len(errs)), "file"), strings.Join(errs[:min(3, len(errs))], "; "))
 	}
-	return fmt.Sprintf("%s in %s (%s removed, %s put back)", a.dst, a.dst, plural(int64(len(a.created)), "copied file"), plural(int64(len(a.replaced)), "replaced file")), nil
+	return fmt.Sprintf("%s in %s (%s removed, %s put back)", a.dst, a.dst, human.Plural(int64(len(a.created)), "copied file"), human.Plural(int64(len(a.replaced)), "replaced file")), nil
 }
 
 // copyBack puts a saved file back over dst through a temp file.
@@ -999,27 +1016,22 @@ func copyBack(saved, dst string) error {
 	return os.Rename(tmp, dst)
 }
 
-func (a *copyTreeAction) outcome() (bool, string) {
+// Outcome is the copy's final report: files, bytes, time, verified, skipped, excluded.
+func (a *copyTreeAction) Outcome() (bool, string) {
 	copied := a.copied.Load()
 	secs := a.elapsed.Seconds()
 	rate := ""
 	if secs > 0 {
-		rate = fmt.Sprintf(", %s/s", HumanBytes(int64(float64(a.bytes.Load())/secs)))
+		rate = fmt.Sprintf(", %s/s", human.Bytes(int64(float64(a.bytes.Load())/secs)))
 	}
 	d := fmt.Sprintf("copied %s (%s) in %s%s; %s verified (SHA-256 of source and copy); %s skipped (identical); %s and %s excluded",
-		plural(copied, "file"), HumanBytes(a.bytes.Load()), a.elapsed.Round(time.Millisecond), rate,
-		Thousands(a.verified.Load()), Thousands(a.sum.Skipped), plural(a.sum.Excluded, "file"), plural(a.sum.ExcludedDir, "folder"))
+		human.Plural(copied, "file"), human.Bytes(a.bytes.Load()), a.elapsed.Round(time.Millisecond), rate,
+		human.Count(a.verified.Load()), human.Count(a.sum.Skipped), human.Plural(a.sum.Excluded, "file"), human.Plural(a.sum.ExcludedDir, "folder"))
 	if n := len(a.replaced); n > 0 {
-		d += fmt.Sprintf("; %s replaced (old copies in the backup)", plural(int64(n), "file"))
+		d += fmt.Sprintf("; %s replaced (old copies in the backup)", human.Plural(int64(n), "file"))
 	}
 	return copied > 0 || len(a.temps) > 0, d
 }
-
-// Rollback and Outcome are the exported forms of the runbook-owned action interface.
-func (a *copyTreeAction) Rollback(ctx context.Context, r *Run) (string, error) {
-	return a.rollback(ctx, r)
-}
-func (a *copyTreeAction) Outcome() (bool, string) { return a.outcome() }
 
 // ---------------------------------------------------------------------------------------
 // Resume state: one JSON line per verified file; the last line for a path wins.

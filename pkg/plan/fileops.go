@@ -16,66 +16,9 @@ import (
 	"github.com/hostfix/hostfix/pkg/system"
 )
 
-// maxLinks bounds symlink resolution, as the kernel does (ELOOP after 40).
-const maxLinks = 40
-
 // realPath resolves every symlink of the system path p inside the host's root and returns
-// the system path of the real file. An absolute link target is taken as a system path
-// (resolved under --root again), so a link can never lead outside the tree being worked
-// on. Missing components are fine (the file and its directories will be created).
-func realPath(h *system.Host, p string) (string, error) {
-	p = filepath.Clean("/" + p)
-	links := 0
-	for {
-		resolved, again, err := resolveOnce(h, p, &links)
-		if err != nil {
-			return "", err
-		}
-		if !again {
-			return resolved, nil
-		}
-		p = resolved
-	}
-}
-
-// resolveOnce walks p component by component; at the first symlink it splices the target
-// in and asks the caller to start again.
-func resolveOnce(h *system.Host, p string, links *int) (string, bool, error) {
-	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	cur := "/"
-	for i, part := range parts {
-		if part == "" {
-			continue
-		}
-		next := filepath.Join(cur, part)
-		fi, err := os.Lstat(h.Path(next))
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				// Nothing below a missing component can be a link: the rest is created.
-				return filepath.Join(next, strings.Join(parts[i+1:], "/")), false, nil
-			}
-			return "", false, err
-		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
-			cur = next
-			continue
-		}
-		*links++
-		if *links > maxLinks {
-			return "", false, fmt.Errorf("%s: too many levels of symbolic links", p)
-		}
-		target, err := os.Readlink(h.Path(next))
-		if err != nil {
-			return "", false, err
-		}
-		if !filepath.IsAbs(target) {
-			target = filepath.Join(cur, target)
-		}
-		rest := strings.Join(parts[i+1:], "/")
-		return filepath.Clean("/" + filepath.Join(target, rest)), true, nil
-	}
-	return cur, false, nil
-}
+// the system path of the real file (system.Host.Resolve: the one resolver).
+func realPath(h *system.Host, p string) (string, error) { return h.Resolve(p) }
 
 // fileMeta is what an atomic write must keep of the file it replaces.
 type fileMeta struct {
@@ -106,10 +49,16 @@ func tempName(path, runID string) string {
 // first), is fsynced, optionally validated, renamed over the target and the directory is
 // fsynced. The target is therefore always either the old or the new file, never a partial
 // one. meta.UID/GID of -1 leave the owner as created.
-func writeAtomic(ctx context.Context, h *system.Host, real, tmp string, data []byte, meta fileMeta, validate []string) (err error) {
+//
+// A target that is a mount point (a file bind-mounted over it: a container's
+// /etc/resolv.conf or /etc/hosts, a test namespace's /etc/services) cannot be renamed
+// over (EBUSY): then, and only then, the validated content is written into the file in
+// place (truncate, write, fsync; not atomic, the caller's backup is already made) and
+// inPlace is true, for the report to say so.
+func writeAtomic(ctx context.Context, h *system.Host, real, tmp string, data []byte, meta fileMeta, validate []string) (inPlace bool, err error) {
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer func() {
 		if err != nil {
@@ -118,26 +67,26 @@ func writeAtomic(ctx context.Context, h *system.Host, real, tmp string, data []b
 		}
 	}()
 	if _, err = f.Write(data); err != nil {
-		return err
+		return false, err
 	}
 	if meta.UID >= 0 || meta.GID >= 0 {
 		if err = f.Chown(meta.UID, meta.GID); err != nil {
-			return fmt.Errorf("keep owner %d:%d: %w", meta.UID, meta.GID, err)
+			return false, fmt.Errorf("keep owner %d:%d: %w", meta.UID, meta.GID, err)
 		}
 	}
 	if err = f.Chmod(meta.Mode); err != nil {
-		return fmt.Errorf("keep mode %#o: %w", meta.Mode.Perm(), err)
+		return false, fmt.Errorf("keep mode %#o: %w", meta.Mode.Perm(), err)
 	}
 	if _, serr := os.Lstat(real); serr == nil {
 		if err = copyXattrs(real, f); err != nil {
-			return fmt.Errorf("keep extended attributes: %w", err)
+			return false, fmt.Errorf("keep extended attributes: %w", err)
 		}
 	}
 	if err = f.Sync(); err != nil {
-		return err
+		return false, err
 	}
 	if err = f.Close(); err != nil {
-		return err
+		return false, err
 	}
 	if len(validate) > 0 {
 		argv := make([]string, len(validate))
@@ -146,16 +95,53 @@ func writeAtomic(ctx context.Context, h *system.Host, real, tmp string, data []b
 		}
 		if _, verr := h.Runner.Run(ctx, system.Cmd{Argv: argv}); verr != nil {
 			err = fmt.Errorf("validator rejected the new content, file left untouched: %w", verr)
-			return err
+			return false, err
 		}
 	}
 	if err = os.Rename(tmp, real); err != nil {
-		return err
+		if !errors.Is(err, syscall.EBUSY) {
+			return false, err
+		}
+		os.Remove(tmp)
+		err = nil
+		return true, writeInPlace(real, data, meta)
 	}
 	if serr := syncDir(filepath.Dir(real)); serr != nil {
 		// The new file is in place (only its durability is in doubt): say so, so the
 		// caller treats it as applied and a rollback puts the old one back.
-		return &renamedError{serr}
+		return false, &renamedError{serr}
+	}
+	return false, nil
+}
+
+// writeInPlace overwrites the file real (a mount point: it cannot be renamed over) with
+// data, keeping its inode; mode and owner are set to meta. Any failure after the truncate
+// is a *renamedError: the file may be partly written, so the caller rolls it back.
+func writeInPlace(real string, data []byte, meta fileMeta) error {
+	f, err := os.OpenFile(real, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return fmt.Errorf("write in place (the file is a mount point): %w", err)
+	}
+	fail := func(err error) error {
+		f.Close()
+		return &renamedError{fmt.Errorf("write in place (the file is a mount point): %w", err)}
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if meta.UID >= 0 || meta.GID >= 0 {
+		if err := f.Chown(meta.UID, meta.GID); err != nil {
+			return fail(fmt.Errorf("keep owner %d:%d: %w", meta.UID, meta.GID, err))
+		}
+	}
+	if err := f.Chmod(meta.Mode); err != nil {
+		return fail(fmt.Errorf("keep mode %#o: %w", meta.Mode.Perm(), err))
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		return &renamedError{err}
 	}
 	return nil
 }
@@ -296,36 +282,42 @@ func opErr(h *system.Host, verb, target string, err error) error {
 	return &sysError{msg: verb + " " + target + ": " + msg, err: err}
 }
 
-// hostPath resolves a system path to the path to open, following symlinks inside the root
-// (h.Path alone would let a link such as /var/run -> /run in a fixture tree lead outside
-// --root). On an error it falls back to h.Path and lets the caller's operation report it.
-func hostPath(h *system.Host, p string) string {
-	if rp, err := realPath(h, p); err == nil {
-		return h.Path(rp)
+// hostPath is the path to open for the system path p, every symlink resolved inside the
+// root (system.Host.RealPath): h.Path alone would let a link such as /var/run -> /run in a
+// fixture tree lead outside --root. A path that cannot be resolved (a loop) is an error,
+// never a fallback to the unresolved path.
+func hostPath(h *system.Host, p string) (string, error) {
+	rp, err := h.RealPath(p)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", filepath.Clean("/"+p), err)
 	}
-	return h.Path(p)
+	return rp, nil
 }
 
 // parentResolver resolves the directories of many paths, once per directory, leaving the
 // final component alone (a rename moves a link, not its target).
 type parentResolver struct {
 	h    *system.Host
-	dirs map[string]string
+	dirs map[string]resolvedDir
 }
 
 func newParentResolver(h *system.Host) *parentResolver {
-	return &parentResolver{h: h, dirs: map[string]string{}}
+	return &parentResolver{h: h, dirs: map[string]resolvedDir{}}
 }
 
-func (r *parentResolver) path(p string) string {
+// path is the path to open for p with its directory resolved inside the root.
+func (r *parentResolver) path(p string) (string, error) {
 	dir := filepath.Dir(p)
-	hd, ok := r.dirs[dir]
+	d, ok := r.dirs[dir]
 	if !ok {
-		hd = hostPath(r.h, dir)
-		r.dirs[dir] = hd
+		d.path, d.err = hostPath(r.h, dir)
+		r.dirs[dir] = d
 	}
-	return filepath.Join(hd, filepath.Base(p))
+	if d.err != nil {
+		return "", d.err
+	}
+	return filepath.Join(d.path, filepath.Base(p)), nil
 }
 
 // parentPath resolves the directory of one path (see parentResolver).
-func parentPath(h *system.Host, p string) string { return newParentResolver(h).path(p) }
+func parentPath(h *system.Host, p string) (string, error) { return newParentResolver(h).path(p) }

@@ -140,3 +140,6 @@ func noTempFiles(t *testing.T, dir string) {
 		return nil
 	})
 }
+
+// cf is a configured test command (tests run under a --root tree: detected commands never run).
+func cf(args ...string) Argv { return Configured("test.command", args) }

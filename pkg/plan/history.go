@@ -95,7 +95,10 @@ func appendHistory(h *system.Host, cfg Config, e HistoryEntry) error {
 	if err != nil {
 		return err
 	}
-	path := hostPath(h, cfg.HistoryFile)
+	path, err := hostPath(h, cfg.HistoryFile)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return err
 	}
@@ -144,7 +147,11 @@ func ParseHistoryLine(line []byte) (HistoryEntry, error) {
 func History(h *system.Host, cfg Config) (runs []HistoryEntry, bad int, err error) {
 	cfg = cfg.withDefaults()
 	seen := map[string]bool{}
-	f, err := os.Open(hostPath(h, cfg.HistoryFile))
+	hf, err := hostPath(h, cfg.HistoryFile)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read audit log: %w", err)
+	}
+	f, err := os.Open(hf)
 	switch {
 	case err == nil:
 		sc := bufio.NewScanner(f)
@@ -169,7 +176,10 @@ func History(h *system.Host, cfg Config) (runs []HistoryEntry, bad int, err erro
 	default:
 		return nil, 0, fmt.Errorf("read %s: %w", cfg.HistoryFile, err)
 	}
-	backupRoot := hostPath(h, cfg.BackupDir)
+	backupRoot, err := hostPath(h, cfg.BackupDir)
+	if err != nil {
+		return nil, bad, fmt.Errorf("read backups: %w", err)
+	}
 	dirs, err := os.ReadDir(backupRoot)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, bad, fmt.Errorf("read %s: %w", cfg.BackupDir, err)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -290,5 +291,163 @@ func TestIntegrationRemoveAcrossFilesystems(t *testing.T) {
 		if u, g := tr.owner(p); u != 89 || g != 82 {
 			t.Fatalf("%s owner %d:%d", p, u, g)
 		}
+	}
+}
+
+// Issue 8 item 6: the data on another filesystem than the backup. An undo restores removed
+// files, a removed directory and removes a created file, all across filesystems; a later
+// step fails; the rollback must move everything back across filesystems again (a bare
+// rename fails with EXDEV), so the undo can be run again.
+func TestIntegrationRollbackAfterCrossFilesystemRestore(t *testing.T) {
+	testenv.Integration(t)
+	testenv.NeedRoot(t)
+	tr := newTree(t)
+	mountTmpfs(t, tr.h.Path("/var/q"), "1m")
+	mountTmpfs(t, tr.h.Path("/etc/x"), "1m")
+	var files []File
+	for i := range 10 {
+		p := fmt.Sprintf("/var/q/mess/%d", i)
+		tr.write(p, strings.Repeat("m", i+1), 0o640)
+		files = append(files, File{Path: p, Size: int64(i + 1)})
+	}
+	tr.write("/var/q/keys/k1", "secret", 0o600)
+	p := New("t")
+	p.Add(tr.must(RemoveFiles(tr.h, files, RemoveOptions{Within: "/var/q/mess"})))
+	p.Add(tr.must(RemoveDir(tr.h, "/var/q/keys", RemoveDirOptions{Secret: true})))
+	p.Add(tr.must(EditFile(tr.h, "/etc/x/new.conf", replace("created"), EditOptions{})))
+	run := tr.mustApply(p)
+	if tr.exists("/var/q/mess/3") || tr.exists("/var/q/keys") || tr.read("/etc/x/new.conf") != "created" {
+		t.Fatal("run 1 did not apply")
+	}
+
+	up, err := Undo(tr.h, tr.cfg, run.RunID, UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(up.Actions) != 3 {
+		t.Fatalf("undo plan: %s", text(Preview(up)))
+	}
+	up.Add(Command(cf("fail-at-the-end"), ""))
+	tr.rec.Func = func(c system.Cmd) (system.Result, error) {
+		res := system.Result{ExitCode: 1}
+		return res, &system.ExitError{Cmd: c, Result: res}
+	}
+	rep, err := tr.apply(up)
+	if err == nil {
+		t.Fatal("the failing step did not fail the undo")
+	}
+	for _, r := range rep.Restored {
+		if strings.HasPrefix(r, "NOT restored") && !strings.Contains(r, "command fail-at-the-end") {
+			t.Errorf("rollback across filesystems: %s", r)
+		}
+	}
+	if tr.exists("/var/q/mess/3") || tr.exists("/var/q/keys") || !tr.exists("/etc/x/new.conf") || tr.read("/etc/x/new.conf") != "created" {
+		t.Fatalf("rollback did not put the undo's changes back:\n%s", text(rep))
+	}
+	// Everything is back where run 1 left it: the undo works on a second try.
+	tr.rec.Func = nil
+	up, err = Undo(tr.h, tr.cfg, run.RunID, UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.mustApply(up)
+	for i := range 10 {
+		if p := fmt.Sprintf("/var/q/mess/%d", i); tr.read(p) != strings.Repeat("m", i+1) || tr.mode(p).Perm() != 0o640 {
+			t.Fatalf("%s not restored", p)
+		}
+	}
+	if tr.read("/var/q/keys/k1") != "secret" || tr.exists("/etc/x/new.conf") {
+		t.Error("second undo incomplete")
+	}
+}
+
+// A Move across filesystems (rename gives EXDEV) is copied, and rolled back the same way.
+func TestIntegrationMoveAcrossFilesystems(t *testing.T) {
+	testenv.Integration(t)
+	testenv.NeedRoot(t)
+	tr := newTree(t)
+	mountTmpfs(t, tr.h.Path("/srv/other"), "1m")
+	tr.write("/etc/xinetd.d/smtp_psa", "service smtp\n", 0o640)
+	p := New("t")
+	p.Add(tr.must(Move(tr.h, "/etc/xinetd.d/smtp_psa", "/srv/other/smtp_psa")))
+	p.Add(Command(cf("fail"), ""))
+	tr.rec.Func = func(c system.Cmd) (system.Result, error) {
+		res := system.Result{ExitCode: 1}
+		return res, &system.ExitError{Cmd: c, Result: res}
+	}
+	rep, err := tr.apply(p)
+	if err == nil || rep.Actions[0].Error != "" {
+		t.Fatalf("move across filesystems: %v\n%s", err, text(rep))
+	}
+	if tr.read("/etc/xinetd.d/smtp_psa") != "service smtp\n" || tr.exists("/srv/other/smtp_psa") || tr.mode("/etc/xinetd.d/smtp_psa").Perm() != 0o640 {
+		t.Errorf("rollback of a cross-filesystem move:\n%s", text(rep))
+	}
+}
+
+// privateMountNamespace moves the calling test's thread into a new mount namespace whose
+// mounts do not propagate to the host. The thread stays locked and dies with the test.
+func privateMountNamespace(t *testing.T) {
+	t.Helper()
+	runtime.LockOSThread() // never unlocked: the thread exits with the test goroutine
+	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+		testenv.Skip(t, "cannot unshare the mount namespace: "+err.Error())
+	}
+	if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
+		t.Fatalf("make mounts private: %v", err)
+	}
+}
+
+// Issue 8 item 7: a file that is a mount point (a bind-mounted /etc/services, as in a test
+// namespace or a container's /etc/resolv.conf) cannot be renamed over (EBUSY): EditFile
+// writes it in place after the backup and says so; rollback and undo write it back the
+// same way.
+func TestIntegrationEditBindMountedFile(t *testing.T) {
+	testenv.Integration(t)
+	testenv.NeedRoot(t)
+	privateMountNamespace(t)
+	tr := newTree(t)
+	tr.write("/etc/services", "smtp 25/tcp\n", 0o644)
+	src := filepath.Join(t.TempDir(), "services")
+	if err := os.WriteFile(src, []byte("smtp 25/tcp mail\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	target := tr.h.Path("/etc/services")
+	if err := unix.Mount(src, target, "", unix.MS_BIND, ""); err != nil {
+		testenv.Skip(t, "cannot bind-mount a file: "+err.Error())
+	}
+	t.Cleanup(func() { unix.Unmount(target, unix.MNT_DETACH) })
+	if err := os.Rename(src, target); err == nil || !strings.Contains(err.Error(), "busy") {
+		t.Fatalf("rename onto the mount point should be EBUSY, got %v", err)
+	}
+	edit := func() Action {
+		return tr.must(EditFile(tr.h, "/etc/services", replace("smtp 2525/tcp mail\n"), EditOptions{Detail: "move smtp"}))
+	}
+	// A later failure: the in-place write is rolled back in place.
+	p := New("t")
+	p.Add(edit(), Command(cf("fail"), ""))
+	tr.rec.Func = func(c system.Cmd) (system.Result, error) {
+		res := system.Result{ExitCode: 1}
+		return res, &system.ExitError{Cmd: c, Result: res}
+	}
+	rep, err := tr.apply(p)
+	if err == nil || rep.Actions[0].Error != "" || tr.read("/etc/services") != "smtp 25/tcp mail\n" {
+		t.Fatalf("rollback of an in-place write: %v %q\n%s", err, tr.read("/etc/services"), text(rep))
+	}
+	tr.rec.Func = nil
+	rep = tr.mustApply(&Plan{Command: "t", Actions: []Action{edit()}})
+	if got, _ := os.ReadFile(src); string(got) != "smtp 2525/tcp mail\n" {
+		t.Errorf("the bind-mounted file has %q", got)
+	}
+	if d := rep.Actions[0].Detail; !strings.Contains(d, "mount point (rename gives EBUSY): written in place after the backup") {
+		t.Errorf("the report does not say so: %q", d)
+	}
+	noTempFiles(t, tr.h.Path("/etc"))
+	up, err := Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.mustApply(up)
+	if got, _ := os.ReadFile(src); string(got) != "smtp 25/tcp mail\n" {
+		t.Errorf("undo wrote %q", got)
 	}
 }

@@ -23,6 +23,9 @@ const (
 	EntryDelete      = "delete"       // one file deleted outright (--no-backup): recorded, not restorable
 	EntryMove        = "move"         // Path was renamed to To
 	EntrySysctl      = "sysctl"       // Key changed from Old to New
+	EntryWritten     = "written"      // what a runbook-owned action left at Path (NewSHA256, or Removed) after saving it with Run.BackupFile
+	EntryRemoveDir   = "remove_dir"   // the directory Path was moved into Backup (RemoveDir)
+	EntryMkdir       = "mkdir"        // the directory Path was created by the run (EditFile/Move parents); undo removes it if empty
 )
 
 // Entry is one line of a run's manifest: what was changed and how to put it back.
@@ -44,6 +47,8 @@ type Entry struct {
 	// Backup is the saved copy, relative to the run's backup directory.
 	Backup string `json:"backup,omitempty"`
 	Secret bool   `json:"secret,omitempty"`
+	// Removed (on a "written" entry) says the action left no file at Path.
+	Removed bool `json:"removed,omitempty"`
 }
 
 // FileMode returns the entry's mode as a Go file mode.
@@ -84,9 +89,16 @@ func ParseManifestLine(line []byte) (Entry, error) {
 		if _, err := e.FileMode(); err != nil {
 			return Entry{}, fmt.Errorf("manifest line: %s: %w", e.Path, err)
 		}
-	case EntryCreate, EntryDelete, EntryRemoveFiles:
+	case EntryCreate, EntryDelete, EntryRemoveFiles, EntryWritten, EntryMkdir:
 		if err := checkPath("path", e.Path); err != nil {
 			return Entry{}, err
+		}
+	case EntryRemoveDir:
+		if err := checkPath("path", e.Path); err != nil {
+			return Entry{}, err
+		}
+		if e.Backup == "" {
+			return Entry{}, fmt.Errorf("manifest line: %s %s without a backup", e.Action, e.Path)
 		}
 	case EntryMove:
 		if err := checkPath("path", e.Path); err != nil {
@@ -155,6 +167,75 @@ type RunInfo struct {
 	CommandLine []string  `json:"command_line"`
 	NoBackup    bool      `json:"no_backup,omitempty"`
 	Undoes      string    `json:"undoes,omitempty"`
+	// Around are the service steps the run did around its changes (stop, wait for a lock
+	// before them; start in Finally), and Handlers the handlers its actions could trigger:
+	// an undo of the run repeats them around the restore.
+	Around   []RecordedStep `json:"around,omitempty"`
+	Handlers []RecordedStep `json:"handlers,omitempty"`
+}
+
+// RecordedStep is a service step or handler as run.json keeps it.
+type RecordedStep struct {
+	Kind      Kind          `json:"kind"`  // service, wait_unlock
+	Phase     string        `json:"phase"` // "action" (before the changes), "finally" or "handler"
+	Name      string        `json:"name"`  // service or handler name, or the lock file
+	Operation string        `json:"operation,omitempty"`
+	Detail    string        `json:"detail,omitempty"`
+	Args      []string      `json:"args,omitempty"`
+	Env       []string      `json:"env,omitempty"`
+	Key       string        `json:"key,omitempty"`
+	Detected  bool          `json:"detected,omitempty"`
+	Timeout   time.Duration `json:"timeout,omitempty"` // wait_unlock
+}
+
+func (s RecordedStep) argv() Argv {
+	return Argv{Args: s.Args, Env: s.Env, Key: s.Key, Detected: s.Detected}
+}
+
+// recordAround lists the steps an undo of p repeats: the service and lock-wait actions
+// before p's first other action, p's Finally service steps, and its handlers that an
+// action notifies.
+func recordAround(p *Plan) (around, handlers []RecordedStep) {
+	rec := func(a Action, phase string) (RecordedStep, bool) {
+		switch x := a.(type) {
+		case *commandAction:
+			if x.desc.Kind != KindService {
+				return RecordedStep{}, false
+			}
+			return RecordedStep{Kind: KindService, Phase: phase, Name: x.desc.Target, Operation: x.desc.Operation,
+				Args: x.cmd.Args, Env: x.cmd.Env, Key: x.cmd.Key, Detected: x.cmd.Detected}, true
+		case *waitUnlockAction:
+			return RecordedStep{Kind: KindWaitUnlock, Phase: phase, Name: x.path, Timeout: x.timeout}, true
+		}
+		return RecordedStep{}, false
+	}
+	notified := map[string]bool{}
+	leading := true
+	for _, a := range p.Actions {
+		for _, n := range a.Describe().Notify {
+			notified[n] = true
+		}
+		if !leading {
+			continue
+		}
+		if s, ok := rec(a, "action"); ok {
+			around = append(around, s)
+		} else {
+			leading = false
+		}
+	}
+	for _, a := range p.Finally {
+		if s, ok := rec(a, "finally"); ok {
+			around = append(around, s)
+		}
+	}
+	for _, hd := range p.Handlers {
+		if notified[hd.Name] {
+			handlers = append(handlers, RecordedStep{Kind: KindService, Phase: "handler", Name: hd.Name, Detail: hd.Detail,
+				Args: hd.Command.Args, Env: hd.Command.Env, Key: hd.Command.Key, Detected: hd.Command.Detected})
+		}
+	}
+	return around, handlers
 }
 
 // manifest appends entries to a run's manifest.jsonl through a buffer. Edits sync it before

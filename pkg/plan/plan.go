@@ -17,6 +17,9 @@ const (
 	KindService         Kind = "service"
 	KindWaitUnlock      Kind = "wait_unlock"
 	KindRestore         Kind = "restore"
+	KindRemoveDir       Kind = "remove_dir"
+	KindVerify          Kind = "verify"
+	KindCustom          Kind = "custom" // a runbook-owned action may use its own kind
 	KindCopyTree        Kind = "copy_tree"
 )
 
@@ -48,10 +51,15 @@ type Description struct {
 	Bytes int64
 	// Sample lists a few of a bulk removal's paths, so a dry-run shows what kind of files go.
 	Sample []string
+	// Operation is a service step's operation ("stop"), for messages.
+	Operation string
 }
 
-// Action is one change. Implementations live in this package; runbooks only construct
-// them through the constructors (EditFile, SetSysctl, RemoveFiles, …).
+// Action is one change. Most come from this package's constructors (EditFile, SetSysctl,
+// RemoveFiles, …); a runbook may implement one itself (see docs/architecture.md): it
+// reads and writes only through r.Host, saves every file it changes with r.BackupFile
+// before changing it (so rollback and undo restore it), and may implement Outcomer and
+// Rollbacker.
 type Action interface {
 	Describe() Description
 	// Verify checks that the state the action was planned against still holds (file
@@ -64,9 +72,9 @@ type Action interface {
 // Handler is a service restart or reload triggered by actions' Notify, run once, at the end
 // of a run, only if a notifying action changed something (Ansible handler semantics).
 type Handler struct {
-	Name   string
-	Argv   []string
-	Detail string
+	Name    string
+	Command Argv
+	Detail  string
 }
 
 // Plan is an ordered list of changes for one command.
@@ -83,6 +91,24 @@ type Plan struct {
 	Secrets []string
 	// Undoes is the run id an undo plan reverts (set by Undo), kept in the audit log.
 	Undoes string
+	// Verifies are checks run after the handlers (Plan.Verify).
+	Verifies []VerifyStep
+}
+
+// VerifyStep is a check run after the changes and handlers; see Plan.Verify.
+type VerifyStep struct {
+	Detail string
+	Check  func(ctx context.Context, r *Run) error
+}
+
+// Verify adds a check run after the handlers, once every action applied: its error fails
+// the run — the whole plan is rolled back, the handlers re-run on the old state, and the
+// run is recorded as failed (exit 1). A dry-run shows "verify: <detail>". A runbook
+// skips a check that needs the live system under --root itself (with a p.Note instead).
+func (p *Plan) Verify(detail string, fn func(ctx context.Context, r *Run) error) {
+	if fn != nil {
+		p.Verifies = append(p.Verifies, VerifyStep{Detail: detail, Check: fn})
+	}
 }
 
 // New starts an empty plan for a command ("synflood fix").
@@ -107,14 +133,16 @@ func (p *Plan) AddFinally(actions ...Action) {
 	}
 }
 
-// Handle registers a handler (name -> argv) that actions can Notify.
-func (p *Plan) Handle(name string, argv []string, detail string) {
+// Handle registers a handler (name -> command) that actions can Notify; the first
+// registration of a name wins. An empty a.Args is "not set": Apply refuses a plan that
+// would need it (the --root command rule, see CheckCommands).
+func (p *Plan) Handle(name string, a Argv, detail string) {
 	for _, h := range p.Handlers {
 		if h.Name == name {
 			return
 		}
 	}
-	p.Handlers = append(p.Handlers, Handler{Name: name, Argv: argv, Detail: detail})
+	p.Handlers = append(p.Handlers, Handler{Name: name, Command: a, Detail: detail})
 }
 
 // Note adds a line shown with the plan.

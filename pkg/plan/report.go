@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/iostreams"
 	"github.com/hostfix/hostfix/pkg/system"
 )
@@ -38,46 +39,91 @@ type ActionResult struct {
 	Bytes   int64  `json:"bytes,omitempty"`
 	// Previewable is false for commands whose effect cannot be shown in advance.
 	Previewable bool `json:"previewable"`
-	// Phase is "action", "handler" or "finally".
+	// Phase is "action", "handler", "verify" or "finally".
 	Phase string `json:"phase"`
 	Error string `json:"error,omitempty"`
 	// Sample lists a few paths of a bulk removal.
 	Sample []string `json:"sample,omitempty"`
 	// Skipped is set on actions an apply did not reach because an earlier one failed.
 	Skipped bool `json:"skipped,omitempty"`
+	// Blocked (dry-run) says why apply would refuse to run this step: "not set: set KEY"
+	// or "detected, not run under --root: set KEY" (the --root command rule).
+	Blocked string `json:"blocked,omitempty"`
 }
 
-// Preview is the report of a dry-run: exactly the plan Apply would execute.
-func Preview(p *Plan) *Report {
+// Preview is the report of a dry-run: exactly the plan Apply would execute. It does not
+// know the host, so it marks only commands that are not set; use PreviewOn to apply the
+// whole --root command rule.
+func Preview(p *Plan) *Report { return PreviewOn(p, nil) }
+
+// PreviewOn is Preview for the host the plan would be applied to: steps Apply would refuse
+// to run there (the --root command rule, see CheckCommands) are marked in Blocked, and a
+// note says which config keys to set. The whole plan is still shown.
+func PreviewOn(p *Plan, h *system.Host) *Report {
 	r := &Report{Command: p.Command, DryRun: true, Notes: maskAll(p.Notes, p.Secrets), Actions: []ActionResult{}}
 	notified := map[string]bool{}
-	for _, a := range p.Actions {
+	var keys []string
+	seen := map[string]bool{}
+	mark := func(res *ActionResult, a Argv) {
+		res.Blocked = a.blocked(h)
+		if res.Blocked != "" && a.Key != "" && !seen[a.Key] {
+			seen[a.Key] = true
+			keys = append(keys, a.Key)
+		}
+	}
+	step := func(a Action, phase string) {
 		d := a.Describe()
-		r.Actions = append(r.Actions, resultOf(d, "action", true, p.Secrets))
-		for _, n := range d.Notify {
+		res := resultOf(d, phase, true, p.Secrets)
+		if s, ok := a.(argvStep); ok {
+			mark(&res, s.argv())
+		}
+		r.Actions = append(r.Actions, res)
+	}
+	for _, a := range p.Actions {
+		step(a, "action")
+		for _, n := range a.Describe().Notify {
 			notified[n] = true
 		}
 	}
-	for _, h := range p.Handlers {
-		if notified[h.Name] {
-			r.Actions = append(r.Actions, resultOf(h.describe(), "handler", true, p.Secrets))
+	if len(p.Actions) > 0 {
+		for _, hd := range p.Handlers {
+			if notified[hd.Name] {
+				res := resultOf(hd.describe(), "handler", true, p.Secrets)
+				mark(&res, hd.Command)
+				r.Actions = append(r.Actions, res)
+			}
+		}
+		for _, v := range p.Verifies {
+			r.Actions = append(r.Actions, resultOf(verifyDescription(v), "verify", false, p.Secrets))
+		}
+		for _, a := range p.Finally {
+			step(a, "finally")
 		}
 	}
-	if len(p.Actions) > 0 {
-		for _, a := range p.Finally {
-			r.Actions = append(r.Actions, resultOf(a.Describe(), "finally", true, p.Secrets))
-		}
+	if len(keys) > 0 {
+		r.Notes = append(r.Notes, "apply refuses this plan until you set "+strings.Join(keys, ", ")+" (config file, HOSTFIX_* variable or flag)")
+	} else if h == nil && hasBlocked(r) {
+		r.Notes = append(r.Notes, "apply refuses this plan until every command marked not set is set")
 	}
 	r.Changed = len(p.Actions) > 0
 	return r
 }
 
+func hasBlocked(r *Report) bool {
+	for _, a := range r.Actions {
+		if a.Blocked != "" {
+			return true
+		}
+	}
+	return false
+}
+
 func (h Handler) describe() Description {
 	d := h.Detail
 	if d == "" {
-		d = system.FormatArgv(h.Argv)
+		d = h.Command.String()
 	}
-	return Description{Kind: KindService, Op: OpRun, Target: h.Name, Detail: d}
+	return Description{Kind: KindService, Op: OpRun, Target: h.Name, Detail: withSource(d, h.Command)}
 }
 
 func resultOf(d Description, phase string, changed bool, secrets []string) ActionResult {
@@ -179,7 +225,12 @@ func WriteText(w io.Writer, r *Report, p iostreams.Palette) error {
 			sym = p.Cyan(sym)
 		}
 		line := fmt.Sprintf("%s %s %s", sym, a.Kind, p.Bold(a.Target))
-		if a.Detail != "" {
+		if a.Kind == KindVerify {
+			line = fmt.Sprintf("%s verify: %s", sym, a.Target)
+			if a.Detail != "" {
+				line += " (" + a.Detail + ")"
+			}
+		} else if a.Detail != "" {
 			line += ": " + a.Detail
 		}
 		switch {
@@ -187,14 +238,19 @@ func WriteText(w io.Writer, r *Report, p iostreams.Palette) error {
 			line += p.Dim(" (handler: runs once at the end)")
 		case a.Phase == "finally":
 			line += p.Dim(" (always runs at the end)")
+		case a.Phase == "verify" && r.DryRun:
+			line += p.Dim(" (checked after the changes; a failure rolls them back)")
 		}
-		if r.DryRun && !a.Previewable && a.Diff == "" {
+		if a.Blocked != "" {
+			line += " " + p.Red("["+a.Blocked+"]")
+		}
+		if r.DryRun && !a.Previewable && a.Diff == "" && a.Blocked == "" {
 			line += p.Dim(" [cannot be previewed]")
 		}
 		switch {
 		case a.Skipped:
 			line += p.Dim(" (not run: stopped before it)")
-		case !r.DryRun && !a.Changed && a.Error == "":
+		case !r.DryRun && !a.Changed && a.Error == "" && a.Kind != KindVerify:
 			line += p.Dim(" (unchanged)")
 		}
 		if a.Error != "" {
@@ -209,7 +265,7 @@ func WriteText(w io.Writer, r *Report, p iostreams.Palette) error {
 				b.WriteString("    " + p.Dim(s) + "\n")
 			}
 			if more := a.Count - int64(len(a.Sample)); more > 0 {
-				b.WriteString("    " + p.Dim(fmt.Sprintf("… and %s more", Thousands(more))) + "\n")
+				b.WriteString("    " + p.Dim(fmt.Sprintf("… and %s more", human.Count(more))) + "\n")
 			}
 		}
 	}

@@ -2,7 +2,6 @@ package plan
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/system"
 )
 
@@ -33,7 +33,7 @@ type ConflictError struct {
 
 func (e *ConflictError) Error() string {
 	return fmt.Sprintf("undo %s: %s changed since that run: %s; nothing was changed (use --force to overwrite them with the saved state)",
-		e.RunID, plural(int64(len(e.Conflicts)), "target"), strings.Join(e.Conflicts, "; "))
+		e.RunID, human.Plural(int64(len(e.Conflicts)), "target"), strings.Join(e.Conflicts, "; "))
 }
 
 // LatestUndoable returns the id of the newest run that changed something (or was
@@ -77,7 +77,11 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 	if !ValidRunID(id) {
 		return nil, fmt.Errorf("%w: %q is not a run id (see hostfix history)", ErrNoRun, id)
 	}
-	runDir := filepath.Join(hostPath(h, cfg.BackupDir), id)
+	backupRoot, err := hostPath(h, cfg.BackupDir)
+	if err != nil {
+		return nil, fmt.Errorf("undo %s: %w", id, err)
+	}
+	runDir := filepath.Join(backupRoot, id)
 	entries, cut, err := readManifest(filepath.Join(runDir, "manifest.jsonl"), filepath.Join(cfg.BackupDir, id, "manifest.jsonl"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s has no backup in %s", ErrNoRun, id, filepath.Join(cfg.BackupDir, id))
@@ -87,10 +91,20 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 	}
 	p := New("undo " + id)
 	p.Undoes = id
-	u := &undoer{h: h, id: id, runDir: runDir, force: o.Force, p: p, res: newParentResolver(h)}
+	u := &undoer{h: h, id: id, runDir: runDir, force: o.Force, p: p, res: newParentResolver(h), removing: map[string]bool{}}
+	// What runbook-owned actions left in the files they saved (Run.BackupFile).
+	written := map[string]Entry{}
+	for _, e := range entries {
+		if e.Action == EntryWritten {
+			written[e.Path] = e
+		}
+	}
 	var deleted int64
 	for i := len(entries) - 1; i >= 0; i-- {
 		e := entries[i]
+		if w, ok := written[e.Path]; ok && (e.Action == EntryEdit || e.Action == EntryCreate) && e.NewSHA256 == "" {
+			e.NewSHA256, e.Removed = w.NewSHA256, w.Removed
+		}
 		switch e.Action {
 		case EntryEdit, EntryCreate:
 			err = u.file(e)
@@ -100,6 +114,10 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 			deleted++
 		case EntryMove:
 			err = u.move(e)
+		case EntryRemoveDir:
+			err = u.removedDir(e)
+		case EntryMkdir:
+			err = u.mkdir(e)
 		case EntrySysctl:
 			err = u.sysctl(e)
 		}
@@ -107,11 +125,14 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 			return nil, fmt.Errorf("undo %s: %w", id, err)
 		}
 	}
+	if !p.Empty() {
+		u.wrap()
+	}
 	if cut {
 		p.Note("the last line of " + id + "'s manifest is incomplete (the run was interrupted while writing it) and was ignored")
 	}
 	if deleted > 0 {
-		p.Note(fmt.Sprintf("%s deleted with --no-backup by %s cannot be restored", plural(deleted, "file"), id))
+		p.Note(fmt.Sprintf("%s deleted with --no-backup by %s cannot be restored", human.Plural(deleted, "file"), id))
 	}
 	if len(u.conflicts) > 0 && !o.Force {
 		return nil, &ConflictError{RunID: id, Conflicts: u.conflicts}
@@ -122,6 +143,91 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 	return p, nil
 }
 
+// wrap repeats the run's service sequence around the restore (from its run.json): the
+// steps before its changes first, its Finally steps at the end, and its handlers notified
+// by every restore step. A run.json without them (older runs) leaves the plan as it is.
+func (u *undoer) wrap() {
+	info, err := readRunInfo(u.runDir)
+	if err != nil || len(info.Around)+len(info.Handlers) == 0 {
+		return
+	}
+	var before, after []Action
+	var said, saidAfter []string
+	for _, s := range info.Around {
+		var a Action
+		switch s.Kind {
+		case KindService:
+			a = Service(s.Name, s.Operation, s.argv())
+			if s.Operation != "" {
+				if s.Phase == "finally" {
+					saidAfter = append(saidAfter, s.Operation+" "+s.Name)
+				} else {
+					said = append(said, s.Operation+" "+s.Name)
+				}
+			}
+		case KindWaitUnlock:
+			a = WaitUnlock(u.h, s.Name, s.Timeout)
+			said = append(said, "wait for "+s.Name)
+		default:
+			continue
+		}
+		if s.Phase == "finally" {
+			after = append(after, a)
+		} else {
+			before = append(before, a)
+		}
+	}
+	var names []string
+	for _, hd := range info.Handlers {
+		u.p.Handle(hd.Name, hd.argv(), hd.Detail)
+		names = append(names, hd.Name)
+	}
+	if len(names) > 0 {
+		for i, a := range u.p.Actions {
+			u.p.Actions[i] = &notifyAction{Action: a, notify: names}
+		}
+	}
+	u.p.Actions = append(before, u.p.Actions...)
+	u.p.Finally = append(u.p.Finally, after...)
+	if len(said)+len(saidAfter) > 0 {
+		note := "around the restore, the undo repeats what " + u.id + " did: " + strings.Join(said, ", ")
+		if len(saidAfter) > 0 {
+			note += "; " + strings.Join(saidAfter, ", ") + " at the end"
+		}
+		u.p.Note(note)
+	}
+}
+
+// mkdir plans removing a directory the run created, when the undo leaves it empty: every
+// entry in it must be something this undo removes (entries are planned newest first, so
+// what the run put inside was planned already).
+func (u *undoer) mkdir(e Entry) error {
+	full, err := u.res.path(e.Path)
+	if err != nil {
+		return err
+	}
+	fi, err := os.Lstat(full)
+	if err != nil || !fi.IsDir() {
+		return nil // gone already (or replaced: not ours to remove)
+	}
+	ents, err := os.ReadDir(full)
+	if err != nil {
+		return fmt.Errorf("%s: %w", e.Path, err)
+	}
+	for _, d := range ents {
+		if !u.removing[filepath.Join(e.Path, d.Name())] {
+			u.p.Note(e.Path + " is not empty (" + d.Name() + " was put there since " + u.id + "): the directory stays")
+			return nil
+		}
+	}
+	u.removing[e.Path] = true
+	u.p.Add(&rmdirAction{h: u.h, path: e.Path, full: full, desc: Description{
+		Kind: KindRestore, Op: OpRemove, Target: e.Path, Previewable: true,
+		Detail: "directory created by " + u.id + "; removed if empty",
+	}})
+	return nil
+}
+
 type undoer struct {
 	h         *system.Host
 	id        string
@@ -130,11 +236,15 @@ type undoer struct {
 	p         *Plan
 	conflicts []string
 	res       *parentResolver
+	removing  map[string]bool // system paths this undo removes (files it unlinks, moves away, dirs)
 }
 
 // file plans restoring one edited or created file.
 func (u *undoer) file(e Entry) error {
-	real := u.res.path(e.Path)
+	real, err := u.res.path(e.Path)
+	if err != nil {
+		return err
+	}
 	if tmp := tempName(real, u.id); fileExists(tmp) {
 		u.p.Add(&restoreAction{Action: &removeTempAction{path: tempName(e.Path, u.id), real: tmp},
 			detail: "leftover temp file of the interrupted run"})
@@ -165,6 +275,7 @@ func (u *undoer) file(e Entry) error {
 				return nil
 			}
 		}
+		u.removing[e.Path] = true
 		u.p.Add(&restoreAction{Action: &unlinkAction{h: u.h, path: e.Path, sum: curSum},
 			detail: "created by " + u.id + "; remove it again"})
 		return nil
@@ -185,6 +296,8 @@ func (u *undoer) file(e Entry) error {
 			return nil // never changed, or already undone
 		}
 	case exists && curSum == e.NewSHA256:
+	case !exists && e.Removed:
+		// the run's own action removed it: put it back
 	case !exists:
 		u.conflicts = append(u.conflicts, e.Path+" was removed since")
 		if !u.force {
@@ -242,8 +355,12 @@ func (u *undoer) removed(e Entry) error {
 			return nil
 		}
 		sys := strings.TrimPrefix(p, base)
-		if _, err := os.Lstat(u.res.path(sys)); err == nil {
-			if sameContent(p, u.res.path(sys)) {
+		dst, err := u.res.path(sys)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Lstat(dst); err == nil {
+			if sameContent(p, dst) {
 				return nil // copied, but the run died before deleting the original
 			}
 			// A new file took the name (qmail names queue files by inode): never clobber it.
@@ -262,7 +379,7 @@ func (u *undoer) removed(e Entry) error {
 		return fmt.Errorf("read backup %s: %w", top, err)
 	}
 	if len(partial) > 0 {
-		u.p.Note(fmt.Sprintf("%s in %s are unfinished copies of files that were never removed (left alone)", plural(int64(len(partial)), "file"), top))
+		u.p.Note(fmt.Sprintf("%s in %s are unfinished copies of files that were never removed (left alone)", human.Plural(int64(len(partial)), "file"), top))
 	}
 	if len(pairs) == 0 {
 		return nil
@@ -274,15 +391,23 @@ func (u *undoer) removed(e Entry) error {
 	}
 	u.p.Add(&restoreFilesAction{h: u.h, pairs: pairs, within: e.Path, desc: Description{
 		Kind: KindRestore, Op: OpAdd, Target: e.Path, Previewable: true,
-		Detail: fmt.Sprintf("move %s (%s) back from the backup of %s", plural(int64(len(pairs)), "file"), HumanBytes(bytes), u.id),
+		Detail: fmt.Sprintf("move %s (%s) back from the backup of %s", human.Plural(int64(len(pairs)), "file"), human.Bytes(bytes), u.id),
 		Count:  int64(len(pairs)), Bytes: bytes, Sample: sample,
 	}})
 	return nil
 }
 
 func (u *undoer) move(e Entry) error {
-	_, ferr := os.Lstat(u.res.path(e.Path))
-	_, terr := os.Lstat(u.res.path(e.To))
+	from, err := u.res.path(e.Path)
+	if err != nil {
+		return err
+	}
+	to, err := u.res.path(e.To)
+	if err != nil {
+		return err
+	}
+	_, ferr := os.Lstat(from)
+	_, terr := os.Lstat(to)
 	switch {
 	case ferr == nil && terr != nil:
 		return nil // already back
@@ -291,6 +416,7 @@ func (u *undoer) move(e Entry) error {
 		if err != nil {
 			return err
 		}
+		u.removing[e.To] = true
 		u.p.Add(&restoreAction{Action: a, detail: "move back to " + e.Path})
 	default:
 		u.conflicts = append(u.conflicts, fmt.Sprintf("%s / %s: both or neither exist now", e.Path, e.To))
@@ -299,7 +425,11 @@ func (u *undoer) move(e Entry) error {
 }
 
 func (u *undoer) sysctl(e Entry) error {
-	b, err := os.ReadFile(hostPath(u.h, SysctlPath(e.Key)))
+	hp, err := hostPath(u.h, SysctlPath(e.Key))
+	if err != nil {
+		return fmt.Errorf("sysctl %s: %w", e.Key, err)
+	}
+	b, err := os.ReadFile(hp)
 	if err != nil {
 		return fmt.Errorf("sysctl %s: %w", e.Key, err)
 	}
@@ -326,199 +456,6 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// restoreAction shows a regular action as a restore step of an undo.
-type restoreAction struct {
-	Action
-	detail string
-}
-
-func (a *restoreAction) Describe() Description {
-	d := a.Action.Describe()
-	d.Kind = KindRestore
-	if a.detail != "" {
-		d.Detail = a.detail
-	}
-	return d
-}
-
-func (a *restoreAction) rollback(ctx context.Context, r *Run) (string, error) {
-	if rb, ok := a.Action.(rollbacker); ok {
-		return rb.rollback(ctx, r)
-	}
-	return "", nil
-}
-
-func (a *restoreAction) outcome() (bool, string) {
-	if oc, ok := a.Action.(outcome); ok {
-		return oc.outcome()
-	}
-	return true, ""
-}
-
-// removeTempAction deletes a temp file an interrupted run left next to its target. Its
-// content was never in place, so there is nothing to back up.
-type removeTempAction struct {
-	path, real string
-	done       bool
-}
-
-func (a *removeTempAction) Describe() Description {
-	return Description{Kind: KindRestore, Op: OpRemove, Target: a.path, Previewable: true}
-}
-func (a *removeTempAction) Verify(context.Context, *Run) error { return nil }
-func (a *removeTempAction) Apply(_ context.Context, r *Run) error {
-	if err := os.Remove(a.real); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return opErr(r.Host, "remove", a.path, err)
-	}
-	a.done = true
-	return nil
-}
-func (a *removeTempAction) outcome() (bool, string) { return a.done, "" }
-
-// unlinkAction removes a file a run created, moving it into this run's backup first (so
-// undoing the undo brings it back).
-type unlinkAction struct {
-	h       *system.Host
-	path    string
-	sum     string
-	applied bool
-	rel     string
-}
-
-func (a *unlinkAction) Describe() Description {
-	return Description{Kind: KindRestore, Op: OpRemove, Target: a.path, Previewable: true}
-}
-
-func (a *unlinkAction) Verify(context.Context, *Run) error {
-	b, err := os.ReadFile(parentPath(a.h, a.path))
-	if err != nil {
-		return &StaleError{Target: a.path, Reason: "it is gone"}
-	}
-	if checksum(b) != a.sum {
-		return &StaleError{Target: a.path, Reason: "content checksum differs"}
-	}
-	return nil
-}
-
-func (a *unlinkAction) Apply(_ context.Context, r *Run) error {
-	a.rel = filepath.Join("removed", a.path)
-	full := parentPath(a.h, a.path)
-	fi, err := os.Lstat(full)
-	if err != nil {
-		return opErr(a.h, "remove", a.path, err)
-	}
-	meta := metaOf(fi)
-	r.man.add(Entry{Action: EntryRemoveFiles, Path: a.path, Backup: "removed", UID: -1, GID: -1, Size: fi.Size()})
-	r.man.addFile(EntryRemove, a.path, a.rel, meta.Mode, meta.UID, meta.GID, fi.Size())
-	if err := r.man.sync(); err != nil {
-		return err
-	}
-	dst := filepath.Join(r.BackupDir, a.rel)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
-		return err
-	}
-	if err := os.Rename(full, dst); err != nil {
-		if !isEXDEV(err) {
-			return opErr(a.h, "remove", a.path, err)
-		}
-		if err := copyFile(full, dst, meta); err != nil {
-			return opErr(a.h, "remove", a.path, err)
-		}
-		if err := os.Remove(full); err != nil {
-			return opErr(a.h, "remove", a.path, err)
-		}
-	}
-	a.applied = true
-	return nil
-}
-
-func (a *unlinkAction) rollback(_ context.Context, r *Run) (string, error) {
-	if !a.applied {
-		return "", nil
-	}
-	if err := os.Rename(filepath.Join(r.BackupDir, a.rel), parentPath(a.h, a.path)); err != nil {
-		return "", err
-	}
-	return a.path + " (put back)", nil
-}
-
-func (a *unlinkAction) outcome() (bool, string) { return a.applied, "" }
-
-// restoreFilesAction moves a bulk removal's files back from a backup.
-type restoreFilesAction struct {
-	h      *system.Host
-	pairs  []restorePair
-	within string
-	desc   Description
-	done   []restorePair
-}
-
-type restorePair struct{ src, dst string }
-
-func (a *restoreFilesAction) Describe() Description { return a.desc }
-
-func (a *restoreFilesAction) Verify(context.Context, *Run) error {
-	res := newParentResolver(a.h)
-	for _, p := range a.pairs {
-		if fileExists(res.path(p.dst)) {
-			return &StaleError{Target: p.dst, Reason: "a file of that name exists again"}
-		}
-	}
-	return nil
-}
-
-func (a *restoreFilesAction) Apply(ctx context.Context, r *Run) error {
-	made := map[string]bool{}
-	res := newParentResolver(a.h)
-	for i, p := range a.pairs {
-		if i&1023 == 0 && ctx.Err() != nil {
-			return fmt.Errorf("restore %s: interrupted: %w", a.within, ctx.Err())
-		}
-		dst := res.path(p.dst)
-		if dir := filepath.Dir(dst); !made[dir] {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return opErr(a.h, "restore", p.dst, err)
-			}
-			made[dir] = true
-		}
-		// link+unlink rather than rename: never replace a file that appeared meanwhile.
-		if err := os.Link(p.src, dst); err != nil {
-			if !isEXDEV(err) {
-				return opErr(a.h, "restore", p.dst, err)
-			}
-			fi, serr := os.Lstat(p.src)
-			if serr != nil {
-				return opErr(a.h, "restore", p.dst, serr)
-			}
-			if err := copyFile(p.src, dst, metaOf(fi)); err != nil {
-				return opErr(a.h, "restore", p.dst, err)
-			}
-		}
-		if err := os.Remove(p.src); err != nil {
-			return opErr(a.h, "restore", p.dst, err)
-		}
-		a.done = append(a.done, p)
-	}
-	return nil
-}
-
-func (a *restoreFilesAction) rollback(context.Context, *Run) (string, error) {
-	for i := len(a.done) - 1; i >= 0; i-- {
-		p := a.done[i]
-		if err := os.Rename(parentPath(a.h, p.dst), p.src); err != nil {
-			return "", opErr(a.h, "move back into the backup", p.dst, err)
-		}
-	}
-	if len(a.done) == 0 {
-		return "", nil
-	}
-	return fmt.Sprintf("%s in %s (back in the backup)", plural(int64(len(a.done)), "file"), a.within), nil
-}
-
-func (a *restoreFilesAction) outcome() (bool, string) {
-	return len(a.done) > 0, fmt.Sprintf("%s moved back", plural(int64(len(a.done)), "file"))
-}
-
 // sameContent reports whether two files have the same bytes (only asked for conflicts).
 func sameContent(a, b string) bool {
 	x, err := os.ReadFile(a)
@@ -527,4 +464,28 @@ func sameContent(a, b string) bool {
 	}
 	y, err := os.ReadFile(b)
 	return err == nil && bytes.Equal(x, y)
+}
+
+// removedDir plans moving a directory tree RemoveDir took back from the backup.
+func (u *undoer) removedDir(e Entry) error {
+	src := filepath.Join(u.runDir, e.Backup)
+	if !fileExists(src) {
+		return nil // already put back (or the backup is gone: nothing to restore)
+	}
+	dst, err := u.res.path(e.Path)
+	if err != nil {
+		return err
+	}
+	if fileExists(dst) {
+		u.conflicts = append(u.conflicts, e.Path+" exists again; the removed directory stays in the backup")
+		return nil
+	}
+	detail := "move the directory back from the backup of " + u.id
+	if e.Secret {
+		detail += " (secret: contents not shown)"
+	}
+	u.p.Add(&restoreDirAction{h: u.h, path: e.Path, src: src, dst: dst, desc: Description{
+		Kind: KindRestore, Op: OpAdd, Target: e.Path, Detail: detail, Previewable: true, Bytes: e.Size,
+	}})
+	return nil
 }

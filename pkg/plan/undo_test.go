@@ -233,7 +233,7 @@ func TestUndoFailureRollsBackTheUndo(t *testing.T) {
 	tr.rec.Func = func(c system.Cmd) (system.Result, error) {
 		return system.Result{ExitCode: 1}, &system.ExitError{Cmd: c, Result: system.Result{ExitCode: 1}}
 	}
-	up.Add(Command([]string{"fail-at-the-end"}, ""))
+	up.Add(Command(cf("fail-at-the-end"), ""))
 	urep, err := tr.apply(up)
 	if err == nil {
 		t.Fatal("undo with a failing step succeeded")
@@ -260,7 +260,7 @@ func TestMoveRollback(t *testing.T) {
 	tr := newTree(t)
 	tr.write("/etc/a", "a", 0o644)
 	p := New("t")
-	p.Add(tr.must(Move(tr.h, "/etc/a", "/etc/old/a")), Command([]string{"fail"}, ""))
+	p.Add(tr.must(Move(tr.h, "/etc/a", "/etc/old/a")), Command(cf("fail"), ""))
 	tr.rec.Func = func(c system.Cmd) (system.Result, error) {
 		return system.Result{ExitCode: 1}, &system.ExitError{Cmd: c, Result: system.Result{ExitCode: 1}}
 	}
@@ -268,7 +268,7 @@ func TestMoveRollback(t *testing.T) {
 	if err == nil || tr.read("/etc/a") != "a" || tr.exists("/etc/old/a") {
 		t.Fatalf("err %v", err)
 	}
-	if !strings.Contains(strings.Join(rep.Restored, "|"), "/etc/a (moved back)") {
+	if !strings.Contains(strings.Join(rep.Restored, "|"), "/etc/a (moved back and 1 directory it created)") || tr.exists("/etc/old") {
 		t.Errorf("restored %v", rep.Restored)
 	}
 }

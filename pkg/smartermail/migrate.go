@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"
@@ -169,9 +170,9 @@ func Plan(ctx context.Context, h *system.Host, o Options) (*plan.Plan, *Migratio
 	need := m.Domains.CopyBytes + m.Config.CopyBytes
 	switch free := m.Domains.FreeBytes; {
 	case haveDomains && free >= 0:
-		p.Note(fmt.Sprintf("preflight: %s to copy, %s free at %s", plan.HumanBytes(need), plan.HumanBytes(free), m.DomainsTo))
+		p.Note(fmt.Sprintf("preflight: %s to copy, %s free at %s", human.Bytes(need), human.Bytes(free), m.DomainsTo))
 	default:
-		p.Note(fmt.Sprintf("preflight: %s to copy (free space at the destination unknown)", plan.HumanBytes(need)))
+		p.Note(fmt.Sprintf("preflight: %s to copy (free space at the destination unknown)", human.Bytes(need)))
 	}
 	if n := len(m.Domains.Overwrite) + len(m.Config.Overwrite); n > 0 {
 		p.Note(fmt.Sprintf("--overwrite: %s at the destination differ and are replaced (saved in the run's backup first)", plural(n, "file")))

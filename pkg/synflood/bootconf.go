@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"sort"
 	"strings"
@@ -72,34 +71,6 @@ func (b BootValue) Conflicts() []Setting {
 		}
 	}
 	return out
-}
-
-// ResolveInRoot follows symlinks of the final path component inside the host's root, so an
-// absolute link target in a --root tree is not taken from the real host. It returns the
-// host path of the real file; "/dev/null" for a mask.
-func ResolveInRoot(h *system.Host, p string) (string, error) {
-	p = path.Clean(p)
-	for i := 0; i < 40; i++ {
-		if p == "/dev/null" {
-			return p, nil
-		}
-		fi, err := h.Lstat(p)
-		if err != nil {
-			return p, err
-		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
-			return p, nil
-		}
-		target, err := os.Readlink(h.Path(p))
-		if err != nil {
-			return p, err
-		}
-		if !path.IsAbs(target) {
-			target = path.Join(path.Dir(p), target)
-		}
-		p = path.Clean(target)
-	}
-	return p, fmt.Errorf("%s: too many levels of symbolic links", p)
 }
 
 // SysctlFiles lists the files systemd-sysctl applies at boot, in order: every *.conf of
@@ -190,7 +161,9 @@ func dirRank(d string) int {
 
 func loadSysctlFile(h *system.Host, p string, overlay map[string][]byte) (SysctlFile, error) {
 	f := SysctlFile{Path: p}
-	real, err := ResolveInRoot(h, p)
+	// The real file, resolved inside --root (system.Host.Resolve): an absolute link in a
+	// tree is a path of the tree; a mask is a link to /dev/null.
+	real, err := h.Resolve(p)
 	if data, ok := overlay[real]; ok {
 		f.Real = real
 		f.Content = data

@@ -133,7 +133,7 @@ func persistEdits(h *system.Host, persist string, want []Desired) ([]fileEdit, [
 	if len(want) == 0 {
 		return nil, nil, nil
 	}
-	real, err := ResolveInRoot(h, persist)
+	real, err := h.Resolve(persist)
 	if err != nil && !system.IsNotExist(err) {
 		return nil, nil, fmt.Errorf("synflood fix: %w", err)
 	}

@@ -154,3 +154,31 @@ func TestBootValuePrecedence(t *testing.T) {
 		})
 	}
 }
+
+// Issue 8 item 2: sysctl files are read through system.Host.Resolve: a drop-in that is an
+// absolute link, or a directory reached through a ".." link, never reads the real host.
+func TestSysctlFilesStayInsideRoot(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(outside+"/evil.conf", []byte("net.ipv4.tcp_syncookies = 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	os.MkdirAll(root+"/etc/sysctl.d", 0o755)
+	os.MkdirAll(root+"/usr/lib", 0o755)
+	if err := os.Symlink(outside+"/evil.conf", root+"/etc/sysctl.d/50-abs.conf"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../../../../../.."+outside, root+"/usr/lib/sysctl.d"); err != nil {
+		t.Fatal(err)
+	}
+	h, err := system.NewHost(root, &system.Recorder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := SysctlFiles(h)
+	for _, f := range files {
+		if len(f.Assignments) > 0 || strings.Contains(string(f.Content), "syncookies") {
+			t.Errorf("%s (real %s) read content from outside the root: %q", f.Path, f.Real, f.Content)
+		}
+	}
+}

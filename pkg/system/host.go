@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 )
@@ -70,39 +71,118 @@ func (h *Host) Unroot(p string) string {
 	return filepath.Clean("/" + rel)
 }
 
-// ReadFile reads a system path.
-func (h *Host) ReadFile(p string) ([]byte, error) { return os.ReadFile(h.Path(p)) }
-
-// Open opens a system path for reading.
-func (h *Host) Open(p string) (*os.File, error) { return os.Open(h.Path(p)) }
-
-// Stat stats a system path, following symlinks.
-func (h *Host) Stat(p string) (fs.FileInfo, error) { return os.Stat(h.Path(p)) }
-
-// Lstat stats a system path without following a final symlink.
-func (h *Host) Lstat(p string) (fs.FileInfo, error) { return os.Lstat(h.Path(p)) }
-
-// ReadDir lists a system directory.
-func (h *Host) ReadDir(p string) ([]os.DirEntry, error) { return os.ReadDir(h.Path(p)) }
-
-// Exists reports whether a system path exists (a dangling symlink counts).
-func (h *Host) Exists(p string) bool {
-	_, err := os.Lstat(h.Path(p))
-	return err == nil
-}
-
-// Glob matches a system path pattern and returns host paths (not resolved ones).
-func (h *Host) Glob(pattern string) ([]string, error) {
-	m, err := filepath.Glob(h.Path(pattern))
+// ReadFile reads a system path. Like every read method of Host it resolves symlinks
+// inside Root (Resolve), so a link in a --root tree never leads to the real host.
+func (h *Host) ReadFile(p string) ([]byte, error) {
+	rp, err := h.openPath(p)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]string, 0, len(m))
-	for _, p := range m {
-		out = append(out, h.Unroot(p))
-	}
-	return out, nil
+	return os.ReadFile(rp)
 }
+
+// Open opens a system path for reading.
+func (h *Host) Open(p string) (*os.File, error) {
+	rp, err := h.openPath(p)
+	if err != nil {
+		return nil, err
+	}
+	return os.Open(rp)
+}
+
+// Stat stats a system path, following symlinks (inside Root).
+func (h *Host) Stat(p string) (fs.FileInfo, error) {
+	rp, err := h.openPath(p)
+	if err != nil {
+		return nil, err
+	}
+	return os.Stat(rp)
+}
+
+// Lstat stats a system path without following a final symlink.
+func (h *Host) Lstat(p string) (fs.FileInfo, error) {
+	rp, err := h.lopenPath(p)
+	if err != nil {
+		return nil, err
+	}
+	return os.Lstat(rp)
+}
+
+// Readlink returns the target of the symlink at a system path, as written in the link.
+func (h *Host) Readlink(p string) (string, error) {
+	rp, err := h.lopenPath(p)
+	if err != nil {
+		return "", err
+	}
+	return os.Readlink(rp)
+}
+
+// ReadDir lists a system directory.
+func (h *Host) ReadDir(p string) ([]os.DirEntry, error) {
+	rp, err := h.openPath(p)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadDir(rp)
+}
+
+// Exists reports whether a system path exists (a dangling symlink counts).
+func (h *Host) Exists(p string) bool {
+	_, err := h.Lstat(p)
+	return err == nil
+}
+
+// Glob matches a system path pattern (filepath.Match syntax per component) and returns
+// host paths in the pattern's terms (not resolved ones), sorted. Directories are listed
+// through Resolve, so a link in the tree never leads the match outside Root.
+func (h *Host) Glob(pattern string) ([]string, error) {
+	pattern = filepath.Clean("/" + pattern)
+	if _, err := filepath.Match(pattern, ""); err != nil {
+		return nil, err
+	}
+	cur := []string{"/"}
+	parts := strings.Split(strings.TrimPrefix(pattern, "/"), "/")
+	for i, part := range parts {
+		if part == "" {
+			continue
+		}
+		last := i == len(parts)-1
+		var next []string
+		for _, dir := range cur {
+			if !hasMeta(part) {
+				p := filepath.Join(dir, part)
+				if last {
+					if h.Exists(p) {
+						next = append(next, p)
+					}
+				} else {
+					next = append(next, p)
+				}
+				continue
+			}
+			ents, err := h.ReadDir(dir)
+			if err != nil {
+				continue // as filepath.Glob: unreadable directories match nothing
+			}
+			for _, e := range ents {
+				if ok, _ := filepath.Match(part, e.Name()); ok {
+					next = append(next, filepath.Join(dir, e.Name()))
+				}
+			}
+		}
+		cur = next
+		if len(cur) == 0 {
+			break
+		}
+	}
+	if len(parts) == 1 && parts[0] == "" {
+		return []string{"/"}, nil
+	}
+	sort.Strings(cur)
+	return cur, nil
+}
+
+func hasMeta(s string) bool { return strings.ContainsAny(s, `*?[\`) }
 
 // IsNotExist reports a missing file through any wrapping.
 func IsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

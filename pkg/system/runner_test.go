@@ -3,11 +3,12 @@ package system
 import (
 	"context"
 	"errors"
-	"os/exec"
 	"reflect"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/hostfix/hostfix/internal/testenv"
 )
 
 func TestFormatArgv(t *testing.T) {
@@ -29,11 +30,9 @@ func TestFormatArgv(t *testing.T) {
 
 func TestExecRunner(t *testing.T) {
 	if runtime.GOOS == "windows" {
-		t.Skip("uses sh")
+		testenv.Skip(t, "uses sh")
 	}
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("no sh")
-	}
+	testenv.NeedTool(t, "sh", "pwd", "sleep")
 	ctx := context.Background()
 	r := ExecRunner{}
 	res, err := r.Run(ctx, Cmd{Argv: []string{"sh", "-c", `read x; echo "out $x $V"; echo err >&2`}, Stdin: []byte("in\n"), Env: []string{"V=v"}})
