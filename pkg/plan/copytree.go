@@ -97,6 +97,9 @@ type CopyTreeSummary struct {
 	NotRegular  []string // symlinks, devices: not copied
 	Leftovers   int64    // temp files of an interrupted run, removed by the apply
 	FreeBytes   int64    // free space at the destination (-1 unknown)
+	// Undoable says the destination lies inside the host's root, so the manifest names its
+	// files and undo can remove them (rollback can anyway).
+	Undoable bool
 }
 
 // CopyConflictError lists destination files that differ and would be overwritten.
@@ -110,8 +113,12 @@ func (e *CopyConflictError) Error() string {
 	if len(e.Files) > 3 {
 		more = fmt.Sprintf(" and %s more", human.Count(int64(len(e.Files)-3)))
 	}
-	return fmt.Sprintf("copy to %s: %s differ%s from the source (%s%s): pass --overwrite to replace them (they are backed up first); nothing was copied",
-		e.Dst, human.Plural(int64(len(e.Files)), "destination file"), sIf(len(e.Files) == 1), strings.Join(e.Files[:min(3, len(e.Files))], ", "), more)
+	them := "them (they are"
+	if len(e.Files) == 1 {
+		them = "it (it is"
+	}
+	return fmt.Sprintf("copy to %s: %s differ%s from the source (%s%s): pass --overwrite to replace %s backed up first); nothing was copied",
+		e.Dst, human.Plural(int64(len(e.Files)), "destination file"), sIf(len(e.Files) == 1), strings.Join(e.Files[:min(3, len(e.Files))], ", "), more, them)
 }
 
 func sIf(one bool) string {
@@ -211,6 +218,7 @@ func CopyTree(ctx context.Context, h *system.Host, src, dst string, o CopyTreeOp
 	}
 	a := &copyTreeAction{h: h, src: src, dst: dst, o: o}
 	a.sum.FreeBytes = -1
+	_, a.sum.Undoable = a.sysPath(dst)
 	if err := a.scan(); err != nil {
 		return nil, a.sum, err
 	}
@@ -1024,9 +1032,12 @@ func (a *copyTreeAction) Outcome() (bool, string) {
 	if secs > 0 {
 		rate = fmt.Sprintf(", %s/s", human.Bytes(int64(float64(a.bytes.Load())/secs)))
 	}
-	d := fmt.Sprintf("copied %s (%s) in %s%s; %s verified (SHA-256 of source and copy); %s skipped (identical); %s and %s excluded",
+	d := fmt.Sprintf("copied %s (%s) in %s%s; %s verified (SHA-256 of source and copy); %s skipped (identical)",
 		human.Plural(copied, "file"), human.Bytes(a.bytes.Load()), a.elapsed.Round(time.Millisecond), rate,
-		human.Count(a.verified.Load()), human.Count(a.sum.Skipped), human.Plural(a.sum.Excluded, "file"), human.Plural(a.sum.ExcludedDir, "folder"))
+		human.Count(a.verified.Load()), human.Count(a.sum.Skipped))
+	if a.sum.Excluded+a.sum.ExcludedDir > 0 {
+		d += fmt.Sprintf("; %s and %s excluded", human.Plural(a.sum.Excluded, "file"), human.Plural(a.sum.ExcludedDir, "folder"))
+	}
 	if n := len(a.replaced); n > 0 {
 		d += fmt.Sprintf("; %s replaced (old copies in the backup)", human.Plural(int64(n), "file"))
 	}

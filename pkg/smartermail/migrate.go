@@ -175,7 +175,20 @@ func Plan(ctx context.Context, h *system.Host, o Options) (*plan.Plan, *Migratio
 		p.Note(fmt.Sprintf("preflight: %s to copy (free space at the destination unknown)", human.Bytes(need)))
 	}
 	if n := len(m.Domains.Overwrite) + len(m.Config.Overwrite); n > 0 {
-		p.Note(fmt.Sprintf("--overwrite: %s at the destination differ and are replaced (saved in the run's backup first)", plural(n, "file")))
+		verb := "differ and are"
+		if n == 1 {
+			verb = "differs and is"
+		}
+		p.Note(fmt.Sprintf("--overwrite: %s at the destination %s replaced (saved in the run's backup first)", plural(n, "file"), verb))
+	}
+	for _, s := range []struct {
+		dst string
+		sum plan.CopyTreeSummary
+		act plan.Action
+	}{{m.DomainsTo, m.Domains, domAct}, {to, m.Config, cfgAct}} {
+		if s.act != nil && !s.sum.Undoable {
+			p.Note(fmt.Sprintf("%s is outside the root hostfix works under (%s): a failed run removes what it copied there, but hostfix undo cannot", s.dst, h.Root))
+		}
 	}
 	for _, s := range manualSteps(l, m) {
 		p.Note("then, by hand: " + s)
