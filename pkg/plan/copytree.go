@@ -213,6 +213,11 @@ func CopyTree(ctx context.Context, h *system.Host, src, dst string, o CopyTreeOp
 	if dst, err = filepath.Abs(dst); err != nil {
 		return nil, CopyTreeSummary{}, err
 	}
+	// A source given as a symlink to its folder (/mnt/old -> /srv/old) is walked as that
+	// folder; links inside the tree are not followed.
+	if r, err := filepath.EvalSymlinks(src); err == nil {
+		src = r
+	}
 	if o.Parallel <= 0 {
 		o.Parallel = 4
 	}

@@ -459,3 +459,17 @@ func BenchmarkCopyTreeNoChange(b *testing.B) {
 		}
 	}
 }
+
+func TestCopyTreeSourceThroughSymlink(t *testing.T) {
+	e := newCtEnv(t)
+	e.fill()
+	link := filepath.Join(filepath.Dir(e.src), "link")
+	if err := os.Symlink(e.src, link); err != nil {
+		t.Fatal(err)
+	}
+	e.src = link
+	_, sum := e.plan(CopyTreeOptions{})
+	if sum.Files != 7 {
+		t.Fatalf("walked %d files through the link, want 7", sum.Files)
+	}
+}
