@@ -138,8 +138,9 @@ func Write(o Options) (Result, error) {
 					dir = filepath.Join(dir, fmt.Sprintf("f%d", (m>>uint(k))%3))
 				}
 				size := o.MinSize + w.rng.IntN(o.MaxSize-o.MinSize+1)
-				if o.BigEvery > 0 && m%o.BigEvery == o.BigEvery-1 {
-					size = o.BigSize
+				w.n++
+				if o.BigEvery > 0 && w.n%o.BigEvery == 0 {
+					size = o.BigSize // counted over the whole tree, not per mailbox
 				}
 				w.file(filepath.Join(dir, fmt.Sprintf("%08d.eml", m)), w.message(size))
 			}
@@ -149,6 +150,7 @@ func Write(o Options) (Result, error) {
 }
 
 type writer struct {
+	n   int // messages written
 	o   Options
 	res *Result
 	rng *rand.Rand

@@ -797,13 +797,12 @@ func (a *copyTreeAction) copyOne(r *Run, st *copyState, it *copyItem, buf []byte
 		}
 		return st.add(stateRec{Rel: it.rel, Size: it.size, SrcMtime: it.mtime.UnixNano(), DstMtime: fi.ModTime().UnixNano(), Sum: it.sum})
 	}
-	// The destination must be as planned: absent for a new file.
-	_, derr := os.Lstat(dstP)
-	if it.state == cpNew && derr == nil {
-		return &StaleError{Target: dstP, Reason: "the file appeared at the destination meanwhile"}
-	}
-	if it.state != cpNew && derr != nil {
-		return &StaleError{Target: dstP, Reason: "the destination file is gone"}
+	// The destination must be as planned: a file to replace must still be there (a new
+	// one must still be absent: renameNew refuses to replace it).
+	if it.state != cpNew {
+		if _, err := os.Lstat(dstP); err != nil {
+			return &StaleError{Target: dstP, Reason: "the destination file is gone"}
+		}
 	}
 	tmp := tempName(dstP, r.ID)
 	sum, err := a.writeTemp(srcP, tmp, it, buf)
@@ -840,8 +839,15 @@ func (a *copyTreeAction) copyOne(r *Run, st *copyState, it *copyItem, buf []byte
 			return fmt.Errorf("write manifest: %w", merr)
 		}
 	}
-	if err := os.Rename(tmp, dstP); err != nil {
+	rename := os.Rename
+	if it.state == cpNew {
+		rename = renameNew
+	}
+	if err := rename(tmp, dstP); err != nil {
 		os.Remove(tmp)
+		if errors.Is(err, fs.ErrExist) {
+			return &StaleError{Target: dstP, Reason: "the file appeared at the destination meanwhile"}
+		}
 		return fmt.Errorf("copy to %s: %w", dstP, unwrapPath(err))
 	}
 	a.mu.Lock()
@@ -888,7 +894,9 @@ func (a *copyTreeAction) writeTemp(srcP, tmp string, it *copyItem, buf []byte) (
 		if err != nil {
 			return "", fmt.Errorf("copy %s: %w", srcP, unwrapPath(err))
 		}
-		n, err := io.CopyBuffer(io.MultiWriter(out, h, progressWriter{&a.bytes}), readerOnly{in}, buf)
+		// Read exactly the planned size (no extra read for EOF); a file that grew or shrank
+		// meanwhile is caught by sourceUnchanged's fstat.
+		n, err := io.CopyBuffer(io.MultiWriter(out, h, progressWriter{&a.bytes}), io.LimitReader(readerOnly{in}, it.size), buf)
 		if err == nil {
 			err = sourceUnchanged(in, it)
 		}
@@ -901,18 +909,24 @@ func (a *copyTreeAction) writeTemp(srcP, tmp string, it *copyItem, buf []byte) (
 		}
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
-	if err := keepMeta(out, tmp, it.mode, it.mtime); err != nil {
-		return "", fmt.Errorf("copy to %s: keep mode and time: %w", tmp, unwrapPath(err))
-	}
 	if err := out.Sync(); err != nil {
 		return "", fmt.Errorf("copy to %s: fsync: %w", tmp, err)
+	}
+	// The time after the data is durable: a network filesystem may stamp the time of the
+	// write-back otherwise. Losing only this to a crash makes the next run copy it again.
+	if err := keepMeta(out, tmp, it.mode, it.mtime); err != nil {
+		return "", fmt.Errorf("copy to %s: keep mode and time: %w", tmp, unwrapPath(err))
 	}
 	// Verify what the destination really holds: read it back.
 	if _, err := out.Seek(0, io.SeekStart); err != nil {
 		return "", err
 	}
 	h.Reset()
-	if _, err := io.CopyBuffer(h, readerOnly{out}, buf); err != nil {
+	size := it.size
+	if it.data != nil {
+		size = int64(len(it.data))
+	}
+	if _, err := io.CopyBuffer(h, io.LimitReader(readerOnly{out}, size), buf); err != nil {
 		return "", fmt.Errorf("verify %s: %w", tmp, unwrapPath(err))
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != sum {
@@ -1083,7 +1097,11 @@ func readCopyState(p string) map[string]stateRec {
 	return out
 }
 
+// stateFlush is how many records the resume state buffers before writing them.
+const stateFlush = 64
+
 type copyState struct {
+	n    int
 	path string
 	mu   sync.Mutex
 	f    *os.File
@@ -1120,8 +1138,10 @@ func (s *copyState) add(r stateRec) error {
 	if s.err == nil {
 		_, s.err = s.w.Write(append(b, '\n'))
 	}
-	if s.err == nil {
-		s.err = s.w.Flush() // one write per file: survives a kill of hostfix
+	// Flushed every stateFlush files: a kill loses at most those records, and the next run
+	// finds those copies identical by content instead.
+	if s.n++; s.err == nil && s.n%stateFlush == 0 {
+		s.err = s.w.Flush()
 	}
 	return s.err
 }

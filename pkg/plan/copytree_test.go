@@ -473,3 +473,21 @@ func TestCopyTreeSourceThroughSymlink(t *testing.T) {
 		t.Fatalf("walked %d files through the link, want 7", sum.Files)
 	}
 }
+
+func TestCopyTreeNeverReplacesAFileThatAppeared(t *testing.T) {
+	e := newCtEnv(t)
+	e.fill()
+	p, _ := e.plan(CopyTreeOptions{Parallel: 1})
+	e.write(e.dst, "a.txt", "written by someone after the plan\n")
+	_, err := e.apply(p)
+	var se *StaleError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "appeared at the destination") {
+		t.Fatalf("want a stale error, got %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(e.dst, "a.txt")); string(b) != "written by someone after the plan\n" {
+		t.Errorf("the file that appeared was replaced: %q", b)
+	}
+	if got := treeSums(t, e.dst); len(got) != 1 {
+		t.Errorf("rollback left %v", keysOf(got))
+	}
+}
