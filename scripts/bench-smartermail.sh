@@ -43,9 +43,9 @@ sync
 run() {
 	local name=$1
 	shift
-	"$TIME" -f '%e %M' -o "$WORK/time.$name" "$@" >"$WORK/out.$name" 2>&1 || { cat "$WORK/out.$name"; exit 1; }
-	read -r SECS RSS <"$WORK/time.$name"
-	printf '%-34s %8.2f s %8d KB peak RSS\n' "$name" "$SECS" "$RSS"
+	"$TIME" -f '%e %M %U %S' -o "$WORK/time.$name" "$@" >"$WORK/out.$name" 2>&1 || { cat "$WORK/out.$name"; exit 1; }
+	read -r SECS RSS USR SYS <"$WORK/time.$name"
+	printf '%-34s %8.2f s %8d KB peak RSS %7.2f s user %7.2f s sys\n' "$name" "$SECS" "$RSS" "$USR" "$SYS"
 }
 
 BASE=("$WORK/hostfix" --root "$WORK/root" smartermail migrate --from "$WORK/old/SmarterMail" --to "$WORK/new/SmarterMail"
