@@ -154,7 +154,7 @@ func writeRunText(app *App, r plan.HistoryEntry) error {
 		if a.Count > 0 {
 			line += fmt.Sprintf(" [%s files, %s]", human.Count(a.Count), human.Bytes(a.Bytes))
 		}
-		if !a.Changed {
+		if !a.Changed && a.Phase != "verify" {
 			line += p.Dim(" (unchanged)")
 		}
 		if a.Error != "" {

@@ -144,7 +144,7 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 	case ctl.How == "not found":
 		p.Note("cannot tell how to stop qmail-send (no qmailctl, /service/qmail-send, qmail.service or /etc/init.d/qmail found): set mailq.stop_command and mailq.start_command, e.g. [svc, -d, /service/qmail-send] and [svc, -u, /service/qmail-send]")
 	case ctl.Stop.Detected && !h.Live():
-		p.Note(fmt.Sprintf("qmail-send looks %s-controlled in this tree, but under --root hostfix runs only commands you set: set mailq.stop_command and mailq.start_command", ctl.How))
+		p.Note(fmt.Sprintf("the %s commands found in this tree are not run under --root (they would act on the real host): set mailq.stop_command and mailq.start_command", ctl.How))
 	default:
 		p.Note(fmt.Sprintf("qmail-send is stopped and started with %s commands; messages queued after this plan are not touched", ctl.How))
 	}
@@ -163,9 +163,21 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 	p.AddFinally(plan.Service("qmail-send", "start", ctl.Start))
 	p.Verify("no file of the purged messages is left in "+q.Dir, func(ctx context.Context, r *plan.Run) error {
 		start := time.Now()
-		left, err := VerifyPurged(ctx, q, sel.IDs)
+		all, err := VerifyPurged(ctx, q, sel.IDs)
 		if err != nil {
 			return fmt.Errorf("re-scan %s: %w", q.Dir, err)
+		}
+		// Files the plan left alone on purpose (not regular files, named in a note) are
+		// not leftovers: only what remains of what was to be removed is.
+		skipped := map[string]bool{}
+		for _, rel := range sel.Skipped {
+			skipped[rel] = true
+		}
+		var left []Leftover
+		for _, l := range all {
+			if !skipped[l.Rel] {
+				left = append(left, l)
+			}
 		}
 		if len(left) > 0 {
 			rels := make([]string, 0, 3)

@@ -258,3 +258,35 @@ func TestStatsCheck(t *testing.T) {
 		t.Errorf("disabled thresholds: %s", r.Status)
 	}
 }
+
+// The purge's verify step: a file the plan deliberately left alone (a symlink, named in a
+// note) is not a leftover that fails the run; a file of a purged message that appears
+// after the removal is, and names it.
+func TestPurgeVerifyStep(t *testing.T) {
+	q, dir := fixture(t, qmailgen.Layout{Split: 2}, map[string]string{
+		"mess/0/40": body, "info/0/40": "Fspam@x\x00", "remote/0/40": "=symlink:/etc/passwd",
+		"mess/1/41": body, "info/1/41": "Fspam@x\x00", "remote/1/41": "Tc@d\x00",
+	})
+	h := q.host
+	f, _ := FilterSpec{Sender: "spam"}.Compile()
+	p, sel, err := PlanPurge(context.Background(), h, PurgeOptions{Config: testConfig(), Filter: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Verifies) != 1 || len(sel.Skipped) != 1 {
+		t.Fatalf("verify steps %d, skipped %v", len(p.Verifies), sel.Skipped)
+	}
+	rep, err := plan.Apply(context.Background(), p, plan.Options{Host: h, Config: plan.DefaultConfig()})
+	if err != nil {
+		t.Fatalf("a noted symlink failed the verify: %v\n%+v", err, rep)
+	}
+	if _, err := os.Lstat(dir + "/remote/0/40"); err != nil {
+		t.Error("the symlink must be left alone")
+	}
+	// A file written for a purged id after the removal fails the check, naming it.
+	os.WriteFile(dir+"/bounce/41", []byte("x"), 0o600)
+	err = p.Verifies[0].Check(context.Background(), &plan.Run{Host: h})
+	if err == nil || !strings.Contains(err.Error(), "1 file of purged messages still in /var/qmail/queue (bounce/41;") || !strings.Contains(err.Error(), "rolled back") {
+		t.Errorf("leftover: %v", err)
+	}
+}

@@ -232,7 +232,7 @@ func (r *Run) execute(ctx context.Context, p *Plan, rep *Report) error {
 			break
 		}
 		d := a.Describe()
-		r.Logf("[%d/%d] %s %s %s", i+1, total, d.Op, d.Kind, Mask(d.Target, p.Secrets))
+		r.Logf("[%d/%d] %s", i+1, total, Mask(stepLine(d), p.Secrets))
 		start := time.Now()
 		err := safeApply(ctx, a, r)
 		done = append(done, applied{a: a, owned: r.sealOwned()})
@@ -300,7 +300,7 @@ func (r *Run) execute(ctx context.Context, p *Plan, rep *Report) error {
 		res := resultOf(d, "finally", false, p.Secrets)
 		err := a.Verify(fctx, r)
 		if err == nil {
-			r.Logf("[finally] %s %s %s", d.Op, d.Kind, Mask(d.Target, p.Secrets))
+			r.Logf("[finally] %s", Mask(stepLine(d), p.Secrets))
 			start := time.Now()
 			err = safeApply(fctx, a, r)
 			r.sealOwned() // a Finally step's saved files are kept for undo, not rolled back
@@ -324,6 +324,15 @@ func (r *Run) execute(ctx context.Context, p *Plan, rep *Report) error {
 		rep.stale = failed
 	}
 	return failed
+}
+
+// stepLine is an action as the progress log names it: "! service qmail-send: stop: …".
+func stepLine(d Description) string {
+	s := fmt.Sprintf("%s %s %s", d.Op, d.Kind, d.Target)
+	if d.Detail != "" {
+		s += ": " + d.Detail
+	}
+	return s
 }
 
 // logStep logs how an action ended and how long it took (-v).

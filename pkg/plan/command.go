@@ -5,6 +5,7 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -91,7 +92,7 @@ func (e *RuleError) Error() string {
 
 // Unwrap makes the refusal a usage error (usage.Is).
 func (e *RuleError) Unwrap() error {
-	return &usage.Error{Err: fmt.Errorf("%s", strings.Join(e.Keys, ", "))}
+	return &usage.Error{Err: errors.New(e.Error())}
 }
 
 // CheckCommands applies the --root command rule to every step of p that runs a command

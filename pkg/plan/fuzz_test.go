@@ -25,6 +25,13 @@ var manifestSeeds = []string{
 	`{"action":"nuke"}`,
 	`{"action":"create","path":"/x"} {"action":"create","path":"/y"}`,
 	`{"action":"remove","path":"/var/q/\u00e9\"x","mode":"0600","uid":0,"gid":0,"size":1,"backup":"removed/var/q/\u00e9\"x"}`,
+	`{"action":"mkdir","path":"/etc/hostfix/new","mode":"0755","uid":-1,"gid":-1}`,
+	`{"action":"mkdir","path":"relative/dir"}`,
+	`{"action":"remove_dir","path":"/var/cpanel/serviceauth/exim","mode":"0700","uid":0,"gid":0,"size":64,"backup":"dirs/var/cpanel/serviceauth/exim","secret":true}`,
+	`{"action":"remove_dir","path":"/var/x","backup":"../../x"}`,
+	`{"action":"remove_dir","path":"/var/x"}`,
+	`{"action":"written","path":"/etc/owned","uid":-1,"gid":-1,"new_sha256":"ab"}`,
+	`{"action":"written","path":"/etc/owned","uid":-1,"gid":-1,"removed":true}`,
 	``,
 	`null`,
 }

@@ -143,8 +143,10 @@ func (a *removeDirAction) Apply(_ context.Context, r *Run) error {
 	copied, err := moveTree(hp, dst)
 	a.copied = copied
 	if err != nil {
-		if copied && !fileExists(hp) {
-			a.applied = true // the copy is complete and the original partly removed: roll back
+		if copied && fileExists(dst) {
+			// The copy is complete (a failed copy is removed again) but removing the
+			// original failed part-way: the rollback puts the whole tree back.
+			a.applied = true
 		}
 		return opErr(a.h, "remove directory", a.dir, err)
 	}

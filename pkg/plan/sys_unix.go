@@ -83,7 +83,7 @@ func (d *dirSet) stat(dir, name string) (fileStat, error) {
 	if err != nil {
 		return fileStat{}, &fs.PathError{Op: "lstat", Path: dir + "/" + name, Err: err}
 	}
-	mode := goMode(st.Mode & 0o7777)
+	mode := goMode(uint32(st.Mode) & 0o7777) // uint16 on the BSDs
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFREG:
 	case unix.S_IFDIR:

@@ -47,9 +47,10 @@ func NewHost(root string, r Runner) (*Host, error) {
 // Only a live host has a kernel to ask (netlink, sysctl writes that take effect, services).
 func (h *Host) Live() bool { return h.Root == "/" }
 
-// Path resolves a system path (absolute, as on the host) under Root. It is the one place
-// that builds system paths: runbooks pass "/etc/sysctl.conf", never a joined string.
-// A relative path is taken as relative to the host's /; ".." cannot climb above Root.
+// Path joins a system path (absolute, as on the host) under Root, lexically: it does not
+// follow symlinks (Resolve does; RealPath is both). It is the one place that builds
+// system paths: runbooks pass "/etc/sysctl.conf", never a joined string. A relative path
+// is taken as relative to the host's /; ".." cannot climb above Root.
 func (h *Host) Path(p string) string {
 	clean := filepath.Clean("/" + p)
 	if h.Root == "/" {
