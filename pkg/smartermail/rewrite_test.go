@@ -155,3 +155,29 @@ func FuzzRewriteJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDetectParsers feeds arbitrary bytes to the parsers Detect runs on a config it
+// did not write: none may panic, and every path found is an absolute path.
+func FuzzDetectParsers(f *testing.F) {
+	f.Add([]byte(`<mailConfig><adminPassword>x1234</adminPassword></mailConfig>`))
+	f.Add([]byte(`{"a": {"data_path": "C:\\D\\a", "password": "pw-1234"}}`))
+	f.Add([]byte(`<d><p>\\fs\s\D\a</p></d>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_ = xmlSecrets(data)
+		_ = jsonSecrets(data)
+		if vals, err := xmlValues(data); err == nil {
+			for _, p := range pathValues(vals) {
+				if _, ok := parseCfgPath(p); !ok {
+					t.Fatalf("pathValues kept %q", p)
+				}
+			}
+		}
+		if paths, err := jsonDataPaths(data); err == nil {
+			for _, p := range paths {
+				if _, ok := parseCfgPath(p); !ok {
+					t.Fatalf("jsonDataPaths kept %q", p)
+				}
+			}
+		}
+	})
+}
