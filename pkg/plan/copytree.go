@@ -11,7 +11,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -180,6 +180,7 @@ type copyTreeAction struct {
 	sum      CopyTreeSummary
 	desc     Description
 	state    string // host path of the state file ("" none)
+	clean    bool   // the state says the last run finished: no temp files to look for
 
 	// results
 	mu       sync.Mutex
@@ -238,8 +239,8 @@ func CopyTree(ctx context.Context, h *system.Host, src, dst string, o CopyTreeOp
 		if err != nil {
 			return nil, a.sum, opErr(h, "resume state in", o.StateDir, err)
 		}
-		a.state = filepath.Join(sd, stateKey(src, dst)+".jsonl")
-		state = readCopyState(a.state)
+		a.state = filepath.Join(sd, stateKey(src, dst)+".state")
+		state, a.clean = readCopyState(a.state)
 	}
 	if err := a.compare(state); err != nil {
 		return nil, a.sum, err
@@ -420,14 +421,56 @@ func (a *copyTreeAction) compare(state map[string]stateRec) error {
 			return fmt.Errorf("copy to %s: %s is in the way (not a folder); nothing was copied", a.dst, a.dstPath(d.rel))
 		}
 	}
-	leftover := map[string]bool{}
-	for i := range a.items {
-		it := &a.items[i]
-		dst := a.dstPath(it.rel)
-		if !leftover[path.Dir(it.rel)] {
-			a.findTemps(path.Dir(it.rel))
-			leftover[path.Dir(it.rel)] = true
+	// Temp files are left only by a run that did not finish; the state says whether the
+	// last one did.
+	if !a.clean {
+		seen := map[string]bool{}
+		for _, it := range a.items {
+			if d := path.Dir(it.rel); !seen[d] {
+				seen[d] = true
+				a.findTemps(d)
+			}
 		}
+	}
+	// Files are compared by a few goroutines: a rerun is one lstat per file (and a read
+	// of both sides for files of equal size that the state does not know).
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		errMu    sync.Mutex
+		firstErr error
+	)
+	for range min(8, max(1, len(a.items)/256)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(a.items) {
+					return
+				}
+				if err := a.compareOne(&a.items[i], state); err != nil {
+					errMu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					errMu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return a.tally()
+}
+
+// compareOne decides what the apply does with one file.
+func (a *copyTreeAction) compareOne(it *copyItem, state map[string]stateRec) error {
+	{
+		dst := a.dstPath(it.rel)
 		rw := a.o.Rewrite[it.rel]
 		if rw != nil {
 			data, sum, err := readSum(filepath.Join(a.src, filepath.FromSlash(it.rel)))
@@ -443,7 +486,7 @@ func (a *copyTreeAction) compare(state map[string]stateRec) error {
 		fi, err := os.Lstat(dst)
 		if errors.Is(err, fs.ErrNotExist) {
 			it.state = cpNew
-			continue
+			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("copy to %s: %w", dst, unwrapPath(err))
@@ -465,7 +508,7 @@ func (a *copyTreeAction) compare(state map[string]stateRec) error {
 			default:
 				it.state = cpOverwrite
 			}
-			continue
+			return nil
 		}
 		srcMatches := known && rec.Size == it.size && rec.SrcMtime == it.mtime.UnixNano()
 		dstMatches := known && rec.Size == fi.Size() && rec.DstMtime == fi.ModTime().UnixNano()
@@ -504,6 +547,11 @@ func (a *copyTreeAction) compare(state map[string]stateRec) error {
 			it.state = cpOverwrite
 		}
 	}
+	return nil
+}
+
+// tally sums what compare decided.
+func (a *copyTreeAction) tally() error {
 	for _, it := range a.items {
 		switch it.state {
 		case cpSkip, cpAdopt:
@@ -658,7 +706,7 @@ func (a *copyTreeAction) Apply(ctx context.Context, r *Run) error {
 			return fmt.Errorf("copy to %s: %w", a.dstPath(d.rel), unwrapPath(err))
 		}
 	}
-	st, err := openCopyState(a.state)
+	st, err := openCopyState(a.state, r.ID)
 	if err != nil {
 		return fmt.Errorf("copy to %s: resume state %s: %w", a.dst, a.state, err)
 	}
@@ -1067,11 +1115,68 @@ func (a *copyTreeAction) Outcome() (bool, string) {
 // Resume state: one JSON line per verified file; the last line for a path wins.
 
 type stateRec struct {
-	Rel      string `json:"rel"`
-	Size     int64  `json:"size"`
-	SrcMtime int64  `json:"src_mtime_ns"`
-	DstMtime int64  `json:"dst_mtime_ns"`
-	Sum      string `json:"sha256"`
+	Rel      string `json:"rel,omitempty"`
+	Size     int64  `json:"size,omitempty"`
+	SrcMtime int64  `json:"src_mtime_ns,omitempty"`
+	DstMtime int64  `json:"dst_mtime_ns,omitempty"`
+	Sum      string `json:"sha256,omitempty"`
+	// Markers: Started opens every apply, Complete ends one that finished. A state whose
+	// last line is not Complete belongs to a run that was killed: its temp files may lie
+	// in the destination.
+	Started  string `json:"started,omitempty"`
+	Complete bool   `json:"complete,omitempty"`
+}
+
+// A state line is "SHA256 SIZE SRC_MTIME_NS DST_MTIME_NS QUOTED_REL", or a marker:
+// "started RUNID", "complete". A plain text format: a rerun parses 20,000 lines in a few
+// milliseconds (JSON took ten times as long).
+func (r stateRec) line() []byte {
+	switch {
+	case r.Started != "":
+		return []byte("started " + r.Started + "\n")
+	case r.Complete:
+		return []byte("complete\n")
+	}
+	b := make([]byte, 0, 128+len(r.Rel))
+	b = append(b, r.Sum...)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, r.Size, 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, r.SrcMtime, 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, r.DstMtime, 10)
+	b = append(b, ' ')
+	b = strconv.AppendQuote(b, r.Rel)
+	return append(b, '\n')
+}
+
+// parseStateLine is the inverse of line; ok is false for a damaged line.
+func parseStateLine(l string) (stateRec, bool) {
+	switch {
+	case l == "complete":
+		return stateRec{Complete: true}, true
+	case strings.HasPrefix(l, "started "):
+		return stateRec{Started: l[len("started "):]}, true
+	}
+	var r stateRec
+	var f [4]string
+	rest := l
+	for i := range f {
+		var ok bool
+		if f[i], rest, ok = strings.Cut(rest, " "); !ok {
+			return r, false
+		}
+	}
+	var err1, err2, err3, err4 error
+	r.Sum = f[0]
+	r.Size, err1 = strconv.ParseInt(f[1], 10, 64)
+	r.SrcMtime, err2 = strconv.ParseInt(f[2], 10, 64)
+	r.DstMtime, err3 = strconv.ParseInt(f[3], 10, 64)
+	r.Rel, err4 = strconv.Unquote(rest)
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || len(r.Sum) != 64 || r.Rel == "" {
+		return stateRec{}, false
+	}
+	return r, true
 }
 
 func stateKey(src, dst string) string {
@@ -1079,22 +1184,33 @@ func stateKey(src, dst string) string {
 	return hex.EncodeToString(s[:8])
 }
 
-func readCopyState(p string) map[string]stateRec {
+func readCopyState(p string) (map[string]stateRec, bool) {
 	out := map[string]stateRec{}
 	f, err := os.Open(p)
 	if err != nil {
-		return out
+		return out, false
 	}
 	defer f.Close()
+	clean := false
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		var r stateRec
-		if json.Unmarshal(sc.Bytes(), &r) == nil && r.Rel != "" && len(r.Sum) == 64 {
-			out[r.Rel] = r // a line cut by a kill fails to parse and is ignored
+		r, ok := parseStateLine(sc.Text())
+		if !ok {
+			clean = false // a line cut by a kill
+			continue
+		}
+		switch {
+		case r.Complete:
+			clean = true
+		case r.Rel != "" && len(r.Sum) == 64:
+			out[r.Rel] = r
+			clean = false
+		default:
+			clean = false
 		}
 	}
-	return out
+	return out, clean
 }
 
 // stateFlush is how many records the resume state buffers before writing them.
@@ -1110,7 +1226,7 @@ type copyState struct {
 	err  error
 }
 
-func openCopyState(p string) (*copyState, error) {
+func openCopyState(p, runID string) (*copyState, error) {
 	s := &copyState{path: p}
 	if p == "" {
 		return s, nil
@@ -1118,12 +1234,17 @@ func openCopyState(p string) (*copyState, error) {
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return nil, err
 	}
-	s.recs = readCopyState(p)
+	s.recs, _ = readCopyState(p)
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
 	s.f, s.w = f, bufio.NewWriterSize(f, 64<<10)
+	// Before any temp file exists: a kill from here on leaves a state that is not clean.
+	if _, err := f.Write(stateRec{Started: runID}.line()); err != nil {
+		f.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -1131,12 +1252,12 @@ func (s *copyState) add(r stateRec) error {
 	if s.f == nil {
 		return nil
 	}
-	b, _ := json.Marshal(r)
+	b := r.line()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.recs[r.Rel] = r
 	if s.err == nil {
-		_, s.err = s.w.Write(append(b, '\n'))
+		_, s.err = s.w.Write(b)
 	}
 	// Flushed every stateFlush files: a kill loses at most those records, and the next run
 	// finds those copies identical by content instead.
@@ -1159,9 +1280,9 @@ func (s *copyState) compact() error {
 	keys := sortedKeys(s.recs)
 	var b []byte
 	for _, k := range keys {
-		line, _ := json.Marshal(s.recs[k])
-		b = append(append(b, line...), '\n')
+		b = append(b, s.recs[k].line()...)
 	}
+	b = append(b, stateRec{Complete: true}.line()...)
 	tmp := s.path + ".tmp"
 	if err := writeNew(tmp, b, fileMeta{Mode: 0o600, UID: -1}); err != nil {
 		return err

@@ -491,3 +491,22 @@ func TestCopyTreeNeverReplacesAFileThatAppeared(t *testing.T) {
 		t.Errorf("rollback left %v", keysOf(got))
 	}
 }
+
+func FuzzParseStateLine(f *testing.F) {
+	good := stateRec{Rel: "Ünï/a b\n.eml", Size: 12, SrcMtime: -5, DstMtime: 1733000000123456789, Sum: strings.Repeat("ab", 32)}
+	f.Add(strings.TrimSuffix(string(good.line()), "\n"))
+	f.Add("started 20261201T092308Z-5f76")
+	f.Add("complete")
+	f.Add(strings.Repeat("a", 64) + " 1 2 3 \"x")
+	f.Fuzz(func(t *testing.T, l string) {
+		r, ok := parseStateLine(l)
+		if !ok || r.Started != "" || r.Complete {
+			return
+		}
+		// A record that parses writes back to a line that parses to the same record.
+		again, ok := parseStateLine(strings.TrimSuffix(string(r.line()), "\n"))
+		if !ok || again != r {
+			t.Fatalf("%q -> %+v -> %+v", l, r, again)
+		}
+	})
+}
