@@ -163,6 +163,11 @@ func Plan(ctx context.Context, h *system.Host, o Options) (*plan.Plan, *Migratio
 		}
 	}
 	p.Add(domAct, cfgAct)
+	if haveDomains && !p.Empty() {
+		dstFile := filepath.Join(to, filepath.FromSlash(l.DomainsFile))
+		p.Verify(fmt.Sprintf("the new %s parses and names every domain under %s", filepath.Base(l.DomainsFile), m.NewDomains),
+			func(context.Context, *plan.Run) error { return verifyDomainsFile(l, dstFile, m.NewDomains) })
+	}
 
 	if o.Config.Settle > 0 {
 		p.Note(fmt.Sprintf("preflight: no source file changed size or time within %s", o.Config.Settle))
@@ -194,6 +199,38 @@ func Plan(ctx context.Context, h *system.Host, o Options) (*plan.Plan, *Migratio
 		p.Note("then, by hand: " + s)
 	}
 	return p, m, nil
+}
+
+// verifyDomainsFile re-reads the installed domains file: it must parse, and name every
+// domain folder under the new Domains root.
+func verifyDomainsFile(l *Layout, file, root string) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", file, unwrap(err))
+	}
+	var paths []string
+	if l.Kind == Current {
+		paths, err = jsonDataPaths(data)
+	} else {
+		var vals []string
+		if vals, err = xmlValues(data); err == nil {
+			paths = pathValues(vals)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", file, err)
+	}
+	want, _ := parseCfgPath(root)
+	for _, s := range paths {
+		c, _ := parseCfgPath(s)
+		if _, ok := c.under(want); !ok {
+			return fmt.Errorf("verify %s: it names %s, not under %s", file, s, root)
+		}
+	}
+	if len(paths) != len(l.DomainPaths) {
+		return fmt.Errorf("verify %s: %d domain paths, the old config had %d", file, len(paths), len(l.DomainPaths))
+	}
+	return nil
 }
 
 // copyRefusal makes the copy-tree preflight refusals usage errors (exit 2, nothing copied).

@@ -2,6 +2,7 @@ package smartermail
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -180,4 +181,31 @@ func FuzzDetectParsers(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestVerifyDomainsFile(t *testing.T) {
+	dir := t.TempDir()
+	f := dir + "/domainList.xml"
+	l := &Layout{Kind: Legacy, DomainPaths: []string{`C:\D\a`, `C:\D\b`}}
+	write := func(s string) {
+		if err := os.WriteFile(f, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`<l><p>E:\New\a</p><p>e:/new/b</p></l>`)
+	if err := verifyDomainsFile(l, f, `E:\New`); err != nil {
+		t.Errorf("good file refused: %v", err)
+	}
+	write(`<l><p>E:\New\a</p><p>C:\D\b</p></l>`)
+	if err := verifyDomainsFile(l, f, `E:\New`); err == nil || !strings.Contains(err.Error(), `names C:\D\b`) {
+		t.Errorf("old path not found: %v", err)
+	}
+	write(`<l><p>E:\New\a</p>`)
+	if err := verifyDomainsFile(l, f, `E:\New`); err == nil {
+		t.Error("broken XML accepted")
+	}
+	write(`<l><p>E:\New\a</p></l>`)
+	if err := verifyDomainsFile(l, f, `E:\New`); err == nil || !strings.Contains(err.Error(), "1 domain paths, the old config had 2") {
+		t.Errorf("lost domain not found: %v", err)
+	}
 }
