@@ -25,3 +25,16 @@ func renameNew(tmp, dst string) error {
 	}
 	return &os.LinkError{Op: "rename", Old: tmp, New: dst, Err: err}
 }
+
+// canSyncFS: Linux can make a whole filesystem durable with one call.
+const canSyncFS = true
+
+// syncFS makes everything written to dir's filesystem durable (syncfs(2)).
+func syncFS(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return unix.Syncfs(int(f.Fd()))
+}

@@ -510,3 +510,13 @@ func FuzzParseStateLine(f *testing.F) {
 		}
 	})
 }
+
+func TestCopyTreePerFileSync(t *testing.T) {
+	e := newCtEnv(t)
+	e.fill()
+	p, _ := e.plan(CopyTreeOptions{PerFileSync: true})
+	if _, err := e.apply(p); err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, treeSums(t, e.src), treeSums(t, e.dst))
+}
