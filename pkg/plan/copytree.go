@@ -742,7 +742,7 @@ func (a *copyTreeAction) Apply(ctx context.Context, r *Run) error {
 		committed = make(chan struct{})
 	)
 	if batched {
-		pending = make(chan *pendingCopy, 256)
+		pending = make(chan *pendingCopy, commitFiles)
 		go func() {
 			defer close(committed)
 			a.commit(r, st, pending, &stop, fail)
@@ -964,8 +964,8 @@ func (a *copyTreeAction) install(r *Run, st *copyState, pc *pendingCopy) error {
 
 // Batches of commit: at most this many files or bytes, or this long, between syncfs calls.
 const (
-	commitFiles = 256
-	commitBytes = 64 << 20
+	commitFiles = 1024
+	commitBytes = 256 << 20
 	commitEvery = 250 * time.Millisecond
 )
 
