@@ -76,7 +76,7 @@ type CopyTreeOptions struct {
 	Progress func(CopyProgress)
 	// PerFileSync makes every copy durable with its own fsync before its rename. By
 	// default, where the system has syncfs (Linux), copies are made durable in batches:
-	// up to 256 verified temp files, one syncfs of the destination's filesystem, then
+	// up to 1,024 verified temp files or 256 MB, one syncfs of the destination's filesystem, then
 	// their renames — the same guarantee (no file gets its final name before its data is
 	// on disk) for a fraction of the journal commits. Elsewhere every file is fsynced.
 	PerFileSync bool
