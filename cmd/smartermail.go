@@ -64,8 +64,9 @@ have room; destination files that differ are refused unless --overwrite (they ar
 up into the run's backup first). Identical files are skipped, so a rerun copies only
 what is missing or changed.
 
-Every file is copied to a temp name, fsynced, given the source's time, read back and
-compared by SHA-256 with what was read from the source, then renamed into place;
+Every file is copied to a temp name, given the source's time, read back and compared by
+SHA-256 with what was read from the source, made durable (on Linux one syncfs per batch of
+up to 1,024 files, elsewhere an fsync per file), then renamed into place;
 smartermail.parallel files at once. --exclude adds globs to smartermail.exclude
 (default *.stat3, *.grp, IndexV2: statistics, caches and indexes the new server
 rebuilds). A progress bar shows on a terminal (not with -o json or when stderr is piped).
