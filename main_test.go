@@ -2,11 +2,13 @@ package main
 
 import (
 	"os"
+	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/hostfix/hostfix/cmd"
+	"github.com/hostfix/hostfix/internal/qmailgen"
 	"github.com/hostfix/hostfix/internal/scripttest"
 )
 
@@ -33,7 +35,18 @@ func TestScript(t *testing.T) {
 			env.Setenv("SRCROOT", wd)
 			return nil
 		},
-		Cmds:      scripttest.Commands(nil),
+		Cmds: scripttest.Commands(map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// genqueue DIR N: a real-shaped qmail queue of N messages (doctor, fleet scripts).
+			"genqueue": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: genqueue DIR N")
+				}
+				n, err := strconv.Atoi(args[1])
+				ts.Check(err)
+				_, err = qmailgen.Generate(ts.MkAbs(args[0]), qmailgen.Options{Messages: n, Seed: 1, NoBodies: true, Layout: qmailgen.Layout{Split: 23}})
+				ts.Check(err)
+			},
+		}),
 		Condition: scripttest.Condition,
 	})
 }

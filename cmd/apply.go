@@ -3,10 +3,12 @@ package cmd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 
 	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
 
@@ -15,6 +17,10 @@ type ApplyOptions struct {
 	Destructive bool   // deletes data: needs --yes or a yes at a terminal prompt (App.Confirm)
 	Question    string // the confirmation question, e.g. "purge 1,234 messages (5.6 MB)?"
 	NoBackup    bool   // --no-backup: removed files are deleted outright
+	// Failed, when set, is called with the report of an apply that failed, after it was
+	// printed: a command may end the output with the one thing the user must do now.
+	// It returns that line ("" for none); it is printed on stderr in text output.
+	Failed func(rep *plan.Report) string
 }
 
 // geteuid is swapped by tests to exercise the privilege check.
@@ -78,10 +84,16 @@ func (app *App) ApplyPlan(ctx context.Context, p *plan.Plan, o ApplyOptions) err
 		}
 		return &ExitError{Code: ExitFailed, Err: err}
 	}
+	rep.UndoCommand = app.undoCommand(rep.RunID)
 	if rerr := app.RenderPlan(rep); rerr != nil {
 		return rerr
 	}
 	if err != nil {
+		if o.Failed != nil && app.Opts.Output != "json" {
+			if line := o.Failed(rep); line != "" {
+				fmt.Fprintln(app.IO.ErrOut, line)
+			}
+		}
 		return &ExitError{Code: ExitFailed}
 	}
 	return nil
@@ -94,4 +106,17 @@ func hasKind(p *plan.Plan, k plan.Kind) bool {
 		}
 	}
 	return false
+}
+
+// undoCommand is the undo hint of a run, with the global flags it needs to find the run
+// again: --root for a tree, --config for a config file given on the command line.
+func (app *App) undoCommand(runID string) string {
+	argv := []string{"hostfix"}
+	if h := app.Host(); h != nil && !h.Live() {
+		argv = append(argv, "--root", h.Root)
+	}
+	if app.Opts.ConfigFile != "" {
+		argv = append(argv, "--config", app.Opts.ConfigFile)
+	}
+	return system.FormatArgv(append(argv, "undo", runID))
 }

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/hostfix/hostfix/pkg/config"
+	"github.com/hostfix/hostfix/pkg/iostreams"
 )
 
 func newConfigCmd(app *App) *cobra.Command {
@@ -62,10 +62,7 @@ func writeConfigJSON(w io.Writer, l *config.Loaded) error {
 		src := l.Sources[k]
 		out[k] = ConfigValue{Value: values[k], Source: src.Kind, Origin: src.Detail}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // "->" and "<addr>" stay readable
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return iostreams.NewJSONEncoder(w).Encode(out)
 }
 
 // writeConfigYAML prints the configuration as YAML, each value commented with its source.

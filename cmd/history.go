@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hostfix/hostfix/pkg/human"
+	"github.com/hostfix/hostfix/pkg/iostreams"
 	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"
@@ -65,7 +65,7 @@ EXIT STATUS
 						return writeRunText(app, r)
 					}
 				}
-				return usage.Errorf("run %q: not in %s nor in %s (see hostfix history)", args[0], cfg.HistoryFile, cfg.BackupDir)
+				return usage.Errorf("run %q: not in %s nor in %s (see hostfix history)", usage.Clip(args[0]), cfg.HistoryFile, cfg.BackupDir)
 			}
 			if limit > 0 && len(runs) > limit {
 				runs = runs[len(runs)-limit:]
@@ -121,9 +121,7 @@ func writeHistoryText(app *App, file string, runs []plan.HistoryEntry, bad int) 
 }
 
 func writeJSON(app *App, v any) error {
-	enc := json.NewEncoder(app.IO.Out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return iostreams.NewJSONEncoder(app.IO.Out).Encode(v)
 }
 
 // writeRunText shows one run in full.

@@ -2,20 +2,52 @@ package cmd
 
 import (
 	"bufio"
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hostfix/hostfix/pkg/check"
+	"github.com/hostfix/hostfix/pkg/doctor"
 	"github.com/hostfix/hostfix/pkg/human"
+	"github.com/hostfix/hostfix/pkg/iostreams"
 	"github.com/hostfix/hostfix/pkg/mailq"
+	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
 
-func init() { register(newMailqCmd) }
+func init() {
+	register(newMailqCmd)
+	registerCheck(func(app *App) doctor.Check {
+		return doctor.Check{
+			Name: "mailq",
+			Detect: func(h *system.Host) (bool, string) {
+				dir := app.Config().Mailq.Queue
+				if h.Exists(filepath.Join(dir, "mess")) {
+					return true, "qmail queue " + dir
+				}
+				return false, "no qmail queue at " + dir
+			},
+			Run: func(ctx context.Context, h *system.Host) (*check.Result, error) {
+				cfg := app.Config().Mailq
+				q, err := mailq.Open(h, cfg.Queue)
+				if err != nil {
+					return nil, err
+				}
+				s, err := mailq.CollectStats(ctx, q, h.Now())
+				if err != nil {
+					return nil, err
+				}
+				return s.Check(cfg), nil
+			},
+		}
+	})
+}
 
 func newMailqCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
@@ -127,14 +159,18 @@ jq, or stop reading whenever you like.`,
 			opts := f.Needs()
 			opts.Envelope = true
 			w := bufio.NewWriterSize(app.IO.Out, 64<<10)
-			enc := json.NewEncoder(w)
-			enc.SetEscapeHTML(false)
+			enc := iostreams.NewJSONLineEncoder(w)
 			if app.Opts.Output != "json" {
 				fmt.Fprintf(w, "%-10s %-19s %9s %-20s %s\n", "ID", "QUEUED (UTC)", "SIZE", "STATE", "SENDER -> RECIPIENTS")
 			}
 			n := 0
+			var unreadable mailq.Unreadable
 			errLimit := errors.New("limit reached")
 			err = q.Scan(c.Context(), opts, func(m *mailq.Message) error {
+				if f.Undecided(m, now) {
+					unreadable.Add(m)
+					return nil
+				}
 				if !f.Match(m, now) {
 					return nil
 				}
@@ -161,6 +197,10 @@ jq, or stop reading whenever you like.`,
 			if app.Opts.Output != "json" {
 				app.Logf("%s listed", human.Plural(n, "message"))
 			}
+			if unreadable.Count > 0 {
+				// Not skipped in silence: the listing is incomplete, and a script must know.
+				return &ExitError{Code: ExitFailed, Err: fmt.Errorf("%s: the listing may be incomplete", unreadable.String())}
+			}
 			return nil
 		},
 	}
@@ -183,7 +223,7 @@ func mailqListRow(w io.Writer, m *mailq.Message) error {
 		}
 		rc = append(rc, a)
 	}
-	line := fmt.Sprintf("%-10s %-19s %9d %-20s %s", m.ID, queued, m.Size, m.StateText(), mailqSender(m))
+	line := fmt.Sprintf("%-10s %-19s %9s %-20s %s", m.ID, queued, human.Count(m.Size), m.StateText(), mailqSender(m))
 	if len(rc) > 0 {
 		line += " -> " + strings.Join(rc, ", ")
 	}
@@ -244,7 +284,8 @@ when stdin is not a terminal. Running the same purge again is "nothing to do".`,
 				return err
 			}
 			question := fmt.Sprintf("purge %s (%s) from %s?", human.Plural(sel.Count, "message"), human.Bytes(sel.Bytes), sel.Queue.Dir)
-			return app.ApplyPlan(c.Context(), p, ApplyOptions{Destructive: true, Question: question, NoBackup: noBackup})
+			return app.ApplyPlan(c.Context(), p, ApplyOptions{Destructive: true, Question: question, NoBackup: noBackup,
+				Failed: func(rep *plan.Report) string { return qmailNotRunning(rep, sel.Control.Start) }})
 		},
 	}
 	mailqQueueFlag(app, c)
@@ -252,4 +293,15 @@ when stdin is not a terminal. Running the same purge again is "nothing to do".`,
 	c.Flags().BoolVar(&ff.spec.All, "all", false, "select every message in the queue")
 	c.Flags().BoolVar(&noBackup, "no-backup", false, "delete outright instead of moving into the run's backup (undo cannot restore them)")
 	return c
+}
+
+// qmailNotRunning is the last line of a purge whose final start of qmail-send failed:
+// mail is not being delivered until someone starts it, so say it plainly and how.
+func qmailNotRunning(rep *plan.Report, start plan.Argv) string {
+	for _, a := range rep.Actions {
+		if a.Kind == plan.KindService && a.Phase == "finally" && a.Target == "qmail-send" && a.Error != "" {
+			return "qmail-send is NOT running: start it with " + start.String()
+		}
+	}
+	return ""
 }

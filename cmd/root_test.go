@@ -46,6 +46,13 @@ func (h *harness) run(args ...string) result {
 	in.WriteString(h.in)
 	ios.InTTY, ios.OutTTY, ios.ErrTTY = h.tty, h.tty, h.tty
 	app := NewApp(ios, func(k string) string { return h.env[k] })
+	app.Environ = func() []string {
+		var kv []string
+		for k, v := range h.env {
+			kv = append(kv, k+"="+v)
+		}
+		return kv
+	}
 	root := NewRootCmd(app)
 	for _, f := range h.cmds {
 		root.AddCommand(f(app))
@@ -68,6 +75,9 @@ func testCmd(name, kind string, err error) func(app *App) *cobra.Command {
 		c.Flags().String("need", "", "a flag")
 		c.Flags().Bool("a", false, "")
 		c.Flags().Bool("b", false, "")
+		c.Flags().Int("count", 0, "a number")
+		c.Flags().Duration("every", 0, "a duration")
+		c.Flags().Bool("flag", false, "a boolean")
 		c.MarkFlagsMutuallyExclusive("a", "b")
 		return c
 	}
@@ -106,7 +116,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"check-ok", "--bogus"}, 3, "unknown flag: --bogus"},
 		{[]string{"check-ok", "extra"}, 3, `unknown command "extra"`},
 		{[]string{"check-ok", "-o", "xml"}, 3, `--output "xml": hostfix check-ok supports text, json, nagios, prometheus`},
-		{[]string{"check-ok", "--a", "--b"}, 3, "if any flags in the group [a b] are set none of the others can be"},
+		{[]string{"check-ok", "--a", "--b"}, 3, "hostfix: --a and --b cannot be used together\n"},
 		{[]string{"change-usage"}, 2, "hostfix: --older-than: want a duration\n"},
 		{[]string{"change-fail"}, 1, "hostfix: write /etc/sysctl.conf: read-only file system\n"},
 		{[]string{"change-exit"}, 2, ""},
@@ -115,9 +125,9 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"change-usage", "extra"}, 2, `unknown command "extra"`},
 		{[]string{"change-usage", "-o", "nagios"}, 2, `--output "nagios": hostfix change-usage supports text, json`},
 		{[]string{"-o", "prometheus", "config", "bogus"}, 3, `unknown command "bogus" for "hostfix config"`},
-		{[]string{"change-required"}, 2, `required flag(s) "need" not set`},
-		{[]string{"change-required", "--need", "x", "--a", "--b"}, 2, "none of the others can be"},
-		{[]string{"change-fail", "-q", "-v"}, 2, "[quiet verbose]"},
+		{[]string{"change-required"}, 2, "hostfix: --need is required\n"},
+		{[]string{"change-required", "--need", "x", "--a", "--b"}, 2, "--a and --b cannot be used together"},
+		{[]string{"change-fail", "-q", "-v"}, 2, "hostfix: --quiet and --verbose cannot be used together\n"},
 		{[]string{"change-fail", "--color", "purple"}, 2, `--color "purple": want auto, always or never`},
 		{[]string{"plain-fail"}, 1, "hostfix: boom\n"},
 		{[]string{"plain-usage"}, 2, "hostfix: bad input\n"},
@@ -203,7 +213,7 @@ func TestNagiosUnknown(t *testing.T) {
 		t.Errorf("code %d stdout %q", r.code, r.stdout)
 	}
 	r = h.run("check-usage", "-o", "nagios", "--a", "--b")
-	if r.code != 3 || !strings.HasPrefix(r.stdout, "CHECK-USAGE UNKNOWN: if any flags in the group [a b]") {
+	if r.code != 3 || !strings.HasPrefix(r.stdout, "CHECK-USAGE UNKNOWN: --a and --b cannot be used together") {
 		t.Errorf("code %d stdout %q", r.code, r.stdout)
 	}
 	if strings.Count(r.stdout, "\n") != 1 {

@@ -1,15 +1,30 @@
 package cmd
 
 import (
+	"context"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hostfix/hostfix/pkg/check"
+	"github.com/hostfix/hostfix/pkg/doctor"
 	"github.com/hostfix/hostfix/pkg/synflood"
+	"github.com/hostfix/hostfix/pkg/system"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
 
-func init() { register(newSynfloodCmd) }
+func init() {
+	register(newSynfloodCmd)
+	registerCheck(func(app *App) doctor.Check {
+		return doctor.Check{
+			Name: "synflood",
+			// Every Linux host has a TCP stack: always applies.
+			Run: func(ctx context.Context, h *system.Host) (*check.Result, error) {
+				return synflood.Check(ctx, h, synflood.CheckOptions{Config: app.Config().Synflood})
+			},
+		}
+	})
+}
 
 func newSynfloodCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
@@ -81,10 +96,13 @@ EXIT STATUS
 			}
 			cfg := app.Config().Synflood
 			r, err := synflood.Check(c.Context(), app.Host(), synflood.CheckOptions{
-				Config: cfg, Ports: f.ports, Probe: f.probe, LogFile: f.log,
+				Config: cfg, Ports: f.ports, Probe: f.probe, LogFile: f.log, DryRun: app.Opts.DryRun,
 			})
 			if err != nil {
 				return err
+			}
+			if cfg.StateFile != "" && app.Opts.DryRun {
+				app.Logf("dry run: state file %s read, not updated", cfg.StateFile)
 			}
 			return app.RenderCheck(r, f.textfileDir, "synflood")
 		},

@@ -1,12 +1,13 @@
 package cmd
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hostfix/hostfix/pkg/iostreams"
 )
 
 // VersionInfo is what `hostfix version -o json` prints.
@@ -54,6 +55,10 @@ func BuildInfo() VersionInfo {
 	if modified && commit == "none" && info.Commit != "none" {
 		info.Commit += "-dirty"
 	}
+	// Neither ldflags nor the go command recorded them: say so rather than "none".
+	if info.Commit == "none" {
+		info.Commit = "unknown"
+	}
 	return info
 }
 
@@ -70,13 +75,16 @@ the Go version it was built with. -o json prints them as one object.`,
 		RunE: func(_ *cobra.Command, _ []string) error {
 			info := BuildInfo()
 			if app.Opts.Output == "json" {
-				enc := json.NewEncoder(app.IO.Out)
-				enc.SetEscapeHTML(false) // "->" and "<addr>" stay readable
-				enc.SetIndent("", "  ")
-				return enc.Encode(info)
+				return iostreams.NewJSONEncoder(app.IO.Out).Encode(info)
 			}
-			_, err := fmt.Fprintf(app.IO.Out, "hostfix %s\ncommit:     %s\nbuilt:      %s\ngo version: %s\nplatform:   %s\n",
-				info.Version, info.Commit, info.Date, info.GoVersion, info.Platform)
+			why := ""
+			if info.Commit == "unknown" {
+				// go build stamps vcs.revision and vcs.time from a git checkout, but not with
+				// -buildvcs=false (GOFLAGS) nor in a git worktree (.git is a file there).
+				why = " (not recorded: built outside a git checkout, in a git worktree, or with -buildvcs=false)"
+			}
+			_, err := fmt.Fprintf(app.IO.Out, "hostfix %s\ncommit:     %s%s\nbuilt:      %s\ngo version: %s\nplatform:   %s\n",
+				info.Version, info.Commit, why, info.Date, info.GoVersion, info.Platform)
 			return err
 		},
 	}

@@ -1,7 +1,6 @@
 package check
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -17,10 +16,7 @@ import (
 // WriteJSON writes the check object of the output contract, one object and a newline.
 func WriteJSON(w io.Writer, r *Result) error {
 	r.Normalize()
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // "->" and "<addr>" stay readable
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	return iostreams.NewJSONEncoder(w).Encode(r)
 }
 
 // WriteText writes the human summary: status and summary, detail lines, then findings.

@@ -17,10 +17,15 @@ import (
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/hostfix/hostfix/pkg/exim"
 	"github.com/hostfix/hostfix/pkg/mailq"
+	"github.com/hostfix/hostfix/pkg/mx"
+	"github.com/hostfix/hostfix/pkg/php"
 	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/smartermail"
+	"github.com/hostfix/hostfix/pkg/smtpport"
 	"github.com/hostfix/hostfix/pkg/synflood"
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 // DefaultFile is the config file read when --config is not given (resolved under --root).
@@ -34,6 +39,10 @@ type Config struct {
 	Plan        plan.Config        `mapstructure:"plan" yaml:"plan" json:"plan"`
 	Synflood    synflood.Config    `mapstructure:"synflood" yaml:"synflood" json:"synflood"`
 	Mailq       mailq.Config       `mapstructure:"mailq" yaml:"mailq" json:"mailq"`
+	MX          mx.Config          `mapstructure:"mx" yaml:"mx" json:"mx"`
+	PHP         php.Config         `mapstructure:"php" yaml:"php" json:"php"`
+	Smtpport    smtpport.Config    `mapstructure:"smtpport" yaml:"smtpport" json:"smtpport"`
+	Exim        exim.Config        `mapstructure:"exim" yaml:"exim" json:"exim"`
 	Smartermail smartermail.Config `mapstructure:"smartermail" yaml:"smartermail" json:"smartermail"`
 }
 
@@ -43,6 +52,10 @@ func Default() Config {
 		Plan:        plan.DefaultConfig(),
 		Synflood:    synflood.DefaultConfig(),
 		Mailq:       mailq.DefaultConfig(),
+		MX:          mx.DefaultConfig(),
+		PHP:         php.DefaultConfig(),
+		Smtpport:    smtpport.DefaultConfig(),
+		Exim:        exim.DefaultConfig(),
 		Smartermail: smartermail.DefaultConfig(),
 	}
 }
@@ -107,6 +120,9 @@ type Options struct {
 	Resolve func(string) string
 	// Getenv reads the environment; nil means os.Getenv.
 	Getenv func(string) string
+	// Environ lists the environment (KEY=value) to find HOSTFIX_<SECTION>_<KEY> variables
+	// that set no known key; nil means os.Environ when Getenv is nil too, else no check.
+	Environ func() []string
 	// Flags bound to keys: key -> flag. Only flags the user set override.
 	Flags map[string]*pflag.Flag
 }
@@ -115,6 +131,9 @@ type Options struct {
 func Load(o Options) (*Loaded, error) {
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
+		if o.Environ == nil {
+			o.Environ = os.Environ
+		}
 	}
 	if o.Resolve == nil {
 		o.Resolve = func(s string) string { return s }
@@ -174,6 +193,11 @@ func Load(o Options) (*Loaded, error) {
 			l.Sources[k] = Source{Kind: FromEnv, Detail: name}
 		}
 	}
+	if o.Environ != nil {
+		if err := checkEnv(o.Environ(), keys); err != nil {
+			return nil, err
+		}
+	}
 	for k, f := range o.Flags {
 		if f != nil && f.Changed {
 			if _, ok := defaults[k]; !ok {
@@ -192,6 +216,9 @@ func Load(o Options) (*Loaded, error) {
 		if err := setField(cfg.FieldByIndex(f.Index), v.Get(f.Key)); err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", l.Sources[f.Key].where(), f.Key, err)
 		}
+	}
+	if err := validate(fields, cfg, l.Sources); err != nil {
+		return nil, err
 	}
 	return l, nil
 }
@@ -219,12 +246,17 @@ type Field struct {
 	GoName string
 	// Struct is the declaring struct's type name.
 	Struct string
+	// Limit is the field's limit tag (validate.go): "max=100,lte=queue_crit_percent".
+	Limit string
 }
 
 var durationType = reflect.TypeOf(time.Duration(0))
 
 // Fields lists every leaf setting in declaration order.
-func Fields() []Field {
+func Fields() []Field { return fieldsOf(reflect.TypeOf(Config{})) }
+
+// fieldsOf lists the leaf settings of any config struct (tests use their own).
+func fieldsOf(root reflect.Type) []Field {
 	var out []Field
 	var walk func(t reflect.Type, prefix string, index []int)
 	walk = func(t reflect.Type, prefix string, index []int) {
@@ -243,10 +275,10 @@ func Fields() []Field {
 				walk(f.Type, key, idx)
 				continue
 			}
-			out = append(out, Field{Key: key, Index: idx, Type: f.Type, Pkg: t.PkgPath(), GoName: f.Name, Struct: t.Name()})
+			out = append(out, Field{Key: key, Index: idx, Type: f.Type, Pkg: t.PkgPath(), GoName: f.Name, Struct: t.Name(), Limit: f.Tag.Get("limit")})
 		}
 	}
-	walk(reflect.TypeOf(Config{}), "", nil)
+	walk(root, "", nil)
 	return out
 }
 
@@ -297,7 +329,7 @@ func setField(dst reflect.Value, raw any) error {
 		case string:
 			b, err := strconv.ParseBool(strings.TrimSpace(x))
 			if err != nil {
-				return fmt.Errorf("%q is not true or false", x)
+				return fmt.Errorf("%q is not true or false", usage.Clip(x))
 			}
 			dst.SetBool(b)
 		default:
@@ -387,7 +419,7 @@ func toInt(raw any) (int64, error) {
 	case string:
 		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("%q is not a whole number", x)
+			return 0, fmt.Errorf("%q is not a whole number", usage.Clip(x))
 		}
 		return n, nil
 	}
@@ -407,7 +439,7 @@ func toFloat(raw any) (float64, error) {
 	case string:
 		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
 		if err != nil {
-			return 0, fmt.Errorf("%q is not a number", x)
+			return 0, fmt.Errorf("%q is not a number", usage.Clip(x))
 		}
 		return f, nil
 	}
@@ -419,7 +451,7 @@ func toDuration(raw any) (time.Duration, error) {
 	case string:
 		d, err := time.ParseDuration(strings.TrimSpace(x))
 		if err != nil {
-			return 0, fmt.Errorf("%q is not a duration (write it with a unit: 500ms, 30s, 2m, 24h)", x)
+			return 0, fmt.Errorf("%q is not a duration (write it with a unit: 500ms, 30s, 2m, 24h)", usage.Clip(x))
 		}
 		return d, nil
 	case int, int64:

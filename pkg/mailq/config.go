@@ -13,9 +13,9 @@ type Config struct {
 	// LockWait is how long purge waits for qmail-send to release lock/sendmutex.
 	LockWait time.Duration `mapstructure:"lock_wait" yaml:"lock_wait" json:"lock_wait"`
 	// Thresholds for stats as a check.
-	WarnMessages int           `mapstructure:"warn_messages" yaml:"warn_messages" json:"warn_messages"`
+	WarnMessages int           `mapstructure:"warn_messages" yaml:"warn_messages" json:"warn_messages" limit:"lte=crit_messages"`
 	CritMessages int           `mapstructure:"crit_messages" yaml:"crit_messages" json:"crit_messages"`
-	WarnAge      time.Duration `mapstructure:"warn_age" yaml:"warn_age" json:"warn_age"`
+	WarnAge      time.Duration `mapstructure:"warn_age" yaml:"warn_age" json:"warn_age" limit:"lte=crit_age"`
 	CritAge      time.Duration `mapstructure:"crit_age" yaml:"crit_age" json:"crit_age"`
 }
 

@@ -48,7 +48,7 @@ func (s FilterSpec) Compile() (Filter, error) {
 		}
 		r, err := regexp.Compile(expr)
 		if err != nil {
-			return nil, usage.Errorf("--%s %q: not a valid regular expression: %w", flag, expr, err)
+			return nil, usage.Errorf("--%s %q: not a valid regular expression: %w", flag, usage.Clip(expr), err)
 		}
 		return r, nil
 	}
@@ -64,7 +64,7 @@ func (s FilterSpec) Compile() (Filter, error) {
 	if s.OlderThan != "" {
 		d, err := ParseAge(s.OlderThan)
 		if err != nil {
-			return f, usage.Errorf("--older-than %q: %w", s.OlderThan, err)
+			return f, usage.Errorf("--older-than %q: %w", usage.Clip(s.OlderThan), err)
 		}
 		f.OlderThan = d
 	}
@@ -74,8 +74,8 @@ func (s FilterSpec) Compile() (Filter, error) {
 			if id == "" {
 				continue
 			}
-			if _, err := strconv.ParseUint(id, 10, 64); err != nil {
-				return f, usage.Errorf("--id %q: a qmail message id is a number (as shown by `hostfix mailq list`)", id)
+			if !validID(id) {
+				return f, usage.Errorf("--id %q: a qmail message id is a number, or B/ID for files in the wrong split directory (as shown by `hostfix mailq list`)", usage.Clip(id))
 			}
 			if f.IDs == nil {
 				f.IDs = map[string]bool{}
@@ -89,6 +89,23 @@ func (s FilterSpec) Compile() (Filter, error) {
 		return f, usage.Errorf("--all selects every message: do not combine it with --sender, --recipient, --subject, --older-than, --id or --damaged")
 	}
 	return f, nil
+}
+
+// validID: a qmail id (a number), or "B/ID" (split directory/number), the name list gives
+// a file set found in the wrong split directory.
+func validID(id string) bool {
+	b, n, split := strings.Cut(id, "/")
+	if !split {
+		n = b
+	}
+	if _, err := strconv.ParseUint(n, 10, 64); err != nil {
+		return false
+	}
+	if split {
+		_, err := strconv.ParseUint(b, 10, 64)
+		return err == nil
+	}
+	return true
 }
 
 // HasCriteria reports whether any criterion is set.
@@ -134,6 +151,46 @@ func (f Filter) Match(m *Message, now time.Time) bool {
 		return false
 	}
 	return true
+}
+
+// Undecided reports whether the filter cannot tell if m matches: --subject is set, m's
+// header part could not be read, and every other criterion matches. Match is false for
+// such a message; callers count it rather than skip it in silence (Unreadable).
+func (f Filter) Undecided(m *Message, now time.Time) bool {
+	if f.All || f.Subject == nil || m.HeaderErr == "" {
+		return false
+	}
+	g := f
+	g.Subject = nil
+	return g.Match(m, now)
+}
+
+// Unreadable collects the messages a filter could not decide about.
+type Unreadable struct {
+	Count int
+	first []string
+}
+
+// Add counts m (Filter.Undecided was true for it).
+func (u *Unreadable) Add(m *Message) {
+	u.Count++
+	if len(u.first) < 3 {
+		u.first = append(u.first, "#"+m.ID+": "+m.HeaderErr)
+	}
+}
+
+// String says how many and which: "2 messages could not be read for --subject (#1005:
+// mess/1/1005: …; #1007: …)".
+func (u *Unreadable) String() string {
+	which := strings.Join(u.first, "; ")
+	if u.Count > len(u.first) {
+		which += fmt.Sprintf("; +%d more", u.Count-len(u.first))
+	}
+	verb := "messages could"
+	if u.Count == 1 {
+		verb = "message could"
+	}
+	return fmt.Sprintf("%d %s not be read for --subject (%s)", u.Count, verb, which)
 }
 
 // String describes the filter for notes ("sender =~ spam@, older than 7d").

@@ -148,7 +148,7 @@ func TestLayoutDamaged(t *testing.T) {
 	ms := scanAll(t, q, ScanOptions{Envelope: true})
 	for _, c := range []struct{ id, want string }{
 		{"10", "no mess/ file"}, {"11", "no info/ file"}, {"12", "cut short"}, {"13", "no mess/ file"},
-		{"14", "not a regular file"}, {"15", "qmail looks for id 15 in 1"}, {"junk", "not a qmail message id"},
+		{"14", "not a regular file"}, {"0/15", "qmail looks for id 15 in 1"}, {"junk", "not a qmail message id"},
 		{"16", "no info/ file"},
 	} {
 		m := ms[c.id]

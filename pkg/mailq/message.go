@@ -17,6 +17,9 @@ const (
 	StateQueued State = "queued"
 	// StatePreprocessed: info/ plus local/ and/or remote/ (and bounce/ when a bounce is due).
 	StatePreprocessed State = "preprocessed"
+	// StateDamaged is what `list` shows (text and JSON) for a message with Damaged reasons;
+	// Message.State keeps the life-cycle state its files suggest.
+	StateDamaged State = "damaged"
 )
 
 // Slot names one of the files a message can have.
@@ -65,12 +68,25 @@ type Message struct {
 	Bounce bool
 	// Subject is filled only when the scan was asked to read headers.
 	Subject string
+	// HeaderErr is why the header part could not be read when the scan was asked to:
+	// a --subject filter cannot tell whether the message matches.
+	HeaderErr string
 	// Damaged lists what is wrong with the message's file set; empty for a sound message.
 	Damaged []string
 	Files   []File
 
 	has    [nSlots]bool
-	bucket int // split directory the scan found it in
+	bucket int    // split directory the scan found it in
+	name   string // the file name when it differs from ID (a misplaced file set: ID is "B/name")
+}
+
+// FileName is the name of the message's files in the queue: its ID, except for a file set
+// found in the wrong split directory, whose ID is "B/name".
+func (m *Message) FileName() string {
+	if m.name != "" {
+		return m.name
+	}
+	return m.ID
 }
 
 // Has reports whether the message has a file in the slot.
@@ -143,6 +159,9 @@ func (m *Message) JSON(now time.Time, withSubject bool) MessageJSON {
 	if withSubject {
 		s := m.Subject
 		j.Subject = &s
+	}
+	if m.IsDamaged() {
+		j.State = StateDamaged
 	}
 	if j.Recipients == nil {
 		j.Recipients = []Recipient{}

@@ -77,8 +77,13 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 	scan := o.Filter.Needs()
 	scan.light = true
 	scan.noTimes = o.Filter.OlderThan == 0 && !o.Filter.Damaged
+	var unreadable Unreadable
 	err = q.Scan(ctx, scan, func(m *Message) error {
 		sel.Scanned++
+		if o.Filter.Undecided(m, now) {
+			unreadable.Add(m)
+			return nil
+		}
 		if !o.Filter.Match(m, now) {
 			return nil
 		}
@@ -117,9 +122,12 @@ func PlanPurge(ctx context.Context, h *system.Host, o PurgeOptions) (*plan.Plan,
 	if err != nil {
 		return nil, nil, err
 	}
+	if unreadable.Count > 0 {
+		return nil, nil, fmt.Errorf("mailq purge: %s: refusing to guess whether it matches; nothing changed (make it readable, or select it with --id)", unreadable.String())
+	}
 	p := plan.New("mailq purge")
 	if sel.Count == 0 {
-		p.Note(fmt.Sprintf("no message in %s matches %s (%d scanned)", q.Dir, o.Filter, sel.Scanned))
+		p.Note(fmt.Sprintf("no message in %s matches %s (%s scanned)", q.Dir, o.Filter, human.Count(sel.Scanned)))
 		return p, sel, nil
 	}
 	ctl, err := DetectControl(h, o.Config, o.Path)
@@ -203,6 +211,11 @@ var removalOrder = []Slot{SlotBounce, SlotTodo, SlotIntd, SlotLocal, SlotRemote,
 // racySlots are the files qmail-send can still create for m while it runs: a queued
 // message gets info/local/remote when preprocessed, any live message a bounce/ file.
 func racySlots(m *Message) []Slot {
+	if m.name != "" {
+		// Misplaced: qmail-send creates nothing for it, and what exists at the id's real
+		// paths belongs to the message that lives there.
+		return nil
+	}
 	var cand []Slot
 	switch {
 	case m.has[SlotTodo]:

@@ -261,12 +261,14 @@ func (q *Queue) rel(s Slot, b int, id string) string {
 // fill reads what the options ask for and classifies the message.
 func (q *Queue) fill(m *Message, b int, dirs *[nSlots]dirFD, irregular map[string]bool, o ScanOptions, buf []byte) []byte {
 	var mtime [nSlots]time.Time
+	name := m.ID // the file name in every slot
 	damage := func(format string, args ...any) { m.Damaged = append(m.Damaged, fmt.Sprintf(format, args...)) }
-	n, numErr := strconv.ParseUint(m.ID, 10, 64)
+	n, numErr := strconv.ParseUint(name, 10, 64)
+	misplaced := numErr == nil && int(n%uint64(q.Split)) != b
 	if numErr != nil {
-		damage("%q is not a qmail message id (ids are numbers)", m.ID)
-	} else if int(n%uint64(q.Split)) != b {
-		damage("files are in split directory %d but qmail looks for id %s in %d", b, m.ID, n%uint64(q.Split))
+		damage("%q is not a qmail message id (ids are numbers)", name)
+	} else if misplaced {
+		damage("files are in split directory %d but qmail looks for id %s in %d: not part of message %s", b, name, n%uint64(q.Split), name)
 	}
 	var todo []byte
 	var todoOK bool
@@ -274,8 +276,8 @@ func (q *Queue) fill(m *Message, b int, dirs *[nSlots]dirFD, irregular map[strin
 		if !m.has[s] {
 			continue
 		}
-		f := File{Slot: s, Rel: q.rel(s, b, m.ID), Regular: true}
-		if _, bad := irregular[s.String()+"/"+m.ID]; bad {
+		f := File{Slot: s, Rel: q.rel(s, b, name), Regular: true}
+		if _, bad := irregular[s.String()+"/"+name]; bad {
 			f.Regular = false
 			damage("%s is not a regular file (hostfix leaves it alone)", f.Rel)
 			m.Files = append(m.Files, f)
@@ -296,12 +298,12 @@ func (q *Queue) fill(m *Message, b int, dirs *[nSlots]dirFD, irregular map[strin
 		var data []byte
 		var err error
 		if read {
-			st, data, err = d.read(m.ID, buf[:0])
+			st, data, err = d.read(name, buf[:0])
 			if cap(data) > cap(buf) && cap(data) <= 1<<20 {
 				buf = data[:0]
 			}
 		} else {
-			st, err = d.stat(m.ID)
+			st, err = d.stat(name)
 		}
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -361,7 +363,7 @@ func (q *Queue) fill(m *Message, b int, dirs *[nSlots]dirFD, irregular map[strin
 		if todoOK {
 			t, err := ParseTodo(todo)
 			if err != nil {
-				damage("%s: %v", q.rel(SlotTodo, b, m.ID), err)
+				damage("%s: %v", q.rel(SlotTodo, b, name), err)
 			} else {
 				m.Sender, m.SenderKnown = t.Sender, true
 				for _, r := range t.Recipients {
@@ -388,10 +390,19 @@ func (q *Queue) fill(m *Message, b int, dirs *[nSlots]dirFD, irregular map[strin
 		}
 	}
 	if o.Headers && m.has[SlotMess] && dirs[SlotMess].valid() {
-		subj, err := dirs[SlotMess].readSubject(m.ID)
+		subj, err := dirs[SlotMess].readSubject(name)
 		if err == nil {
 			m.Subject = subj
+		} else {
+			m.HeaderErr = fmt.Sprintf("%s: %v", q.rel(SlotMess, b, name), err)
 		}
+	}
+	if misplaced {
+		// Another message may own this id in its own split directory (with the flat
+		// todo/, intd/ and bounce/ files, which belong to that one): this file set is
+		// named apart, "B/ID", so that list, --id, purge and its check never mix the two.
+		m.name = name
+		m.ID = strconv.Itoa(b) + "/" + name
 	}
 	return buf
 }
@@ -403,7 +414,7 @@ func (q *Queue) queuedTime(m *Message) {
 		if !m.has[s] {
 			continue
 		}
-		if fi, err := os.Lstat(q.root + "/" + q.rel(s, m.bucket, m.ID)); err == nil && fi.Mode().IsRegular() {
+		if fi, err := os.Lstat(q.root + "/" + q.rel(s, m.bucket, m.FileName())); err == nil && fi.Mode().IsRegular() {
 			m.Queued = fi.ModTime()
 			return
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hostfix/hostfix/pkg/check"
+	"github.com/hostfix/hostfix/pkg/human"
 )
 
 // Count is one entry of a top list.
@@ -131,17 +132,17 @@ func top(m map[string]int, n int) []Count {
 func (s *Stats) Check(cfg Config) *check.Result {
 	r := &check.Result{Check: "mailq", Status: check.OK}
 	oldest := time.Duration(s.OldestAgeSeconds * float64(time.Second))
-	r.Summary = fmt.Sprintf("%d messages in queue (%d not yet preprocessed), %d bytes, oldest %s",
-		s.Messages, s.Unprocessed, s.Bytes, FormatAge(oldest))
+	r.Summary = fmt.Sprintf("%s in queue (%s not yet preprocessed), %s, oldest %s",
+		human.Plural(s.Messages, "message"), human.Count(s.Unprocessed), human.Plural(s.Bytes, "byte"), FormatAge(oldest))
 	if s.Messages == 0 {
 		r.Summary = "queue is empty"
 	}
 	switch {
 	case cfg.CritMessages > 0 && s.Messages >= cfg.CritMessages:
-		r.Add(check.Critical, fmt.Sprintf("%d messages in the queue (critical at %d)", s.Messages, cfg.CritMessages),
+		r.Add(check.Critical, fmt.Sprintf("%s in the queue (critical at %s)", human.Plural(s.Messages, "message"), human.Count(cfg.CritMessages)),
 			"see who sends them: hostfix mailq stats; remove spam: hostfix mailq purge --sender RE --dry-run")
 	case cfg.WarnMessages > 0 && s.Messages >= cfg.WarnMessages:
-		r.Add(check.Warning, fmt.Sprintf("%d messages in the queue (warning at %d)", s.Messages, cfg.WarnMessages),
+		r.Add(check.Warning, fmt.Sprintf("%s in the queue (warning at %s)", human.Plural(s.Messages, "message"), human.Count(cfg.WarnMessages)),
 			"see who sends them: hostfix mailq stats; remove spam: hostfix mailq purge --sender RE --dry-run")
 	}
 	switch {
@@ -153,7 +154,7 @@ func (s *Stats) Check(cfg Config) *check.Result {
 			"see why it is not delivered: hostfix mailq list --id "+s.OldestID)
 	}
 	if s.Damaged > 0 {
-		r.Add(check.Warning, fmt.Sprintf("%d damaged messages (partial file sets)", s.Damaged),
+		r.Add(check.Warning, fmt.Sprintf("%s (partial file sets)", human.Plural(s.Damaged, "damaged message")),
 			"inspect: hostfix mailq list --damaged; remove: hostfix mailq purge --damaged --dry-run (a message being delivered during the scan can show up here once)")
 	}
 	r.Metrics = map[string]any{
@@ -203,20 +204,21 @@ func (s *Stats) Check(cfg Config) *check.Result {
 		g("oldest_message_age_seconds", "Age of the oldest message in the queue.", float64(int64(s.OldestAgeSeconds)), nil),
 	}
 	if s.Messages > 0 {
-		r.Details = append(r.Details, fmt.Sprintf("queue %s: %d preprocessed, %d not yet preprocessed, %d being injected, %d damaged",
-			s.Queue, s.Preprocessed, s.Unprocessed, s.Injecting, s.Damaged))
-		r.Details = append(r.Details, fmt.Sprintf("recipients pending: %d local, %d remote, %d unprocessed; %d done; %d bounces pending",
-			s.RecipientsLocal, s.RecipientsRemote, s.RecipientsUnprocessed, s.RecipientsDone, s.Bounces))
+		c := human.Count[int]
+		r.Details = append(r.Details, fmt.Sprintf("queue %s: %s preprocessed, %s not yet preprocessed, %s being injected, %s damaged",
+			s.Queue, c(s.Preprocessed), c(s.Unprocessed), c(s.Injecting), c(s.Damaged)))
+		r.Details = append(r.Details, fmt.Sprintf("recipients pending: %s local, %s remote, %s unprocessed; %s done; %s pending",
+			c(s.RecipientsLocal), c(s.RecipientsRemote), c(s.RecipientsUnprocessed), c(s.RecipientsDone), human.Plural(s.Bounces, "bounce")))
 		if len(s.TopSenders) > 0 {
 			r.Details = append(r.Details, "top senders:")
 			for _, c := range s.TopSenders {
-				r.Details = append(r.Details, fmt.Sprintf("  %8d  %s", c.Count, c.Name))
+				r.Details = append(r.Details, fmt.Sprintf("  %9s  %s", human.Count(c.Count), c.Name))
 			}
 		}
 		if len(s.TopDomains) > 0 {
 			r.Details = append(r.Details, "top recipient domains (pending):")
 			for _, c := range s.TopDomains {
-				r.Details = append(r.Details, fmt.Sprintf("  %8d  %s", c.Count, c.Name))
+				r.Details = append(r.Details, fmt.Sprintf("  %9s  %s", human.Count(c.Count), c.Name))
 			}
 		}
 	}

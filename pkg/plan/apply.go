@@ -391,6 +391,10 @@ func (r *Run) runHandler(ctx context.Context, hd Handler) error {
 	start := time.Now()
 	_, err := r.Host.Runner.Run(ctx, system.Cmd{Argv: hd.Command.Args, Env: hd.Command.Env})
 	r.logStep(start, true, err, nil)
+	var ee *system.ExitError
+	if errors.As(err, &ee) {
+		return fmt.Errorf("%s: exit status %d: %s", hd.Command, ee.Result.ExitCode, LastLines(ee.Result, 5))
+	}
 	return err
 }
 

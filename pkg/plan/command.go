@@ -120,8 +120,8 @@ func CheckCommands(p *Plan, h *system.Host) error {
 			for _, n := range d.Notify {
 				notified[n] = true
 			}
-			if s, ok := a.(argvStep); ok {
-				add(stepName(d), s.argv())
+			if cmd, ok := commandOf(a); ok {
+				add(stepName(d), cmd)
 			}
 		}
 	}
@@ -216,10 +216,36 @@ func (a *commandAction) Apply(ctx context.Context, r *Run) error {
 	a.ran = true
 	res, err := r.Host.Runner.Run(ctx, system.Cmd{Argv: a.cmd.Args, Env: a.cmd.Env})
 	a.out = strings.TrimSpace(string(res.Stdout))
+	var ee *system.ExitError
+	if errors.As(err, &ee) {
+		// Package managers and init scripts say what went wrong at the end of their
+		// output, not in its first line: report the last lines, on one line.
+		return fmt.Errorf("%s: exit status %d: %s", a.desc.Target, ee.Result.ExitCode, LastLines(ee.Result, 5))
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", a.desc.Target, err)
 	}
 	return nil
+}
+
+// LastLines returns the last n non-blank lines a command printed (stdout, then stderr),
+// joined with " | " so that an error stays on one line.
+func LastLines(res system.Result, n int) string {
+	var lines []string
+	for _, out := range [][]byte{res.Stdout, res.Stderr} {
+		for _, l := range strings.Split(string(out), "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				lines = append(lines, l)
+			}
+		}
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	if len(lines) == 0 {
+		return "(no output)"
+	}
+	return strings.Join(lines, " | ")
 }
 
 func (a *commandAction) Rollback(context.Context, *Run) (string, error) {

@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -23,6 +22,9 @@ type Report struct {
 	// Error is set when the apply failed; Restored lists what rollback put back.
 	Error    string   `json:"error,omitempty"`
 	Restored []string `json:"restored,omitempty"`
+	// UndoCommand is the command line the text report gives to undo the run; empty means
+	// "hostfix undo RUN-ID". cmd sets it so that it works as printed (with --root).
+	UndoCommand string `json:"-"`
 
 	stale error // the failure, kept to classify the run in the audit log
 }
@@ -74,8 +76,8 @@ func PreviewOn(p *Plan, h *system.Host) *Report {
 	step := func(a Action, phase string) {
 		d := a.Describe()
 		res := resultOf(d, phase, true, p.Secrets)
-		if s, ok := a.(argvStep); ok {
-			mark(&res, s.argv())
+		if cmd, ok := commandOf(a); ok {
+			mark(&res, cmd)
 		}
 		r.Actions = append(r.Actions, res)
 	}
@@ -161,10 +163,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 	if r.Actions == nil {
 		r.Actions = []ActionResult{}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // keep "->" and "<>" senders readable, as cmd and check do
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	return iostreams.NewJSONEncoder(w).Encode(r) // the one encoder of every command
 }
 
 // Summary is the terraform-style count line: "2 to add, 1 to change, 0 to remove, 1 to run".
@@ -278,7 +277,11 @@ func WriteText(w io.Writer, r *Report, p iostreams.Palette) error {
 	switch {
 	case r.DryRun || r.RunID == "":
 	case r.Changed:
-		fmt.Fprintf(&b, "run %s; backup in %s (undo: hostfix undo %s)\n", r.RunID, r.BackupDir, r.RunID)
+		undo := r.UndoCommand
+		if undo == "" {
+			undo = "hostfix undo " + r.RunID
+		}
+		fmt.Fprintf(&b, "run %s; backup in %s (undo: %s)\n", r.RunID, r.BackupDir, undo)
 	default:
 		fmt.Fprintf(&b, "run %s; its record is in %s\n", r.RunID, r.BackupDir)
 	}

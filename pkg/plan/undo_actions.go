@@ -43,27 +43,6 @@ func (a *restoreAction) Outcome() (bool, string) {
 	return true, ""
 }
 
-// notifyAction makes a restore step notify the handlers the undone run's changes triggered.
-type notifyAction struct {
-	Action
-	notify []string
-}
-
-func (a *notifyAction) Describe() Description {
-	d := a.Action.Describe()
-	d.Notify = append(append([]string{}, d.Notify...), a.notify...)
-	return d
-}
-
-func (a *notifyAction) Rollback(ctx context.Context, r *Run) (string, error) {
-	if rb, ok := a.Action.(Rollbacker); ok {
-		return rb.Rollback(ctx, r)
-	}
-	return "", nil
-}
-
-func (a *notifyAction) Outcome() (bool, string) { return outcomeOf(a.Action) }
-
 // removeTempAction deletes a temp file an interrupted run left next to its target. Its
 // content was never in place, so there is nothing to back up.
 type removeTempAction struct {

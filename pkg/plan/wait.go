@@ -20,6 +20,7 @@ type waitUnlockAction struct {
 	timeout time.Duration
 	desc    Description
 	waited  time.Duration
+	note    string // what Apply found, for the report; "" until the lock was seen free
 }
 
 // WaitUnlock plans waiting until no process holds an flock on the system path (e.g. qmail's
@@ -43,7 +44,8 @@ func (a *waitUnlockAction) Apply(ctx context.Context, r *Run) error {
 	}
 	f, err := os.Open(hp)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil // no lock file: nobody can hold it
+		a.note = "no lock file: nobody holds it"
+		return nil
 	}
 	if err != nil {
 		return opErr(a.h, "wait for lock", a.path, err)
@@ -58,6 +60,7 @@ func (a *waitUnlockAction) Apply(ctx context.Context, r *Run) error {
 		}
 		if free {
 			a.waited = time.Since(start)
+			a.note = fmt.Sprintf("lock free after %s", a.waited.Round(time.Millisecond))
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -71,6 +74,6 @@ func (a *waitUnlockAction) Apply(ctx context.Context, r *Run) error {
 	}
 }
 
-func (a *waitUnlockAction) Outcome() (bool, string) {
-	return false, fmt.Sprintf("lock free after %s", a.waited.Round(time.Millisecond))
-}
+// Outcome says what the wait found; nothing when it failed (the error says "still held
+// after …", and a "lock free" beside it would contradict it).
+func (a *waitUnlockAction) Outcome() (bool, string) { return false, a.note }

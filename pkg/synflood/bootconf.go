@@ -57,6 +57,10 @@ type BootValue struct {
 	File     string    `json:"file,omitempty"`
 	Line     int       `json:"line,omitempty"`
 	Settings []Setting `json:"settings,omitempty"`
+	// Unknown, when set, is why the boot value cannot be known: a sysctl file that could not
+	// be read (permissions, a symlink loop) may set the key. Set and Value are then empty:
+	// the files that were read do not tell what a reboot sets.
+	Unknown string `json:"unknown,omitempty"`
 }
 
 // Conflicts are the settings whose value differs from the winning one.

@@ -3,10 +3,8 @@ package synflood
 import (
 	"context"
 	"encoding/binary"
-	"fmt"
 	"math"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +37,8 @@ type CheckOptions struct {
 	Probe string
 	// LogFile is a kernel log to read instead of /dev/kmsg (a user path, not under --root).
 	LogFile string
+	// DryRun reads Config.StateFile (a user path, not under --root) but does not update it.
+	DryRun bool
 	// Sleep waits between the two counter samples; nil = a real, cancellable sleep.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// ReadKmsg reads the live kernel ring buffer; nil = ReadKmsg. Tests swap it.
@@ -64,12 +64,20 @@ func (s SysctlState) Int() int {
 }
 
 // ReadSysctls reads the runbook's keys live (under the root's /proc/sys) and computes their
-// boot values from the sysctl.d files.
+// boot values from the sysctl.d files. When a file cannot be read every boot value is
+// Unknown (that file may set any key), never a guess from the others.
 func ReadSysctls(h *system.Host) (map[string]*SysctlState, []SysctlFile, []error) {
 	files, errs := SysctlFiles(h)
+	unknown := make([]string, len(errs))
+	for i, e := range errs {
+		unknown[i] = e.Error()
+	}
 	out := map[string]*SysctlState{}
 	for _, k := range SysctlKeys {
 		st := &SysctlState{Key: k, Boot: BootValueOf(files, k)}
+		if len(errs) > 0 {
+			st.Boot = BootValue{Key: k, Settings: st.Boot.Settings, Unknown: strings.Join(unknown, "; ")}
+		}
 		if b, err := h.ReadFile(ProcSysPath(k)); err == nil {
 			st.Live = trimNL(b)
 		} else {
@@ -89,7 +97,7 @@ func byteOrder(name string) (binary.ByteOrder, error) {
 	case "big":
 		return binary.BigEndian, nil
 	}
-	return nil, usage.Errorf("synflood.proc_byte_order %q: want native, little or big", name)
+	return nil, usage.Errorf("synflood.proc_byte_order %q: want native, little or big", usage.Clip(name))
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -117,7 +125,7 @@ func Check(ctx context.Context, h *system.Host, o CheckOptions) (*check.Result, 
 	switch cfg.Sockets {
 	case "", "auto", "netlink", "proc":
 	default:
-		return nil, usage.Errorf("synflood.sockets %q: want auto, netlink or proc", cfg.Sockets)
+		return nil, usage.Errorf("synflood.sockets %q: want auto, netlink or proc", usage.Clip(cfg.Sockets))
 	}
 	order, err := byteOrder(cfg.ProcByteOrder)
 	if err != nil {
@@ -166,7 +174,7 @@ func Check(ctx context.Context, h *system.Host, o CheckOptions) (*check.Result, 
 	var window float64
 	if cerr == nil {
 		rates, window = Rates(prev, cur)
-		if cfg.StateFile != "" {
+		if cfg.StateFile != "" && !o.DryRun {
 			if err := SaveState(cfg.StateFile, cur); err != nil {
 				return nil, err
 			}
@@ -255,13 +263,6 @@ func (in *verdictInput) rate(name string) (float64, bool) {
 	return *r.PerSecond, true
 }
 
-func fmtRate(v float64) string {
-	if v >= 100 || v == math.Trunc(v) {
-		return strconv.FormatFloat(v, 'f', 0, 64) + "/s"
-	}
-	return strconv.FormatFloat(v, 'f', 2, 64) + "/s"
-}
-
 // evaluate fills r with metrics, details, findings, perfdata and samples.
 func (in *verdictInput) evaluate(r *check.Result) {
 	cfg := in.cfg
@@ -336,445 +337,4 @@ func (in *verdictInput) evaluate(r *check.Result) {
 	in.findings(r, cookies, maxSyn)
 	in.perf(r)
 	in.summary(r, cookies)
-}
-
-func (in *verdictInput) details(r *check.Result, addrs, nets []SourceCount) {
-	d := &r.Details
-	method := in.socks.Method
-	if in.socks.Fallback != "" {
-		method += " (sock_diag failed: " + in.socks.Fallback + ")"
-	}
-	*d = append(*d, fmt.Sprintf("sockets: %s, network namespace %s", method, in.netns))
-	rows := [][]string{{"LISTENER", "SYN_RECV", "SYN_CAP", "USE", "ACCEPT_Q", "ACCEPT_CAP", "SYNACK_RETRANS"}}
-	for _, l := range in.socks.Listeners {
-		acap := "?"
-		if l.CapKnown {
-			acap = strconv.Itoa(l.AcceptQueueCap)
-		}
-		scap := strconv.Itoa(l.SynQueueCap)
-		if !l.CapKnown && !l.Orphan {
-			scap = "<=" + scap
-		}
-		if l.Orphan {
-			scap, acap = "-", "-"
-		}
-		rows = append(rows, []string{l.Name(), strconv.Itoa(l.SynRecv), scap,
-			strconv.FormatFloat(l.SynQueuePercent, 'f', -1, 64) + "%", strconv.Itoa(l.AcceptQueue), acap,
-			strconv.Itoa(l.SynAckRetrans)})
-	}
-	if len(in.socks.Listeners) == 0 {
-		*d = append(*d, "no listening sockets"+portsNote(in.ports))
-	} else {
-		*d = append(*d, table(rows)...)
-	}
-	*d = append(*d, fmt.Sprintf("SYN_RECV total: %d", in.socks.SynRecvTotal))
-	if len(addrs) > 0 {
-		parts := make([]string, len(addrs))
-		for i, a := range addrs {
-			parts[i] = fmt.Sprintf("%s (%d)", a.Source, a.Count)
-		}
-		*d = append(*d, "top sources: "+strings.Join(parts, ", "))
-		parts = parts[:0]
-		for _, n := range nets {
-			parts = append(parts, fmt.Sprintf("%s (%d)", n.Source, n.Count))
-		}
-		*d = append(*d, "top networks: "+strings.Join(parts, ", "))
-		*d = append(*d, "  (source addresses of SYNs are easily spoofed: do not trust or block them on this alone)")
-	}
-	*d = append(*d, "")
-	rows = [][]string{{"SYSCTL", "LIVE", "AT BOOT", "SET BY"}}
-	for _, k := range SysctlKeys {
-		s := in.sysctls[k]
-		live := s.Live
-		if s.LiveErr != "" {
-			live = "?"
-		}
-		boot, by := "(kernel default)", "-"
-		if s.Boot.Set {
-			boot = s.Boot.Value
-			by = fmt.Sprintf("%s:%d", s.Boot.File, s.Boot.Line)
-		}
-		if c := s.Boot.Conflicts(); len(c) > 0 {
-			by += fmt.Sprintf(" (%d conflicting)", len(c))
-		}
-		rows = append(rows, []string{k, live, boot, by})
-	}
-	*d = append(*d, table(rows)...)
-	*d = append(*d, "")
-	if in.counterErr != nil {
-		*d = append(*d, "counters: "+in.counterErr.Error())
-	} else {
-		head := "COUNTER (TcpExt)"
-		rows = [][]string{{head, "TOTAL", "RATE"}}
-		for _, n := range CounterNames {
-			rt, ok := in.rates[n]
-			if !ok {
-				continue
-			}
-			rate := "-"
-			if rt.PerSecond != nil {
-				rate = fmtRate(*rt.PerSecond)
-			}
-			rows = append(rows, []string{n, strconv.FormatUint(rt.Total, 10), rate})
-		}
-		*d = append(*d, table(rows)...)
-		if in.window > 0 {
-			*d = append(*d, fmt.Sprintf("rates over %.1fs", in.window))
-		} else {
-			*d = append(*d, "rates: none (--interval 0 and no earlier --state-file sample): totals since boot say little")
-		}
-	}
-	*d = append(*d, "")
-	switch {
-	case len(in.klog) > 0:
-		for _, k := range in.klog {
-			when := "time unknown"
-			if !k.Time.IsZero() {
-				when = k.Time.Format(time.RFC3339)
-			}
-			*d = append(*d, fmt.Sprintf("kernel log: %s: possible SYN flooding on %s (%s)", when, k.Listener, k.Action))
-		}
-	case in.klogErr != "":
-		*d = append(*d, "kernel log: not read: "+in.klogErr)
-	default:
-		*d = append(*d, "kernel log: no \"Possible SYN flooding\" lines (the kernel prints it once per listener, and never with tcp_syncookies=2: its absence proves nothing)")
-	}
-	if p := in.probe; p != nil {
-		s := "probe " + p.Target + ":"
-		if p.ConnectMS != nil {
-			s += fmt.Sprintf(" connect %.1f ms", *p.ConnectMS)
-		}
-		if p.RequestMS != nil {
-			s += fmt.Sprintf(", GET %.1f ms (HTTP %d)", *p.RequestMS, p.HTTPCode)
-		}
-		if p.Error != "" {
-			s += " " + p.Error
-		}
-		*d = append(*d, s)
-	}
-}
-
-func portsNote(ports []int) string {
-	if len(ports) == 0 {
-		return ""
-	}
-	s := make([]string, len(ports))
-	for i, p := range ports {
-		s[i] = strconv.Itoa(p)
-	}
-	return " on port " + strings.Join(s, ", ")
-}
-
-func table(rows [][]string) []string {
-	w := make([]int, len(rows[0]))
-	for _, r := range rows {
-		for i, c := range r {
-			if len(c) > w[i] {
-				w[i] = len(c)
-			}
-		}
-	}
-	out := make([]string, len(rows))
-	for j, r := range rows {
-		var b strings.Builder
-		for i, c := range r {
-			if i == len(r)-1 {
-				b.WriteString(c)
-				break
-			}
-			b.WriteString(c)
-			b.WriteString(strings.Repeat(" ", w[i]-len(c)+2))
-		}
-		out[j] = strings.TrimRight(b.String(), " ")
-	}
-	return out
-}
-
-const (
-	hintFix        = "run `" + FixCommand + "` (turns SYN cookies on live and at boot; --dry-run shows the change first)"
-	hintSlowAccept = "not a SYN flood: the application does not accept() fast enough; add workers or raise its listen() backlog (and net.core.somaxconn). `" + FixCommand + "` does not change this"
-	hintSpoofed    = "SYN cookies keep real clients served; filter upstream (provider, firewall rate limits) if bandwidth suffers. Do not block the listed sources: they are likely forged"
-	hintOverload   = "real clients: raise the listen() backlog of the service and net.core.somaxconn, add capacity; `" + FixCommand + "` keeps SYN cookies on as a safety net"
-)
-
-func (in *verdictInput) findings(r *check.Result, cookies, maxSyn int) {
-	cfg := in.cfg
-	// Listener queues.
-	for _, l := range in.socks.Listeners {
-		if l.Orphan || l.SynQueueCap <= 0 {
-			continue
-		}
-		pct := l.SynQueuePercent
-		switch {
-		case cookies == 0 && pct >= cfg.QueueCritPercent:
-			r.Add(check.Critical, fmt.Sprintf("%s: SYN queue full (%d of %d) and SYN cookies are off: new connections are dropped", l.Name(), l.SynRecv, l.SynQueueCap), hintFix)
-		case pct >= cfg.QueueWarnPercent && cookies == 0:
-			r.Add(check.Warning, fmt.Sprintf("%s: SYN queue at %.0f%% (%d of %d) with SYN cookies off", l.Name(), pct, l.SynRecv, l.SynQueueCap), hintFix)
-		case pct >= cfg.QueueWarnPercent:
-			r.Add(check.Warning, fmt.Sprintf("%s: SYN queue at %.0f%% (%d of %d); past it the kernel answers with SYN cookies", l.Name(), pct, l.SynRecv, l.SynQueueCap),
-				"cookies are on, so clients still connect; see the counters and top sources to tell a flood from overload")
-		}
-		if l.Retransmitted > 0 && l.SynRecv >= 10 && float64(l.Retransmitted) >= 0.8*float64(l.SynRecv) && pct >= cfg.QueueWarnPercent {
-			r.Add(check.OK, fmt.Sprintf("%s: %d of %d half-open connections had their SYN-ACK retransmitted: the peers never answer, typical of spoofed sources", l.Name(), l.Retransmitted, l.SynRecv), "")
-		}
-		if l.CapKnown && l.AcceptQueueCap > 0 {
-			apct := float64(l.AcceptQueue) * 100 / float64(l.AcceptQueueCap)
-			switch {
-			case l.AcceptQueue >= l.AcceptQueueCap:
-				r.Add(check.Critical, fmt.Sprintf("%s: accept queue full (%d of %d): new connections are dropped", l.Name(), l.AcceptQueue, l.AcceptQueueCap), hintSlowAccept)
-			case apct >= cfg.QueueWarnPercent:
-				r.Add(check.Warning, fmt.Sprintf("%s: accept queue at %.0f%% (%d of %d)", l.Name(), apct, l.AcceptQueue, l.AcceptQueueCap), hintSlowAccept)
-			}
-		}
-	}
-
-	for _, p := range in.ports {
-		found := false
-		for _, l := range in.socks.Listeners {
-			found = found || !l.Orphan && int(l.Port) == p
-		}
-		if !found {
-			r.Add(check.Warning, fmt.Sprintf("nothing listens on TCP port %d", p), "check the port number, or whether the service is running (ss -ltn)")
-		}
-	}
-
-	// Counter rates.
-	if in.counterErr != nil {
-		r.Add(check.Unknown, "cannot read the TCP counters: "+in.counterErr.Error(), "on a live host /proc/net/netstat must be readable; under --root put a copy at proc/net/netstat")
-	} else if in.window > 0 {
-		drop, _ := in.rate("TCPReqQFullDrop")
-		over, _ := in.rate("ListenOverflows")
-		ldrop, _ := in.rate("ListenDrops")
-		sent, _ := in.rate("SyncookiesSent")
-		recv, _ := in.rate("SyncookiesRecv")
-		if drop > cfg.DropsCritRate {
-			r.Add(check.Critical, fmt.Sprintf("SYNs dropped because a SYN queue is full and cookies are off: TCPReqQFullDrop %s", fmtRate(drop)), hintFix)
-		}
-		if over > cfg.DropsCritRate {
-			r.Add(check.Critical, fmt.Sprintf("accept queue overflowing: ListenOverflows %s (the application is slow to accept())", fmtRate(over)), hintSlowAccept)
-		}
-		if other := ldrop - drop - over; other > cfg.DropsCritRate && drop <= cfg.DropsCritRate && over <= cfg.DropsCritRate {
-			r.Add(check.Critical, fmt.Sprintf("listeners drop incoming connections: ListenDrops %s", fmtRate(ldrop)),
-				"ListenDrops without queue overflows: look for memory pressure or firewall/LSM drops on the listener; "+hintFix+" if SYN cookies are off")
-		}
-		if cookies != 2 && sent > cfg.CookiesWarnRate {
-			r.Add(check.Warning, fmt.Sprintf("SYN cookies are being sent: SyncookiesSent %s (a SYN queue is full)", fmtRate(sent)), "")
-			if recv < sent*cfg.SpoofedRecvRatio {
-				r.Add(check.Warning, fmt.Sprintf("looks like a spoofed SYN flood: %s cookies sent, %s came back", fmtRate(sent), fmtRate(recv)), hintSpoofed)
-			} else {
-				r.Add(check.Warning, fmt.Sprintf("looks like legitimate overload: %s of %s cookies come back from real clients", fmtRate(recv), fmtRate(sent)), hintOverload)
-			}
-		}
-		if f, _ := in.rate("SyncookiesFailed"); f > 0 {
-			r.Add(check.OK, fmt.Sprintf("invalid SYN cookies received: SyncookiesFailed %s (stray or forged ACKs)", fmtRate(f)), "")
-		}
-	} else {
-		r.Add(check.OK, "no counter rates: run with --interval 1s, or with --state-file from cron, to see drops and cookies per second", "")
-	}
-
-	// Sysctls now and at boot.
-	sc := in.sysctls[KeySyncookies]
-	switch {
-	case sc.LiveErr != "":
-		r.Add(check.Unknown, "cannot read net.ipv4.tcp_syncookies: "+sc.LiveErr, "")
-	case cookies == 0:
-		r.Add(check.Warning, "SYN cookies are off (net.ipv4.tcp_syncookies = 0): a SYN flood fills the queue and real clients are dropped", hintFix)
-	case cookies == 2:
-		r.Add(check.OK, "net.ipv4.tcp_syncookies = 2 sends cookies for every SYN (a testing mode): TCPReqQFullDoCookies means nothing and the kernel never logs the flood warning", hintFix+" sets it to 1")
-	}
-	if sc.LiveErr == "" && sc.Boot.Set && strings.TrimSpace(sc.Boot.Value) != sc.Live {
-		r.Add(check.Warning, fmt.Sprintf("net.ipv4.tcp_syncookies is %s now but %s after a reboot (%s line %d)", sc.Live, sc.Boot.Value, sc.Boot.File, sc.Boot.Line), hintFix)
-	} else if sc.LiveErr == "" && !sc.Boot.Set && cookies != 1 {
-		r.Add(check.OK, fmt.Sprintf("net.ipv4.tcp_syncookies is %s now and no sysctl.d file sets it: the kernel default (1) returns at reboot", sc.Live), "")
-	}
-	for _, k := range SysctlKeys {
-		s := in.sysctls[k]
-		if !s.Boot.Set {
-			for _, x := range s.Boot.Settings {
-				if x.ProcpsOnly && strings.TrimSpace(x.Value) != s.Live {
-					r.Add(check.OK, fmt.Sprintf("%s: %s:%d sets %s, but systemd-sysctl does not read that file (no /etc/sysctl.d link to it); only `sysctl --system` would apply it", k, x.File, x.Line, x.Value), "")
-				}
-			}
-		}
-		if c := s.Boot.Conflicts(); len(c) > 0 {
-			parts := make([]string, len(c))
-			for i, x := range c {
-				parts[i] = fmt.Sprintf("%s:%d = %s", x.File, x.Line, x.Value)
-				if x.ProcpsOnly {
-					parts[i] += " (applied last by `sysctl --system`, never by systemd-sysctl)"
-				}
-			}
-			r.Add(check.OK, fmt.Sprintf("%s: %s:%d (= %s) wins at boot over %s", k, s.Boot.File, s.Boot.Line, s.Boot.Value, strings.Join(parts, "; ")), "")
-		}
-	}
-	if cookies == 0 && maxSyn > 0 {
-		r.Add(check.OK, fmt.Sprintf("with cookies off, tcp_max_syn_backlog (%d) limits each SYN queue to %d; with cookies on it does not matter", maxSyn, maxSyn-maxSyn/4), "")
-	}
-	for _, e := range in.sysctlErrs {
-		r.Add(check.OK, "sysctl configuration: "+e, "")
-	}
-
-	// Kernel log.
-	if len(in.klog) > 0 {
-		seen := map[string]int{}
-		var order []string
-		for _, k := range in.klog {
-			key := k.Listener + " (" + k.Action + ")"
-			if seen[key] == 0 {
-				order = append(order, key)
-			}
-			seen[key]++
-		}
-		last := in.klog[len(in.klog)-1]
-		when := ""
-		if !last.Time.IsZero() {
-			when = ", last at " + last.Time.Format(time.RFC3339)
-		}
-		r.Add(check.OK, fmt.Sprintf("kernel logged \"Possible SYN flooding\" for %s%s (printed once per listener: old news unless the listener is new)", strings.Join(order, ", "), when), "")
-	}
-
-	// Probe.
-	if p := in.probe; p != nil {
-		switch {
-		case p.Error != "":
-			r.Add(check.Critical, "probe "+p.Target+" failed: "+p.Error, "if the listener is up, its queues are full: see the findings above")
-		default:
-			total := *p.ConnectMS
-			if p.RequestMS != nil {
-				total += *p.RequestMS
-			}
-			d := time.Duration(total * float64(time.Millisecond))
-			switch {
-			case d >= in.cfg.ProbeCrit:
-				r.Add(check.Critical, fmt.Sprintf("probe %s took %.0f ms (limit %s)", p.Target, total, in.cfg.ProbeCrit), "a slow handshake from localhost means a full SYN or accept queue: see above")
-			case d >= in.cfg.ProbeWarn:
-				r.Add(check.Warning, fmt.Sprintf("probe %s took %.0f ms (limit %s)", p.Target, total, in.cfg.ProbeWarn), "")
-			}
-		}
-	}
-}
-
-func (in *verdictInput) perf(r *check.Result) {
-	cfg := in.cfg
-	r.Perfdata = append(r.Perfdata, check.Perf{Label: "syn_recv", Value: float64(in.socks.SynRecvTotal), Min: "0"})
-	for _, l := range in.socks.Listeners {
-		if l.Orphan {
-			continue
-		}
-		p := check.Perf{Label: "syn_recv_" + l.Name(), Value: float64(l.SynRecv), Min: "0"}
-		if l.SynQueueCap > 0 {
-			p.Max = strconv.Itoa(l.SynQueueCap)
-			p.Warn = strconv.Itoa(int(math.Ceil(float64(l.SynQueueCap) * cfg.QueueWarnPercent / 100)))
-		}
-		r.Perfdata = append(r.Perfdata, p)
-	}
-	for _, n := range []struct{ counter, label string }{
-		{"TCPReqQFullDrop", "reqq_full_drop_rate"}, {"ListenOverflows", "listen_overflows_rate"},
-		{"ListenDrops", "listen_drops_rate"}, {"SyncookiesSent", "syncookies_sent_rate"}, {"SyncookiesRecv", "syncookies_recv_rate"},
-	} {
-		v, ok := in.rate(n.counter)
-		r.Perfdata = append(r.Perfdata, check.Perf{Label: n.label, Value: v, Unknown: !ok, Min: "0"})
-	}
-	if p := in.probe; p != nil && p.ConnectMS != nil {
-		r.Perfdata = append(r.Perfdata, check.Perf{Label: "probe_connect", Value: *p.ConnectMS / 1000, UOM: "s",
-			Warn: trimSecs(cfg.ProbeWarn), Crit: trimSecs(cfg.ProbeCrit), Min: "0"})
-	}
-
-	// Prometheus: what node_exporter lacks (per listener, verdict inputs, boot values).
-	const pre = "hostfix_synflood_"
-	add := func(name, help string, v float64, labels map[string]string) {
-		r.Samples = append(r.Samples, check.Sample{Name: pre + name, Help: help, Type: "gauge", Labels: labels, Value: v})
-	}
-	add("syn_recv_sockets", "Half-open (SYN_RECV) TCP connections in this network namespace.", float64(in.socks.SynRecvTotal), nil)
-	for _, l := range in.socks.Listeners {
-		lb := map[string]string{"listener": l.Name(), "port": strconv.Itoa(int(l.Port))}
-		add("listener_syn_recv", "Half-open connections of a listener.", float64(l.SynRecv), lb)
-		if !l.Orphan {
-			add("listener_syn_queue_cap", "Where the listener's SYN queue stops queueing (see docs/synflood.md).", float64(l.SynQueueCap), lb)
-			add("listener_accept_queue", "Connections waiting for accept().", float64(l.AcceptQueue), lb)
-			if l.CapKnown {
-				add("listener_accept_queue_cap", "Accept queue cap: min(listen backlog, somaxconn).", float64(l.AcceptQueueCap), lb)
-			}
-			add("listener_synack_retransmits", "SYN-ACK retransmits summed over the listener's half-open connections.", float64(l.SynAckRetrans), lb)
-		}
-	}
-	if in.counterErr == nil {
-		// node_exporter's default netstat fields exclude these two.
-		for _, n := range []struct{ c, name string }{{"TCPReqQFullDrop", "reqq_full_drop_total"}, {"TCPReqQFullDoCookies", "reqq_full_do_cookies_total"}} {
-			if rt, ok := in.rates[n.c]; ok {
-				r.Samples = append(r.Samples, check.Sample{Name: pre + n.name, Help: "TcpExt " + n.c + " (node_exporter does not export it by default).", Type: "counter", Value: float64(rt.Total)})
-			}
-		}
-	}
-	for _, k := range SysctlKeys {
-		s := in.sysctls[k]
-		if v, err := strconv.ParseFloat(strings.TrimSpace(s.Live), 64); err == nil {
-			add("sysctl", "Live value of a SYN-flood related sysctl.", v, map[string]string{"key": k})
-		}
-		if v, err := strconv.ParseFloat(strings.TrimSpace(s.Boot.Value), 64); err == nil && s.Boot.Set {
-			add("sysctl_boot", "Value the sysctl will get at boot from sysctl.d (absent: kernel default).", v, map[string]string{"key": k})
-		}
-	}
-	add("kernel_log_messages", "\"Possible SYN flooding\" lines found in the kernel log.", float64(len(in.klog)), nil)
-	if p := in.probe; p != nil && p.ConnectMS != nil {
-		add("probe_connect_seconds", "TCP connect time of --probe.", *p.ConnectMS/1000, map[string]string{"target": p.Target})
-		if p.RequestMS != nil {
-			add("probe_request_seconds", "HTTP GET time of --probe.", *p.RequestMS/1000, map[string]string{"target": p.Target})
-		}
-	}
-}
-
-func trimSecs(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) }
-
-func (in *verdictInput) summary(r *check.Result, cookies int) {
-	var busiest *Listener
-	for _, l := range in.socks.Listeners {
-		if !l.Orphan && (busiest == nil || l.SynQueuePercent > busiest.SynQueuePercent) {
-			busiest = l
-		}
-	}
-	parts := []string{fmt.Sprintf("%d SYN_RECV on %d listener(s)%s", in.socks.SynRecvTotal, countReal(in.socks.Listeners), portsNote(in.ports))}
-	if busiest != nil && busiest.SynRecv > 0 {
-		parts = append(parts, fmt.Sprintf("fullest %s at %s%%", busiest.Name(), strconv.FormatFloat(busiest.SynQueuePercent, 'f', -1, 64)))
-	}
-	switch cookies {
-	case 0:
-		parts = append(parts, "syncookies off")
-	case 1:
-		parts = append(parts, "syncookies on")
-	case 2:
-		parts = append(parts, "syncookies always")
-	}
-	if in.window > 0 {
-		drop, _ := in.rate("TCPReqQFullDrop")
-		ld, _ := in.rate("ListenDrops")
-		parts = append(parts, "drops "+fmtRate(math.Max(drop, ld)))
-	}
-	r.Summary = strings.Join(parts, ", ")
-	// Findings of the worst severity first, in the order found.
-	sort.SliceStable(r.Findings, func(i, j int) bool {
-		return rank(r.Findings[i].Severity) > rank(r.Findings[j].Severity)
-	})
-}
-
-func rank(s check.Status) int {
-	switch s {
-	case check.Critical:
-		return 3
-	case check.Unknown:
-		return 2
-	case check.Warning:
-		return 1
-	}
-	return 0
-}
-
-func countReal(ls []*Listener) int {
-	n := 0
-	for _, l := range ls {
-		if !l.Orphan {
-			n++
-		}
-	}
-	return n
 }

@@ -48,13 +48,22 @@ func PlanFix(ctx context.Context, h *system.Host, o FixOptions) (*plan.Plan, err
 		persist = cfg.DropIn
 	}
 	if !path.IsAbs(persist) {
-		return nil, usage.Errorf("--persist-file %q: want an absolute path such as /etc/sysctl.d/99-zz-hostfix-synflood.conf", persist)
+		return nil, usage.Errorf("--persist-file %q: want an absolute path such as /etc/sysctl.d/99-zz-hostfix-synflood.conf", usage.Clip(persist))
 	}
 	persist = path.Clean(persist)
+	if real, err := h.Resolve(persist); err == nil && real != "/dev/null" {
+		if fi, err := h.Stat(real); err == nil && !fi.Mode().IsRegular() {
+			what := "not a regular file"
+			if fi.IsDir() {
+				what = "is a directory"
+			}
+			return nil, usage.Errorf("--persist-file %s: %s (%s): want a file such as %s", persist, what, fi.Mode(), DefaultConfig().DropIn)
+		}
+	}
 
 	sysctls, _, errs := ReadSysctls(h)
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("synflood fix: %w", errs[0])
+		return nil, fmt.Errorf("synflood fix: cannot tell what a reboot sets: %w: make it readable (or fix the symlink loop) and run again; nothing changed", errs[0])
 	}
 	for _, k := range []string{KeySyncookies, KeyMaxSynBacklog} {
 		if s := sysctls[k]; s.LiveErr != "" {
@@ -82,9 +91,12 @@ func PlanFix(ctx context.Context, h *system.Host, o FixOptions) (*plan.Plan, err
 	}
 	if o.KeepCookiesOff || o.BacklogSet {
 		cur := sysctls[KeyMaxSynBacklog].Int()
-		if cur >= cfg.Backlog {
-			p.Note(fmt.Sprintf("net.ipv4.tcp_max_syn_backlog is already %d (>= %d): left alone; writing %d would lower it", cur, cfg.Backlog, cfg.Backlog))
-		} else {
+		switch {
+		case cur == cfg.Backlog:
+			p.Note(fmt.Sprintf("net.ipv4.tcp_max_syn_backlog is already %d: left alone", cur))
+		case cur > cfg.Backlog:
+			p.Note(fmt.Sprintf("net.ipv4.tcp_max_syn_backlog is already %d (more than %d): left alone; writing %d would lower it", cur, cfg.Backlog, cfg.Backlog))
+		default:
 			want = append(want, Desired{KeyMaxSynBacklog, strconv.Itoa(cfg.Backlog), "with cookies off each SYN queue is limited to 3/4 of it"})
 		}
 	}
@@ -99,7 +111,16 @@ func PlanFix(ctx context.Context, h *system.Host, o FixOptions) (*plan.Plan, err
 		}
 		p.Add(a)
 	}
-	edits, notes, err := persistEdits(h, persist, want)
+	// A value that is already right live and at boot needs no persisting: with cookies on
+	// and nothing read at boot turning them off, fix has nothing to do (no new drop-in).
+	var persistWant []Desired
+	for _, d := range want {
+		if strings.TrimSpace(sysctls[d.Key].Live) == d.Value && bootGives(sysctls[d.Key].Boot, d.Value) {
+			continue
+		}
+		persistWant = append(persistWant, d)
+	}
+	edits, notes, err := persistEdits(h, persist, persistWant)
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +137,27 @@ func PlanFix(ctx context.Context, h *system.Host, o FixOptions) (*plan.Plan, err
 		p.Add(a)
 	}
 	return p, ctx.Err()
+}
+
+// kernelDefaults are the values a key has when no file sets it at boot, where every kernel
+// hostfix supports agrees (CONFIG_SYN_COOKIES=y: tcp_syncookies 1).
+var kernelDefaults = map[string]string{KeySyncookies: "1"}
+
+// bootGives: after a reboot, the key will be value, by systemd-sysctl and by procps
+// `sysctl --system` (which also applies an unlinked /etc/sysctl.conf last).
+func bootGives(b BootValue, value string) bool {
+	if b.Unknown != "" {
+		return false
+	}
+	for _, s := range b.Settings {
+		if (s.Wins || s.ProcpsOnly) && strings.TrimSpace(s.Value) != value {
+			return false
+		}
+	}
+	if b.Set {
+		return strings.TrimSpace(b.Value) == value
+	}
+	return kernelDefaults[b.Key] == value
 }
 
 type fileEdit struct {

@@ -218,3 +218,60 @@ func TestPlanFixPersistFileNotReadAtBoot(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanFixNothingToDoWhenCookiesOnAtBoot: cookies on now, and nothing read at boot turns
+// them off (no file at all: the kernel default 1; or a file that says 1): nothing to do,
+// no new drop-in. A line that `sysctl --system` would apply still gets fixed.
+func TestPlanFixNothingToDoWhenCookiesOnAtBoot(t *testing.T) {
+	on := merge(defaultLive, map[string]string{KeySyncookies: "1"})
+	for name, files := range map[string]map[string]string{
+		"no sysctl files":      {},
+		"a file that says 1":   {"/etc/sysctl.d/50-net.conf": "net.ipv4.tcp_syncookies = 1\n"},
+		"an unrelated setting": {"/etc/sysctl.conf": "vm.swappiness = 10\n", "/etc/sysctl.d/99-sysctl.conf": "->../sysctl.conf"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := tree(t, merge(procSys(on), files))
+			p, err := PlanFix(context.Background(), h, FixOptions{Config: DefaultConfig()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !p.Empty() {
+				for _, a := range p.Actions {
+					t.Errorf("plans %+v", a.Describe())
+				}
+			}
+		})
+	}
+	// /etc/sysctl.conf not linked from sysctl.d: systemd-sysctl skips it, but `sysctl
+	// --system` applies it last and would turn cookies off.
+	h := tree(t, merge(procSys(on), map[string]string{"/etc/sysctl.conf": "net.ipv4.tcp_syncookies = 0\n"}))
+	p, err := PlanFix(context.Background(), h, FixOptions{Config: DefaultConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Empty() {
+		t.Error("procps-only line turning cookies off: plan is empty")
+	}
+}
+
+// TestPlanFixBacklogNote: the note says what is true: equal is "already", only a higher
+// value would be lowered.
+func TestPlanFixBacklogNote(t *testing.T) {
+	for live, want := range map[string]string{
+		"2048": "net.ipv4.tcp_max_syn_backlog is already 2048: left alone",
+		"4096": "net.ipv4.tcp_max_syn_backlog is already 4096 (more than 2048): left alone; writing 2048 would lower it",
+	} {
+		h := tree(t, procSys(merge(defaultLive, map[string]string{KeyMaxSynBacklog: live})))
+		p, err := PlanFix(context.Background(), h, FixOptions{Config: DefaultConfig(), BacklogSet: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes := strings.Join(p.Notes, "\n")
+		if !strings.Contains(notes, want) {
+			t.Errorf("live %s: notes\n%s\nwant %q", live, notes, want)
+		}
+		if live == "2048" && strings.Contains(notes, "lower") {
+			t.Errorf("live 2048: %q says it would lower it", notes)
+		}
+	}
+}

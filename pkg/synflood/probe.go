@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,9 +29,12 @@ func ParseProbeTarget(s string) (addr string, u *url.URL, err error) {
 	if strings.Contains(s, "://") {
 		u, err = url.Parse(s)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return "", nil, usage.Errorf("--probe %q: want HOST:PORT or an http:// or https:// URL", s)
+			return "", nil, usage.Errorf("--probe %q: want HOST:PORT or an http:// or https:// URL", usage.Clip(s))
 		}
 		addr = u.Host
+		if u.Port() != "" && !validPort(u.Port()) {
+			return "", nil, usage.Errorf("--probe %q: want a TCP port 1-65535", usage.Clip(s))
+		}
 		if u.Port() == "" {
 			port := "80"
 			if u.Scheme == "https" {
@@ -42,9 +46,22 @@ func ParseProbeTarget(s string) (addr string, u *url.URL, err error) {
 	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil || host == "" || port == "" {
-		return "", nil, usage.Errorf("--probe %q: want HOST:PORT (e.g. 127.0.0.1:80) or a URL", s)
+		return "", nil, usage.Errorf("--probe %q: want HOST:PORT (e.g. 127.0.0.1:80) or a URL", usage.Clip(s))
+	}
+	if !validPort(port) {
+		return "", nil, usage.Errorf("--probe %q: want a TCP port 1-65535 (nothing can be connected to port %s)", usage.Clip(s), usage.Clip(port))
 	}
 	return s, nil, nil
+}
+
+// validPort: a port number a connection can go to (1-65535), or a service name.
+func validPort(port string) bool {
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		_, err = net.LookupPort("tcp", port)
+		return err == nil
+	}
+	return n >= 1 && n <= 65535
 }
 
 // Probe connects to target (and GETs it when it is a URL) within timeout.

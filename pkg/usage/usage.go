@@ -29,3 +29,16 @@ func Is(err error) bool {
 	var e *Error
 	return errors.As(err, &e)
 }
+
+// MaxEcho is how much of an argument an error message repeats.
+const MaxEcho = 60
+
+// Clip shortens an argument the user gave to MaxEcho characters (runes) plus "…", so an
+// error line that echoes it stays one readable line.
+func Clip(s string) string {
+	r := []rune(s)
+	if len(r) <= MaxEcho {
+		return s
+	}
+	return string(r[:MaxEcho]) + "…"
+}

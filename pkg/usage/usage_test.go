@@ -27,3 +27,17 @@ func TestUsage(t *testing.T) {
 		t.Errorf("Wrap: %v", w)
 	}
 }
+
+func TestClip(t *testing.T) {
+	if got := Clip("short"); got != "short" {
+		t.Errorf("Clip(short) = %q", got)
+	}
+	long := ""
+	for i := 0; i < 100; i++ {
+		long += "é"
+	}
+	got := Clip(long)
+	if want := long[:2*MaxEcho] + "…"; got != want {
+		t.Errorf("Clip(100 runes) = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,161 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runModule(t *testing.T, args map[string]any) (map[string]any, int, string) {
+	t.Helper()
+	dir := t.TempDir()
+	b, err := json.Marshal(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "args")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := RunAnsible(context.Background(), path, &stdout, &stderr, func(string) string { return "" })
+	var res map[string]any
+	dec := json.NewDecoder(&stdout)
+	if err := dec.Decode(&res); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v: %q", err, stdout.String())
+	}
+	if dec.More() {
+		t.Fatalf("stdout holds more than one JSON object: %q", stdout.String())
+	}
+	return res, code, stderr.String()
+}
+
+func sysctlFixture(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	for p, c := range map[string]string{
+		"proc/sys/net/ipv4/tcp_syncookies":      "0\n",
+		"proc/sys/net/ipv4/tcp_max_syn_backlog": "128\n",
+	} {
+		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, p), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func TestIsAnsibleModule(t *testing.T) {
+	for argv, want := range map[string]bool{
+		"/tmp/x/AnsiballZ_hostfix /tmp/x/args": true,
+		"AnsiballZ_hostfix":                    false,
+		"/usr/bin/hostfix /tmp/args":           false,
+		"AnsiballZ_hostfix a b":                false,
+	} {
+		if got := IsAnsibleModule(strings.Fields(argv)); got != want {
+			t.Errorf("IsAnsibleModule(%q) = %v, want %v", argv, got, want)
+		}
+	}
+}
+
+func TestAnsibleBadArguments(t *testing.T) {
+	root := sysctlFixture(t)
+	for _, tc := range []struct {
+		name string
+		args map[string]any
+		want string
+	}{
+		{"no command", map[string]any{"root": root}, "missing key command"},
+		{"unknown command", map[string]any{"command": "synflod fix"}, `unknown command "synflod fix"`},
+		{"a noun", map[string]any{"command": "synflood"}, `unknown command "synflood"`},
+		{"unknown key", map[string]any{"command": "synflood fix", "root": root, "backlogg": 1}, "unknown key backlogg"},
+		{"reserved key", map[string]any{"command": "synflood fix", "root": root, "dry_run": true}, "unknown key dry_run"},
+		{"wrong type", map[string]any{"command": "synflood fix", "root": root, "backlog": "many"}, "key backlog: want an integer"},
+		{"list for scalar", map[string]any{"command": "synflood fix", "root": root, "backlog": []int{1}}, "key backlog: want a single value"},
+		{"root not string", map[string]any{"command": "synflood fix", "root": 5}, "key root: want a string"},
+		{"fail_on", map[string]any{"command": "synflood check", "fail_on": "sometimes"}, "key fail_on"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, code, _ := runModule(t, tc.args)
+			if code != 1 || res["failed"] != true {
+				t.Fatalf("want failed and exit 1, got exit %d %v", code, res)
+			}
+			if msg, _ := res["msg"].(string); !strings.Contains(msg, tc.want) {
+				t.Fatalf("msg %q lacks %q", msg, tc.want)
+			}
+		})
+	}
+}
+
+func TestAnsibleCheckModeChangesNothing(t *testing.T) {
+	root := sysctlFixture(t)
+	res, code, stderr := runModule(t, map[string]any{
+		"command": "synflood fix", "root": root,
+		"_ansible_check_mode": true, "_ansible_diff": true, "_ansible_verbosity": 0,
+		"_ansible_some_future_key": map[string]any{"x": 1},
+	})
+	if code != 0 || res["failed"] != false || res["changed"] != true {
+		t.Fatalf("want changed, not failed, exit 0; got exit %d %v (stderr %s)", code, res, stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "proc/sys/net/ipv4/tcp_syncookies")); string(b) != "0\n" {
+		t.Fatalf("check mode wrote tcp_syncookies: %q", b)
+	}
+	diff, _ := res["diff"].([]any)
+	if len(diff) == 0 {
+		t.Fatalf("no diff: %v", res)
+	}
+	if r, _ := res["result"].(map[string]any); r["dry_run"] != true {
+		t.Fatalf("result is not the dry-run report: %v", res["result"])
+	}
+
+	// Applied for real, then idempotent.
+	res, code, _ = runModule(t, map[string]any{"command": "synflood fix", "root": root})
+	if code != 0 || res["changed"] != true {
+		t.Fatalf("apply: got exit %d %v", code, res)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "proc/sys/net/ipv4/tcp_syncookies")); string(b) != "1\n" {
+		t.Fatalf("apply left tcp_syncookies at %q", b)
+	}
+	res, code, _ = runModule(t, map[string]any{"command": "synflood fix", "root": root})
+	if code != 0 || res["changed"] != false {
+		t.Fatalf("second apply: got exit %d %v", code, res)
+	}
+}
+
+func TestAnsibleCheckFailOn(t *testing.T) {
+	root := sysctlFixture(t) // cookies off: WARNING
+	for src, dst := range map[string]string{"proc_net_tcp": "proc/net/tcp", "proc_net_tcp6": "proc/net/tcp6", "proc_net_netstat": "proc/net/netstat"} {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "synflood", "host-idle", src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(root, "proc/net"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, dst), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for failOn, wantFailed := range map[string]bool{"": false, "critical": false, "warning": true, "never": false} {
+		args := map[string]any{"command": "synflood check", "root": root, "interval": "0s"}
+		if failOn != "" {
+			args["fail_on"] = failOn
+		}
+		res, code, _ := runModule(t, args)
+		if res["failed"] != wantFailed || res["changed"] != false || res["status"] != "warning" {
+			t.Errorf("fail_on %q: want failed=%v changed=false status=warning, got %v", failOn, wantFailed, res)
+		}
+		if (code == 1) != wantFailed {
+			t.Errorf("fail_on %q: exit %d", failOn, code)
+		}
+		if rc, _ := res["rc"].(float64); rc != 1 {
+			t.Errorf("fail_on %q: rc %v, want 1 (WARNING)", failOn, res["rc"])
+		}
+	}
+}
