@@ -31,57 +31,47 @@ func TestMain(m *testing.M) {
 }
 
 func TestScript(t *testing.T) {
-	testscript.Run(t, testscript.Params{
-		Dir:                 "../../testdata/smartermail/script",
-		RequireExplicitExec: true,
-		Setup: func(env *testscript.Env) error {
-			scripttest.Scrub(env)
-			env.Setenv("SECRET", smartermailgen.Secret)
-			return nil
+	testscript.Run(t, scripttest.Params("../../testdata/smartermail/script", map[string]string{"SECRET": smartermailgen.Secret}, map[string]scripttest.Cmd{
+		// gensm LAYOUT INSTALL DOMAINS CONFIG_ROOT [DOMAIN...]
+		"gensm": func(ts *testscript.TestScript, neg bool, args []string) {
+			if neg || len(args) < 4 {
+				ts.Fatalf("usage: gensm LAYOUT INSTALL DOMAINS CONFIG_ROOT [DOMAIN...]")
+			}
+			_, err := smartermailgen.Write(smartermailgen.Options{Layout: args[0], Install: ts.MkAbs(args[1]),
+				Domains: ts.MkAbs(args[2]), ConfigDomainsRoot: args[3], DomainNames: args[4:], Users: 2, Messages: 3,
+				Depth: 2, Excludable: true})
+			ts.Check(err)
 		},
-		Condition: scripttest.Condition,
-		Cmds: scripttest.Commands(map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			// gensm LAYOUT INSTALL DOMAINS CONFIG_ROOT [DOMAIN...]
-			"gensm": func(ts *testscript.TestScript, neg bool, args []string) {
-				if neg || len(args) < 4 {
-					ts.Fatalf("usage: gensm LAYOUT INSTALL DOMAINS CONFIG_ROOT [DOMAIN...]")
-				}
-				_, err := smartermailgen.Write(smartermailgen.Options{Layout: args[0], Install: ts.MkAbs(args[1]),
-					Domains: ts.MkAbs(args[2]), ConfigDomainsRoot: args[3], DomainNames: args[4:], Users: 2, Messages: 3,
-					Depth: 2, Excludable: true})
+		// nosecret FILE|DIR...: no file (recursively) contains $SECRET.
+		"nosecret": func(ts *testscript.TestScript, neg bool, args []string) {
+			for _, a := range args {
+				err := filepath.WalkDir(ts.MkAbs(a), func(p string, d fs.DirEntry, err error) error {
+					if err != nil || d.IsDir() {
+						return err
+					}
+					b, err := os.ReadFile(p)
+					if err != nil {
+						return err
+					}
+					if strings.Contains(string(b), smartermailgen.Secret) {
+						ts.Fatalf("%s contains the secret", p)
+					}
+					return nil
+				})
 				ts.Check(err)
-			},
-			// nosecret FILE|DIR...: no file (recursively) contains $SECRET.
-			"nosecret": func(ts *testscript.TestScript, neg bool, args []string) {
-				for _, a := range args {
-					err := filepath.WalkDir(ts.MkAbs(a), func(p string, d fs.DirEntry, err error) error {
-						if err != nil || d.IsDir() {
-							return err
-						}
-						b, err := os.ReadFile(p)
-						if err != nil {
-							return err
-						}
-						if strings.Contains(string(b), smartermailgen.Secret) {
-							ts.Fatalf("%s contains the secret", p)
-						}
-						return nil
-					})
-					ts.Check(err)
-				}
-			},
-			// sametree SRC DST: every file of SRC but the default excludes is in DST, same bytes,
-			// and DST has no temp files of hostfix.
-			"sametree": func(ts *testscript.TestScript, neg bool, args []string) {
-				if len(args) != 2 {
-					ts.Fatalf("usage: sametree SRC DST")
-				}
-				if err := sameTree(ts.MkAbs(args[0]), ts.MkAbs(args[1])); err != nil {
-					ts.Fatalf("%v", err)
-				}
-			},
-		}),
-	})
+			}
+		},
+		// sametree SRC DST: every file of SRC but the default excludes is in DST, same bytes,
+		// and DST has no temp files of hostfix.
+		"sametree": func(ts *testscript.TestScript, neg bool, args []string) {
+			if len(args) != 2 {
+				ts.Fatalf("usage: sametree SRC DST")
+			}
+			if err := sameTree(ts.MkAbs(args[0]), ts.MkAbs(args[1])); err != nil {
+				ts.Fatalf("%v", err)
+			}
+		},
+	}))
 }
 
 func excluded(rel string) bool {
