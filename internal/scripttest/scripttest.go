@@ -1,6 +1,6 @@
 // Package scripttest holds what every testscript harness of hostfix shares: the custom
 // commands (exitcode, jsonkeys, ndjson), the environment scrub and the [root] condition.
-// main_test.go and the runbooks' own harnesses (pkg/mailq) use it, so a script asserts
+// main_test.go and the runbooks' own harnesses use it (Params), so a script asserts
 // exit codes and the JSON contract the same way everywhere. Test-only; it changes nothing.
 package scripttest
 
@@ -120,5 +120,27 @@ func ndjson(ts *testscript.TestScript, neg bool, args []string) {
 		if err := json.Unmarshal([]byte(line), &obj); err != nil {
 			ts.Fatalf("ndjson: %s line %d is not a JSON object: %v", args[0], i+1, err)
 		}
+	}
+}
+
+// Cmd is a custom testscript command.
+type Cmd = func(ts *testscript.TestScript, neg bool, args []string)
+
+// Params are the settings every hostfix harness runs its scripts with: the scripts in dir,
+// explicit exec, the scrubbed environment plus env, the [root] condition, and the shared
+// commands plus extra. A harness's TestScripts is then one testscript.Run call.
+func Params(dir string, env map[string]string, extra map[string]Cmd) testscript.Params {
+	return testscript.Params{
+		Dir:                 dir,
+		RequireExplicitExec: true,
+		Setup: func(e *testscript.Env) error {
+			Scrub(e)
+			for k, v := range env {
+				e.Setenv(k, v)
+			}
+			return nil
+		},
+		Condition: Condition,
+		Cmds:      Commands(extra),
 	}
 }

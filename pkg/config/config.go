@@ -22,6 +22,7 @@ import (
 	"github.com/hostfix/hostfix/pkg/mx"
 	"github.com/hostfix/hostfix/pkg/php"
 	"github.com/hostfix/hostfix/pkg/plan"
+	"github.com/hostfix/hostfix/pkg/smartermail"
 	"github.com/hostfix/hostfix/pkg/smtpport"
 	"github.com/hostfix/hostfix/pkg/synflood"
 	"github.com/hostfix/hostfix/pkg/usage"
@@ -35,25 +36,27 @@ const EnvPrefix = "HOSTFIX"
 
 // Config is every tunable of hostfix. A new runbook adds its own Config type here.
 type Config struct {
-	Plan     plan.Config     `mapstructure:"plan" yaml:"plan" json:"plan"`
-	Synflood synflood.Config `mapstructure:"synflood" yaml:"synflood" json:"synflood"`
-	Mailq    mailq.Config    `mapstructure:"mailq" yaml:"mailq" json:"mailq"`
-	MX       mx.Config       `mapstructure:"mx" yaml:"mx" json:"mx"`
-	PHP      php.Config      `mapstructure:"php" yaml:"php" json:"php"`
-	Smtpport smtpport.Config `mapstructure:"smtpport" yaml:"smtpport" json:"smtpport"`
-	Exim     exim.Config     `mapstructure:"exim" yaml:"exim" json:"exim"`
+	Plan        plan.Config        `mapstructure:"plan" yaml:"plan" json:"plan"`
+	Synflood    synflood.Config    `mapstructure:"synflood" yaml:"synflood" json:"synflood"`
+	Mailq       mailq.Config       `mapstructure:"mailq" yaml:"mailq" json:"mailq"`
+	MX          mx.Config          `mapstructure:"mx" yaml:"mx" json:"mx"`
+	PHP         php.Config         `mapstructure:"php" yaml:"php" json:"php"`
+	Smtpport    smtpport.Config    `mapstructure:"smtpport" yaml:"smtpport" json:"smtpport"`
+	Exim        exim.Config        `mapstructure:"exim" yaml:"exim" json:"exim"`
+	Smartermail smartermail.Config `mapstructure:"smartermail" yaml:"smartermail" json:"smartermail"`
 }
 
 // Default returns the built-in defaults.
 func Default() Config {
 	return Config{
-		Plan:     plan.DefaultConfig(),
-		Synflood: synflood.DefaultConfig(),
-		Mailq:    mailq.DefaultConfig(),
-		MX:       mx.DefaultConfig(),
-		PHP:      php.DefaultConfig(),
-		Smtpport: smtpport.DefaultConfig(),
-		Exim:     exim.DefaultConfig(),
+		Plan:        plan.DefaultConfig(),
+		Synflood:    synflood.DefaultConfig(),
+		Mailq:       mailq.DefaultConfig(),
+		MX:          mx.DefaultConfig(),
+		PHP:         php.DefaultConfig(),
+		Smtpport:    smtpport.DefaultConfig(),
+		Exim:        exim.DefaultConfig(),
+		Smartermail: smartermail.DefaultConfig(),
 	}
 }
 

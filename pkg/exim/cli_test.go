@@ -22,14 +22,5 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs testdata/exim/script/*.txtar.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{
-		Dir:                 "../../testdata/exim/script",
-		RequireExplicitExec: true,
-		Setup: func(env *testscript.Env) error {
-			scripttest.Scrub(env)
-			return nil
-		},
-		Condition: scripttest.Condition,
-		Cmds:      scripttest.Commands(nil),
-	})
+	testscript.Run(t, scripttest.Params("../../testdata/exim/script", nil, nil))
 }

@@ -1,3 +1,5 @@
+//go:build unix
+
 package mailq_test
 
 // End-to-end tests of `hostfix mailq` as a real process: testscript scenarios on

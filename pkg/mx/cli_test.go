@@ -28,27 +28,17 @@ func TestScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testscript.Run(t, testscript.Params{
-		Dir:                 "../../testdata/mx/script",
-		RequireExplicitExec: true,
-		Setup: func(env *testscript.Env) error {
-			scripttest.Scrub(env)
-			env.Setenv("ZONE", zone)
-			return nil
+	testscript.Run(t, scripttest.Params("../../testdata/mx/script", map[string]string{"ZONE": zone}, map[string]scripttest.Cmd{
+		// dnsserver ZONEFILE serves the zone on 127.0.0.1 for the rest of the script
+		// and sets $DNS to its address.
+		"dnsserver": func(ts *testscript.TestScript, neg bool, args []string) {
+			if neg || len(args) != 1 {
+				ts.Fatalf("usage: dnsserver ZONEFILE")
+			}
+			s, err := dnstest.Start(ts.ReadFile(args[0]))
+			ts.Check(err)
+			ts.Defer(s.Close)
+			ts.Setenv("DNS", s.Addr)
 		},
-		Condition: scripttest.Condition,
-		Cmds: scripttest.Commands(map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			// dnsserver ZONEFILE serves the zone on 127.0.0.1 for the rest of the script
-			// and sets $DNS to its address.
-			"dnsserver": func(ts *testscript.TestScript, neg bool, args []string) {
-				if neg || len(args) != 1 {
-					ts.Fatalf("usage: dnsserver ZONEFILE")
-				}
-				s, err := dnstest.Start(ts.ReadFile(args[0]))
-				ts.Check(err)
-				ts.Defer(s.Close)
-				ts.Setenv("DNS", s.Addr)
-			},
-		}),
-	})
+	}))
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -81,8 +80,7 @@ func (tr *tree) owner(p string) (int, int) {
 	if err != nil {
 		tr.t.Fatal(err)
 	}
-	st := fi.Sys().(*syscall.Stat_t)
-	return int(st.Uid), int(st.Gid)
+	return ownerOf(fi)
 }
 
 func (tr *tree) opts() Options {

@@ -20,6 +20,7 @@ const (
 	KindRemoveDir       Kind = "remove_dir"
 	KindVerify          Kind = "verify"
 	KindCustom          Kind = "custom" // a runbook-owned action may use its own kind
+	KindCopyTree        Kind = "copy_tree"
 )
 
 // Op is the summary symbol of an action: + add, ~ change, - remove, ! run (not previewable).

@@ -29,15 +29,5 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testscript.Run(t, testscript.Params{
-		Dir:                 "testdata/script",
-		RequireExplicitExec: true,
-		Setup: func(env *testscript.Env) error {
-			scripttest.Scrub(env)
-			env.Setenv("SAMPLES", samples)
-			return nil
-		},
-		Condition: scripttest.Condition,
-		Cmds:      scripttest.Commands(nil),
-	})
+	testscript.Run(t, scripttest.Params("testdata/script", map[string]string{"SAMPLES": samples}, nil))
 }
