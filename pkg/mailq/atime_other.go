@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !linux
 
 package mailq
 
@@ -7,4 +7,6 @@ import (
 	"time"
 )
 
+// atimeOf falls back to the modification time where hostfix does not read the access
+// time (a rollback of flush then sets both to the old mtime, as qmHandle -t sets both).
 func atimeOf(fi fs.FileInfo) time.Time { return fi.ModTime() }
