@@ -59,6 +59,21 @@ func newBatch(cmd plan.Argv, ids []string, batch int, detail string) *batchActio
 	}}
 }
 
+// noteSource says in the detail where the command came from, as pkg/plan does for its
+// command steps: "(detected)", and under --root "(detected: not run under --root; set
+// KEY)"; a command that is not set says so.
+func (a *batchAction) noteSource(h *system.Host) *batchAction {
+	switch {
+	case len(a.cmd.Args) == 0:
+		a.desc.Detail += " (not set: set " + a.cmd.Key + ")"
+	case a.cmd.Detected && !h.Live():
+		a.desc.Detail += " (detected: not run under --root; set " + a.cmd.Key + ")"
+	case a.cmd.Detected:
+		a.desc.Detail += " (detected)"
+	}
+	return a
+}
+
 func (a *batchAction) Describe() plan.Description { return a.desc }
 
 // Verify applies the --root command rule before anything runs.

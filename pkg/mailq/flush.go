@@ -99,13 +99,13 @@ func PlanFlush(ctx context.Context, h *system.Host, o FlushOptions) (*plan.Plan,
 		if sel == nil {
 			p.Add(plan.Command(withArgs(exim, "-qff"), "deliver every message now, frozen ones too (exim -qff: runs until the queue run ends)"))
 		} else {
-			p.Add(newBatch(withArgs(exim, "-M"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("deliver %s now (exim -M, frozen ones too)", human.Plural(sel.Count, "message"))))
+			p.Add(newBatch(withArgs(exim, "-M"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("deliver %s now (exim -M, frozen ones too)", human.Plural(sel.Count, "message"))).noteSource(h))
 		}
 	case *PostfixQueue:
 		if sel == nil {
 			p.Add(plan.Command(withArgs(s.Postqueue, "-f"), "ask Postfix to deliver every deferred message now (postqueue -f)"))
 		} else {
-			p.Add(newBatch(withArgs(s.Postqueue, "-i"), sel.IDs, 1, fmt.Sprintf("ask Postfix to deliver %s now (postqueue -i ID, one call each)", human.Plural(sel.Count, "message"))))
+			p.Add(newBatch(withArgs(s.Postqueue, "-i"), sel.IDs, 1, fmt.Sprintf("ask Postfix to deliver %s now (postqueue -i ID, one call each)", human.Plural(sel.Count, "message"))).noteSource(h))
 		}
 	}
 	return p, sel, nil

@@ -173,7 +173,7 @@ func PlanChange(ctx context.Context, h *system.Host, o ChangeOptions) (*plan.Pla
 	default:
 		return nil, nil, fmt.Errorf("mailq: cannot change a %s queue this way", src.MTA())
 	}
-	p.Add(a)
+	p.Add(a.noteSource(h))
 	hold := o.Hold
 	p.Verify(fmt.Sprintf("re-read %s: no selected message is left %s", src.Location(), map[bool]string{false: "in the queue", true: "unheld"}[hold]), func(ctx context.Context, r *plan.Run) error {
 		var left []string
