@@ -26,7 +26,7 @@ type Picked struct {
 	Sample  []*Message
 	// Unreadable are messages a filter could not decide about (text unreadable).
 	Unreadable Unreadable
-	// Skipped match but need nothing done (--hold: frozen or on hold already).
+	// Skipped match but are left alone (being received; --hold: frozen or held already).
 	Skipped int
 }
 
@@ -108,10 +108,11 @@ func PlanChange(ctx context.Context, h *system.Host, o ChangeOptions) (*plan.Pla
 	if src.MTA() == MTAQmail {
 		return nil, nil, usage.Errorf("mailq: PlanChange is for Exim and Postfix queues")
 	}
-	var skip func(*Message) bool
-	if o.Hold {
-		// Already frozen or held: nothing to do, so a second --hold is "nothing to do".
-		skip = func(m *Message) bool { return m.State == StateFrozen || m.State == "hold" }
+	// Left out: a message still being received (Exim: a -D file without its -H; Exim holds
+	// it locked and -Mrm cannot name it yet), and for --hold one that is frozen or held
+	// already (so a second --hold is "nothing to do").
+	skip := func(m *Message) bool {
+		return m.State == StateInjecting || o.Hold && (m.State == StateFrozen || m.State == "hold")
 	}
 	sel, err := pick(ctx, src, o.Filter, now, o.Sample, skip)
 	if err != nil {
@@ -126,7 +127,7 @@ func PlanChange(ctx context.Context, h *system.Host, o ChangeOptions) (*plan.Pla
 	}
 	p := plan.New("mailq " + verb)
 	if sel.Skipped > 0 {
-		p.Note(fmt.Sprintf("%s matching %s %s frozen or on hold already: left as they are", human.Plural(sel.Skipped, "message"), o.Filter, map[bool]string{true: "is", false: "are"}[sel.Skipped == 1]))
+		p.Note(fmt.Sprintf("%s matching %s left as they are: being received, or (--hold) frozen or on hold already", human.Plural(sel.Skipped, "message"), o.Filter))
 	}
 	if sel.Count == 0 {
 		p.Note(fmt.Sprintf("no message in %s matches %s (%d scanned)", src, o.Filter, sel.Scanned))

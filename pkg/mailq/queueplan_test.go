@@ -145,3 +145,24 @@ func TestEximDetectedCommandNotRunUnderRoot(t *testing.T) {
 		t.Errorf("ran %q", rec.Commands())
 	}
 }
+
+func TestEximPurgeLeavesMessagesBeingReceived(t *testing.T) {
+	root, h, rec, cfg := eximPlanRig(t)
+	// 1xYJxi-0005hF-0l without its -H: Exim is still receiving it.
+	os.Remove(filepath.Join(root, "var/spool/exim4/input/1xYJxi-0005hF-0l-H"))
+	p, sel := planExim(t, h, cfg, FilterSpec{All: true}, false)
+	if sel.Count != 4 || sel.Skipped != 1 || !strings.Contains(strings.Join(p.Notes, "\n"), "1 message matching all messages left as they are: being received") {
+		t.Fatalf("selected %v, skipped %d, notes %q", sel.IDs, sel.Skipped, p.Notes)
+	}
+	if _, err := plan.Apply(context.Background(), p, plan.Options{Host: h, Config: plan.DefaultConfig()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range rec.Commands() {
+		if strings.Contains(c, "1xYJxi-0005hF-0l") {
+			t.Errorf("ran %s", c)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "var/spool/exim4/input/1xYJxi-0005hF-0l-D")); err != nil {
+		t.Error("the message being received was touched")
+	}
+}
