@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/system"
 )
 
@@ -119,4 +120,49 @@ func FuzzParsePostqueueLine(f *testing.F) {
 			t.Fatalf("accepted %+v", m)
 		}
 	})
+}
+
+func TestPostfixPurgeAndHoldPlans(t *testing.T) {
+	pq, _ := os.ReadFile("testdata/postfix/postqueue-j.jsonl")
+	for _, hold := range []bool{false, true} {
+		rec := &system.Recorder{Func: func(c system.Cmd) (system.Result, error) {
+			if strings.HasSuffix(c.String(), " -j") {
+				return system.Result{Stdout: pq}, nil
+			}
+			return system.Result{}, nil
+		}}
+		h, _ := system.NewHost(t.TempDir(), rec)
+		cfg := DefaultConfig()
+		cfg.PostqueueCommand = []string{"postqueue", "-c", "/etc/pf"}
+		cfg.PostsuperCommand = []string{"postsuper", "-c", "/etc/pf"}
+		src, err := OpenSource(h, OpenOptions{Config: cfg, MTA: "postfix"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _ := FilterSpec{Sender: "^spam@"}.Compile()
+		p, sel, err := PlanChange(context.Background(), h, ChangeOptions{Config: cfg, Source: src, Filter: f, Hold: hold})
+		if err != nil || sel.Count != 1 {
+			t.Fatalf("hold %v: %+v %v", hold, sel, err)
+		}
+		if err := CheckRunnable(p, h); err != nil {
+			t.Fatal(err)
+		}
+		// Applying runs postsuper with the id on stdin; the verify step's postqueue -j
+		// (the recorded queue, unchanged) then finds the message still there: the run
+		// fails, and for --hold is rolled back with postsuper -H -.
+		_, err = plan.Apply(context.Background(), p, plan.Options{Host: h, Config: plan.DefaultConfig()})
+		var ran []string
+		for _, c := range rec.Calls {
+			if !strings.HasSuffix(c.String(), " -j") {
+				ran = append(ran, c.String()+" <"+strings.TrimSpace(string(c.Stdin)))
+			}
+		}
+		want := "postsuper -c /etc/pf -d - <169019EE166"
+		if hold {
+			want = "postsuper -c /etc/pf -h - <169019EE166\npostsuper -c /etc/pf -H - <169019EE166"
+		}
+		if strings.Join(ran, "\n") != want || err == nil || !strings.Contains(err.Error(), "verify: 1 message of the selected messages") {
+			t.Errorf("hold %v: ran\n%s\nerr %v", hold, strings.Join(ran, "\n"), err)
+		}
+	}
 }
