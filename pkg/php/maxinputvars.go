@@ -34,12 +34,12 @@ func ParseMaxInputVars(v string) (int64, error) {
 	n, err := strconv.ParseInt(v, 10, 64)
 	var ne *strconv.NumError
 	switch {
+	case errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) && strings.HasPrefix(v, "-"), err == nil && n <= 0:
+		return 0, usage.Errorf("max_input_vars %s: must be a positive integer (e.g. 5000)", usage.Clip(v))
 	case errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange), err == nil && n > math.MaxInt32:
-		return 0, usage.Errorf("max_input_vars %s: too large (at most %d)", v, math.MaxInt32)
+		return 0, usage.Errorf("max_input_vars %s: too large (at most %d)", usage.Clip(v), math.MaxInt32)
 	case err != nil:
-		return 0, usage.Errorf("max_input_vars %q: not a positive integer (e.g. 5000)", v)
-	case n <= 0:
-		return 0, usage.Errorf("max_input_vars %s: must be a positive integer (e.g. 5000)", v)
+		return 0, usage.Errorf("max_input_vars %q: not a positive integer (e.g. 5000)", usage.Clip(v))
 	}
 	return n, nil
 }
@@ -289,7 +289,7 @@ func checkPoolNames(pools []string, targets []target) error {
 			}
 		}
 		if !found {
-			return usage.Errorf("--pool %s: no such PHP-FPM pool in the selected PHP", want)
+			return usage.Errorf("--pool %s: no such PHP-FPM pool in the selected PHP", usage.Clip(want))
 		}
 	}
 	return nil

@@ -217,6 +217,20 @@ func TestMaxInputVarsRefusals(t *testing.T) {
 			t.Errorf("%+v: %v, want a usage error", o, err)
 		}
 	}
+	// A huge value is echoed cut to usage.MaxEcho characters, wherever it was given.
+	huge := strings.Repeat("7", 300)
+	for _, o := range []MaxInputVarsOptions{
+		{Value: huge}, {Value: huge + "x"}, {Value: "-" + huge},
+		{Value: "5000", Selection: Selection{PHP: huge}},
+		{Value: "5000", Selection: Selection{SAPIs: []string{huge}}},
+		{Value: "5000", Pools: []string{huge}},
+	} {
+		o.Config = testConfig()
+		_, err := PlanMaxInputVars(context.Background(), h, o)
+		if err == nil || !usage.Is(err) || strings.Contains(err.Error(), huge[:usage.MaxEcho+1]) {
+			t.Errorf("huge input: %v, want a usage error echoing at most %d characters", err, usage.MaxEcho)
+		}
+	}
 	// Under --root with nothing configured, the detected reload is refused before anything
 	// changes (the --root command rule).
 	cfg := DefaultConfig()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/system"
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 // UndoOptions tune Undo.
@@ -75,7 +76,7 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 		}
 	}
 	if !ValidRunID(id) {
-		return nil, fmt.Errorf("%w: %q is not a run id (see hostfix history)", ErrNoRun, id)
+		return nil, fmt.Errorf("%w: %q is not a run id (see hostfix history)", ErrNoRun, usage.Clip(id))
 	}
 	backupRoot, err := hostPath(h, cfg.BackupDir)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hostfix/hostfix/pkg/system"
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 // undoFixture applies one run that edits, creates, sets a sysctl and removes files.
@@ -143,6 +144,11 @@ func TestUndoBadInput(t *testing.T) {
 		if _, err := Undo(tr.h, tr.cfg, id, UndoOptions{}); !errors.Is(err, ErrNoRun) {
 			t.Errorf("Undo(%q) = %v, want ErrNoRun", id, err)
 		}
+	}
+	// A huge id is echoed cut to usage.MaxEcho characters, like every argument.
+	long := strings.Repeat("x", 500)
+	if _, err := Undo(tr.h, tr.cfg, long, UndoOptions{}); !errors.Is(err, ErrNoRun) || strings.Contains(err.Error(), long[:usage.MaxEcho+1]) || !strings.Contains(err.Error(), "…") {
+		t.Errorf("Undo(500 x) = %v, want ErrNoRun with the id cut to %d characters", err, usage.MaxEcho)
 	}
 	// A tampered backup copy is refused, not restored.
 	tr, rep := undoFixture(t)

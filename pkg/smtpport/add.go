@@ -45,7 +45,7 @@ func checkPortName(cfg Config) (string, error) {
 	}
 	name := ServiceName(cfg)
 	if !ValidServiceName(name) {
-		return "", usage.Errorf("service name %q: want one token of printable characters without whitespace, #, /, ., {, } or = (it names the /etc/services entry and the xinetd file)", name)
+		return "", usage.Errorf("service name %q: want one token of printable characters without whitespace, #, /, ., {, } or = (it names the /etc/services entry and the xinetd file)", usage.Clip(name))
 	}
 	return name, nil
 }
@@ -76,7 +76,7 @@ func resolveMode(h *system.Host, cfg Config) (string, error) {
 		}
 		return "", usage.Errorf("no SMTP server hostfix can configure: neither %s (xinetd + qmail) nor Postfix (%s) found", cfg.XinetdSource, path.Join(cfg.PostfixDir, "master.cf"))
 	}
-	return "", usage.Errorf("--mode %q: want auto, xinetd or postfix", cfg.Mode)
+	return "", usage.Errorf("--mode %q: want auto, xinetd or postfix", usage.Clip(cfg.Mode))
 }
 
 // state is what the host says about the port before planning.

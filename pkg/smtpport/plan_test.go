@@ -222,6 +222,7 @@ func TestAddRefusals(t *testing.T) {
 		{"port of another service", func(t *testing.T) *system.Host { return qmailHost(t, nil) }, func(c *Config) { c.Port = 587 }, AddOptions{}, "port 587: /etc/services line"},
 		{"name used for another port", func(t *testing.T) *system.Host { return qmailHost(t, nil) }, func(c *Config) { c.Name = "submission" }, AddOptions{}, "service name submission: /etc/services line"},
 		{"bad name", func(t *testing.T) *system.Host { return qmailHost(t, nil) }, func(c *Config) { c.Name = "smtp p26" }, AddOptions{}, `service name "smtp p26"`},
+		{"huge name", func(t *testing.T) *system.Host { return qmailHost(t, nil) }, func(c *Config) { c.Name = strings.Repeat("x y", 200) }, AddOptions{}, `service name "` + usage.Clip(strings.Repeat("x y", 200)) + `"`},
 		{"dotted name", func(t *testing.T) *system.Host { return qmailHost(t, nil) }, func(c *Config) { c.Name = "smtp.p26" }, AddOptions{}, `service name "smtp.p26"`},
 		{"something listens", func(t *testing.T) *system.Host {
 			return qmailHost(t, map[string]string{"/proc/net/tcp": listen26, "/proc/77/comm": "exim4\n", "/proc/77/fd/3": "->socket:[4242]"})
@@ -236,6 +237,7 @@ func TestAddRefusals(t *testing.T) {
 			return postfixHost(t, string(sample(t, "master.cf.dist")), map[string]string{"/etc/xinetd.d/smtp_psa": string(sample(t, "smtp_psa"))})
 		}, nil, AddOptions{}, "say which serves SMTP with --mode"},
 		{"neither", func(t *testing.T) *system.Host { return fixture(t, map[string]string{"/proc/net/tcp": procHeader}) }, nil, AddOptions{}, "no SMTP server hostfix can configure"},
+		{"huge mode", func(t *testing.T) *system.Host { return qmailHost(t, nil) }, func(c *Config) { c.Mode = strings.Repeat("m", 300) }, AddOptions{}, `--mode "` + usage.Clip(strings.Repeat("m", 300)) + `"`},
 		{"bad mode", func(t *testing.T) *system.Host { return qmailHost(t, nil) }, func(c *Config) { c.Mode = "sendmail" }, AddOptions{}, `--mode "sendmail"`},
 		{"foreign file in the way", func(t *testing.T) *system.Host {
 			return qmailHost(t, map[string]string{"/etc/xinetd.d/smtp_p26": "service smtp_p26\n{\n}\n"})
