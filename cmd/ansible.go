@@ -133,11 +133,13 @@ func runAnsible(ctx context.Context, path string, stderr io.Writer, getenv func(
 		}
 	}
 	if kind == kindChange {
-		// Ansible is non-interactive by design: no prompt, but check mode is honoured.
+		// Ansible is non-interactive by design: no prompt.
 		argv = append(argv, "--yes")
-		if checkMode {
-			argv = append(argv, "--dry-run")
-		}
+	}
+	if checkMode {
+		// Check mode is honoured by every command: a change is only planned, and a check
+		// writes no state file (synflood check --state-file) either.
+		argv = append(argv, "--dry-run")
 	}
 	argv = append(argv, strings.Fields(c.CommandPath())[1:]...)
 	keys := make([]string, 0, len(args))

@@ -159,3 +159,37 @@ func TestAnsibleCheckFailOn(t *testing.T) {
 		}
 	}
 }
+
+// TestAnsibleCheckModeCheckWritesNothing: in check mode a check command changes nothing
+// either: synflood check's --state-file (read, not updated under --dry-run) stays absent.
+func TestAnsibleCheckModeCheckWritesNothing(t *testing.T) {
+	root := sysctlFixture(t)
+	for src, dst := range map[string]string{"proc_net_tcp": "proc/net/tcp", "proc_net_tcp6": "proc/net/tcp6", "proc_net_netstat": "proc/net/netstat"} {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "synflood", "host-idle", src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(root, "proc/net"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, dst), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state := filepath.Join(t.TempDir(), "synflood.json")
+	args := map[string]any{"command": "synflood check", "root": root, "interval": "0s", "state_file": state, "fail_on": "never"}
+	res, code, stderr := runModule(t, map[string]any{"_ansible_check_mode": true, "command": "synflood check", "root": root, "interval": "0s", "state_file": state, "fail_on": "never"})
+	if code != 0 || res["status"] == nil {
+		t.Fatalf("check mode: exit %d %v (stderr %s)", code, res, stderr)
+	}
+	if _, err := os.Lstat(state); err == nil {
+		t.Fatalf("check mode wrote the state file %s", state)
+	}
+	// Without check mode the state file is written (so the test above can fail).
+	if res, code, stderr = runModule(t, args); code != 0 {
+		t.Fatalf("exit %d %v (stderr %s)", code, res, stderr)
+	}
+	if _, err := os.Lstat(state); err != nil {
+		t.Fatalf("the state file was not written without check mode: %v", err)
+	}
+}
