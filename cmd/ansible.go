@@ -162,6 +162,10 @@ func runAnsible(ctx context.Context, path string, stderr io.Writer, getenv func(
 			continue
 		}
 		name := strings.ReplaceAll(k, "_", "-")
+		if name == "textfile-dir" && c.Flags().Lookup(name) != nil {
+			// It needs -o prometheus, and the module always answers in JSON.
+			return ansibleFail("hostfix module: key %s: not available in the module (it answers in JSON); write textfiles with `hostfix %s -o prometheus --textfile-dir DIR` from cron or the hostfix-doctor timer", k, strings.TrimPrefix(c.CommandPath(), "hostfix "))
+		}
 		f := c.Flags().Lookup(name)
 		if f == nil || ansibleReservedFlags[name] {
 			return ansibleFail("hostfix module: unknown key %s for %q: %s", k, c.CommandPath()[len("hostfix "):], ansibleFlagList(c))
@@ -485,7 +489,7 @@ func ansibleCheckScalar(k, typ, s string) error {
 func ansibleFlagList(c *cobra.Command) string {
 	var names []string
 	c.Flags().VisitAll(func(f *pflag.Flag) {
-		if !ansibleReservedFlags[f.Name] && !f.Hidden {
+		if !ansibleReservedFlags[f.Name] && !f.Hidden && f.Name != "textfile-dir" {
 			names = append(names, strings.ReplaceAll(f.Name, "-", "_"))
 		}
 	})
