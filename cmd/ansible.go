@@ -371,15 +371,35 @@ func ansibleBool(args map[string]any, k string) (bool, error) {
 	if !ok || v == nil {
 		return false, nil
 	}
-	switch b := v.(type) {
-	case bool:
+	if b, ok := ansibleBoolValue(v); ok {
 		return b, nil
-	case string:
-		if p, err := strconv.ParseBool(b); err == nil {
-			return p, nil
-		}
 	}
 	return false, fmt.Errorf("hostfix module: key %s: want true or false, got %v", k, v)
+}
+
+// ansibleBoolValue reads a boolean the way Ansible's own modules do: true/false, and the
+// strings yes/no, on/off, y/n, t/f, 1/0 in any case, and the numbers 1 and 0 (a quoted
+// "yes" in a playbook reaches the module as a string).
+func ansibleBoolValue(v any) (bool, bool) {
+	switch b := v.(type) {
+	case bool:
+		return b, true
+	case json.Number:
+		switch b.String() {
+		case "1", "1.0":
+			return true, true
+		case "0", "0.0":
+			return false, true
+		}
+	case string:
+		switch strings.ToLower(strings.TrimSpace(b)) {
+		case "true", "yes", "on", "y", "t", "1":
+			return true, true
+		case "false", "no", "off", "n", "f", "0":
+			return false, true
+		}
+	}
+	return false, false
 }
 
 func jsonType(v any) string {
@@ -451,14 +471,9 @@ func ansibleFlagValues(k string, f *pflag.Flag, v any) ([]string, error) {
 	}
 	switch typ {
 	case "bool":
-		b, ok := v.(bool)
+		b, ok := ansibleBoolValue(v)
 		if !ok {
-			if s, isStr := v.(string); isStr {
-				if p, err := strconv.ParseBool(s); err == nil {
-					return []string{strconv.FormatBool(p)}, nil
-				}
-			}
-			return nil, fmt.Errorf("hostfix module: key %s: want true or false, got %s", k, jsonType(v))
+			return nil, fmt.Errorf("hostfix module: key %s: want true or false (yes/no), got %s", k, jsonType(v))
 		}
 		return []string{strconv.FormatBool(b)}, nil
 	}

@@ -196,3 +196,38 @@ func TestAnsibleCheckModeCheckWritesNothing(t *testing.T) {
 		t.Fatalf("the state file was not written without check mode: %v", err)
 	}
 }
+
+// TestAnsibleBooleans: a boolean key takes what Ansible's own modules take (a quoted "yes"
+// reaches the module as a string).
+func TestAnsibleBooleans(t *testing.T) {
+	for v, want := range map[any]bool{true: true, "yes": true, "on": true, "True": true, "1": true, 1: true, false: false, "no": false, "off": false, "0": false, 0: false} {
+		b, err := json.Marshal(map[string]any{"k": v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var args map[string]any
+		if err := dec.Decode(&args); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ansibleBool(args, "k")
+		if err != nil || got != want {
+			t.Errorf("%#v: got %v, %v; want %v", v, got, err, want)
+		}
+	}
+	for _, v := range []any{"maybe", 2, []any{true}} {
+		if _, err := ansibleBool(map[string]any{"k": v}, "k"); err == nil {
+			t.Errorf("%#v: no error", v)
+		}
+	}
+	// As a flag (keep_cookies_off: "no") on a change command in check mode ("yes").
+	root := sysctlFixture(t)
+	res, code, stderr := runModule(t, map[string]any{"command": "synflood fix", "root": root, "keep_cookies_off": "no", "_ansible_check_mode": "yes"})
+	if code != 0 || res["changed"] != true {
+		t.Fatalf("keep_cookies_off: no: exit %d %v (stderr %s)", code, res, stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "proc/sys/net/ipv4/tcp_syncookies")); string(b) != "0\n" {
+		t.Fatalf("check mode \"yes\" was not honoured: tcp_syncookies %q", b)
+	}
+}
