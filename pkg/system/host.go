@@ -32,6 +32,11 @@ func NewHost(root string, r Runner) (*Host, error) {
 	}
 	fi, err := os.Stat(abs)
 	if err != nil {
+		// The reason without Go's "stat PATH" prefix: the path is named already.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		return nil, fmt.Errorf("--root %s: %w", root, err)
 	}
 	if !fi.IsDir() {

@@ -57,7 +57,7 @@ func TestNewHostErrors(t *testing.T) {
 	if _, err := NewHost(file, nil); err == nil || err.Error() != "--root "+file+": not a directory" {
 		t.Errorf("file as root: %v", err)
 	}
-	if _, err := NewHost(filepath.Join(dir, "none"), nil); err == nil || !strings.HasPrefix(err.Error(), "--root "+filepath.Join(dir, "none")+": ") || !IsNotExist(err) {
+	if _, err := NewHost(filepath.Join(dir, "none"), nil); err == nil || err.Error() != "--root "+filepath.Join(dir, "none")+": no such file or directory" || !IsNotExist(err) {
 		t.Errorf("missing root: %v", err)
 	}
 	rel, err := NewHost(".", nil)
