@@ -462,6 +462,11 @@ func toDuration(raw any) (time.Duration, error) {
 func toStrings(raw any) ([]string, error) {
 	switch x := raw.(type) {
 	case string:
+		// Split at whitespace only, never like a shell: a quote or backslash would be
+		// split into the words wrongly and run so, hence refused.
+		if strings.ContainsAny(x, "\"'\\") {
+			return nil, fmt.Errorf("%q: quotes and backslashes are not parsed in a value on one line (it is split at spaces); write it as a list in the config file: [word, \"word with spaces\"]", usage.Clip(x))
+		}
 		return strings.Fields(x), nil
 	case []string:
 		return append([]string{}, x...), nil
