@@ -278,3 +278,40 @@ func TestMoveRollback(t *testing.T) {
 		t.Errorf("restored %v", rep.Restored)
 	}
 }
+
+// TestUndoNotesWhatItCannotUndo: a run whose changes were a package install and a command
+// has nothing to restore, and the undo says why instead of a bare "nothing to do"; a run
+// mixing both notes the install next to its restores.
+func TestUndoNotesWhatItCannotUndo(t *testing.T) {
+	tr := newTree(t)
+	p := New("php mbstring install")
+	p.Add(InstallPackages(Configured("php.package_managers.apt_get", []string{"apt-get", "install", "-y"}), "php8.2-mbstring"))
+	p.Add(Command(Configured("php.phpenmod_command", []string{"phpenmod", "mbstring"}), ""))
+	rep := tr.mustApply(p)
+	up, err := Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !up.Empty() {
+		t.Fatalf("undo of an install plans %d actions", len(up.Actions))
+	}
+	want := []string{
+		"install_packages php8.2-mbstring (run by " + rep.RunID + ") cannot be undone: remove the packages by hand if they must go",
+		"command phpenmod mbstring (run by " + rep.RunID + ") cannot be undone: reverse it by hand if needed",
+	}
+	if strings.Join(up.Notes, "\n") != strings.Join(want, "\n") {
+		t.Errorf("notes\n%s\nwant\n%s", strings.Join(up.Notes, "\n"), strings.Join(want, "\n"))
+	}
+
+	tr.write("/etc/a.conf", "alpha\n", 0o644)
+	p = New("php mbstring install")
+	p.Add(tr.must(EditFile(tr.h, "/etc/a.conf", replace("ALPHA\n"), EditOptions{})))
+	p.Add(InstallPackages(Configured("php.package_managers.apt_get", []string{"apt-get", "install", "-y"}), "php8.2-mbstring"))
+	rep = tr.mustApply(p)
+	if up, err = Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if up.Empty() || len(up.Notes) != 1 || !strings.HasPrefix(up.Notes[0], "install_packages php8.2-mbstring (run by "+rep.RunID+") cannot be undone") {
+		t.Errorf("mixed run: %d actions, notes %q", len(up.Actions), up.Notes)
+	}
+}
