@@ -66,7 +66,7 @@ Works under --root like every check. doctor changes nothing.`,
 				return usage.Errorf("--textfile-dir needs -o prometheus")
 			}
 			if f.timeout < 0 {
-				return usage.Errorf("--timeout %s: want a positive duration (0 = none)", f.timeout)
+				return usage.Errorf("--timeout %s: want 0 (no timeout) or more", f.timeout)
 			}
 			checks := app.DoctorChecks()
 			o := doctor.Options{Only: f.only, Skip: f.skip, Timeout: f.timeout}

@@ -47,7 +47,7 @@ EXIT STATUS
   hostfix history 20261128T073000Z-1a2b
   hostfix history -o json | jq -r '.runs[-1].run_id'
   hostfix undo $(hostfix history -o json | jq -r '.runs[-1].run_id') --dry-run`,
-		Args: cobra.MaximumNArgs(1),
+		Args: atMostOneRunID,
 		RunE: func(_ *cobra.Command, args []string) error {
 			if limit < 0 {
 				return usage.Errorf("--limit %d: must be 0 (all) or more", limit)
@@ -188,3 +188,12 @@ func writeRunText(app *App, r plan.HistoryEntry) error {
 }
 
 func init() { register(newHistoryCmd) }
+
+// atMostOneRunID is the Args check of history and undo, in hostfix's words (cobra's says
+// "accepts at most 1 arg(s), received 2").
+func atMostOneRunID(c *cobra.Command, args []string) error {
+	if len(args) > 1 {
+		return usage.Errorf("%s takes at most one RUN-ID, got %d (see hostfix history)", c.Name(), len(args))
+	}
+	return nil
+}

@@ -42,7 +42,7 @@ EXIT STATUS
   hostfix undo 20261128T073000Z-1a2b
   hostfix undo 20261128T073000Z-1a2b --force
   hostfix --root /srv/snapshot undo -o json`,
-		Args:        cobra.MaximumNArgs(1),
+		Args:        atMostOneRunID,
 		Annotations: map[string]string{kindKey: kindChange},
 		RunE: func(c *cobra.Command, args []string) error {
 			id := ""
