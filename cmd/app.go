@@ -98,6 +98,10 @@ func (app *App) setup(c *cobra.Command) error {
 	if !needsSetup(c) {
 		return nil
 	}
+	if f := c.Flag("root"); f != nil && f.Changed && app.Opts.Root == "" {
+		// --root "$SNAP" with SNAP unset must not mean the live system.
+		return usage.Errorf("--root is empty: give the directory (--root / for the live system)")
+	}
 	if app.Opts.Root == "" {
 		app.Opts.Root = app.Getenv("HOSTFIX_ROOT")
 	}
