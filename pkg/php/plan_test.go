@@ -466,3 +466,17 @@ func TestScanDirs(t *testing.T) {
 		t.Errorf("iniTarget %s %v %v", file, create, err)
 	}
 }
+
+// TestNoPHPIsBadInput: on a host without PHP, the changes refuse as bad input (exit 2,
+// nothing changed), not as a failed change (exit 1).
+func TestNoPHPIsBadInput(t *testing.T) {
+	h := host(t, tree(t, map[string]string{"/etc/hostname": "web1\n"}), nil)
+	_, err := PlanMbstring(context.Background(), h, MbstringOptions{Config: testConfig()})
+	if err == nil || !usage.Is(err) || !strings.Contains(err.Error(), "no PHP installation found") {
+		t.Errorf("mbstring install: %v, want a usage error", err)
+	}
+	_, err = PlanMaxInputVars(context.Background(), h, MaxInputVarsOptions{Config: testConfig(), Value: "5000"})
+	if err == nil || !usage.Is(err) || !strings.Contains(err.Error(), "no PHP installation found") {
+		t.Errorf("max-input-vars set: %v, want a usage error", err)
+	}
+}

@@ -2,7 +2,6 @@ package php
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -58,7 +57,7 @@ func selectTargets(ctx context.Context, h *system.Host, cfg Config, sel Selectio
 		return nil, nil, err
 	}
 	if len(ins) == 0 {
-		return nil, nil, errors.New("no PHP installation found (looked for Debian /etc/php/<ver>, /etc/php.ini, Remi, cPanel EA4, Plesk, alt-php and php on PATH)")
+		return nil, nil, usage.Errorf("no PHP installation found (looked for Debian /etc/php/<ver>, /etc/php.ini, Remi, cPanel EA4, Plesk, alt-php and php on PATH)")
 	}
 	var found []string
 	var out []target
