@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/hostfix/hostfix/pkg/iostreams"
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 // Ansible runs hostfix as a binary module: Ansible copies the binary to the target as
@@ -117,6 +118,11 @@ func runAnsible(ctx context.Context, path string, stderr io.Writer, getenv func(
 	root := NewRootCmd(app)
 	words := strings.Fields(command)
 	c, rest, err := root.Find(words)
+	if err == nil && len(rest) > 0 && c != root && c.Runnable() && c.Annotations[kindKey] != "" {
+		// "php max-input-vars set 5000": the command is known, the rest are its arguments
+		// (or flags), which go under their own keys.
+		return ansibleFail("hostfix module: command %q: %q is not part of a command; give arguments as args: [%s] and flags as keys (e.g. sapi: fpm)", command, usage.Clip(strings.Join(rest, " ")), usage.Clip(strings.Join(rest, ", ")))
+	}
 	if err != nil || len(rest) > 0 || c == root || !c.Runnable() || c.Annotations[kindKey] == "" {
 		return ansibleFail("hostfix module: unknown command %q: use one of %s", command, strings.Join(ansibleCommands(root), ", "))
 	}
