@@ -121,7 +121,10 @@ func runAnsible(ctx context.Context, path string, stderr io.Writer, getenv func(
 	if err == nil && len(rest) > 0 && c != root && c.Runnable() && c.Annotations[kindKey] != "" {
 		// "php max-input-vars set 5000": the command is known, the rest are its arguments
 		// (or flags), which go under their own keys.
-		return ansibleFail("hostfix module: command %q: %q is not part of a command; give arguments as args: [%s] and flags as keys (e.g. sapi: fpm)", command, usage.Clip(strings.Join(rest, " ")), usage.Clip(strings.Join(rest, ", ")))
+		if strings.HasPrefix(rest[0], "-") {
+			return ansibleFail("hostfix module: command %q: %q is not part of a command; give flags as keys (--sapi fpm is sapi: fpm, --root DIR is root: DIR)", command, usage.Clip(strings.Join(rest, " ")))
+		}
+		return ansibleFail("hostfix module: command %q: %q is not part of a command; give arguments as args: [%s]", command, usage.Clip(strings.Join(rest, " ")), usage.Clip(strings.Join(rest, ", ")))
 	}
 	if err != nil || len(rest) > 0 || c == root || !c.Runnable() || c.Annotations[kindKey] == "" {
 		return ansibleFail("hostfix module: unknown command %q: use one of %s", command, strings.Join(ansibleCommands(root), ", "))

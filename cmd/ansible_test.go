@@ -75,6 +75,7 @@ func TestAnsibleBadArguments(t *testing.T) {
 		{"unknown command", map[string]any{"command": "synflod fix"}, `unknown command "synflod fix"`},
 		{"a noun", map[string]any{"command": "synflood"}, `unknown command "synflood"`},
 		{"arguments in command", map[string]any{"command": "php max-input-vars set 5000"}, `"5000" is not part of a command; give arguments as args: [5000]`},
+		{"flags in command", map[string]any{"command": "php check --sapi fpm"}, `"--sapi fpm" is not part of a command; give flags as keys`},
 		{"unknown key", map[string]any{"command": "synflood fix", "root": root, "backlogg": 1}, "unknown key backlogg"},
 		{"reserved key", map[string]any{"command": "synflood fix", "root": root, "dry_run": true}, "unknown key dry_run"},
 		{"wrong type", map[string]any{"command": "synflood fix", "root": root, "backlog": "many"}, "key backlog: want an integer"},
