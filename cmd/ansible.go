@@ -130,6 +130,10 @@ func runAnsible(ctx context.Context, path string, stderr io.Writer, getenv func(
 		return ansibleFail("hostfix module: unknown command %q: use one of %s", command, strings.Join(ansibleCommands(root), ", "))
 	}
 	kind := c.Annotations[kindKey]
+	if _, ok := args["fail_on"]; ok && kind != kindCheck {
+		// A change fails the task when it fails; nothing for fail_on to decide.
+		return ansibleFail("hostfix module: key fail_on is for checks; %q is a change command (it fails the task when the change fails)", strings.TrimPrefix(c.CommandPath(), "hostfix "))
+	}
 
 	argv := []string{"--color", "never", "-o", "json"}
 	for _, k := range []string{"root", "config"} {

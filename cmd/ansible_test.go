@@ -82,6 +82,7 @@ func TestAnsibleBadArguments(t *testing.T) {
 		{"list for scalar", map[string]any{"command": "synflood fix", "root": root, "backlog": []int{1}}, "key backlog: want a single value"},
 		{"root not string", map[string]any{"command": "synflood fix", "root": 5}, "key root: want a string"},
 		{"fail_on", map[string]any{"command": "synflood check", "fail_on": "sometimes"}, "key fail_on"},
+		{"fail_on on a change", map[string]any{"command": "synflood fix", "root": root, "fail_on": "never"}, `key fail_on is for checks; "synflood fix" is a change command`},
 		// -o prometheus is what --textfile-dir needs, and the module always asks for JSON.
 		{"textfile_dir", map[string]any{"command": "synflood check", "root": root, "textfile_dir": t.TempDir()}, "key textfile_dir: not available in the module"},
 		{"textfile_dir doctor", map[string]any{"command": "doctor", "root": root, "textfile_dir": t.TempDir()}, "hostfix doctor -o prometheus --textfile-dir DIR"},
