@@ -99,6 +99,13 @@ func (app *App) renderDoctor(out []doctor.Outcome, textfileDir string) error {
 		return doctor.WriteNagios(app.IO.Out, out)
 	case "prometheus":
 		names, files := doctor.PromFiles(out)
+		if textfileDir != "" && app.Opts.DryRun {
+			// --dry-run writes nothing, as for a single check: show what the files would hold.
+			for _, n := range names {
+				app.Logf("dry run: would write %s", filepath.Join(textfileDir, n))
+			}
+			textfileDir = ""
+		}
 		if textfileDir == "" {
 			var all []check.Sample
 			for _, n := range names {
