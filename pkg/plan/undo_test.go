@@ -315,3 +315,21 @@ func TestUndoNotesWhatItCannotUndo(t *testing.T) {
 		t.Errorf("mixed run: %d actions, notes %q", len(up.Actions), up.Notes)
 	}
 }
+
+// TestUndoDamagedManifest: a manifest line that is not an entry is named by file and line
+// and said to be damaged, in words, without the JSON decoder's own (Go struct, invalid
+// character …).
+func TestUndoDamagedManifest(t *testing.T) {
+	for _, bad := range []string{"garbage\n", `{"action":"edit","path":"/etc/a.conf","uid":"x"}` + "\n"} {
+		tr, rep := undoFixture(t)
+		mf := filepath.Join(tr.h.Path(tr.cfg.BackupDir), rep.RunID, "manifest.jsonl")
+		if err := os.WriteFile(mf, []byte(bad), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{})
+		want := "undo " + rep.RunID + ": " + filepath.Join(tr.cfg.BackupDir, rep.RunID, "manifest.jsonl") + ":1: manifest line: not a manifest entry: the file is damaged"
+		if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "invalid character") || strings.Contains(err.Error(), "Go ") {
+			t.Errorf("%q: %v\nwant %s…", bad, err, want)
+		}
+	}
+}
