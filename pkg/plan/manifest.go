@@ -129,8 +129,8 @@ func ParseManifestLine(line []byte) (Entry, error) {
 	return e, nil
 }
 
-// ReadManifest reads a run's manifest. A bad last line without its newline (the run was
-// killed while writing it) is left out and reported by cut; any other bad line is an error.
+// ReadManifest reads a run's manifest. A bad last line (the run was killed while writing
+// it) is left out and reported by cut; a bad line anywhere else is an error.
 func ReadManifest(path string) (entries []Entry, cut bool, err error) {
 	return readManifest(path, path)
 }
@@ -148,9 +148,7 @@ func readManifest(path, display string) ([]Entry, bool, error) {
 		}
 		e, err := ParseManifestLine(line)
 		if err != nil {
-			// Only a last line the kill cut short (no newline after it) is an interrupted
-			// write; a whole bad line is damage, reported like one anywhere else.
-			if i == len(lines)-1 && !bytes.HasSuffix(data, []byte("\n")) {
+			if i == len(lines)-1 {
 				return out, true, nil
 			}
 			return nil, false, fmt.Errorf("%s:%d: %w", display, i+1, err)

@@ -323,10 +323,15 @@ func TestUndoDamagedManifest(t *testing.T) {
 	for _, bad := range []string{"garbage\n", `{"action":"edit","path":"/etc/a.conf","uid":"x"}` + "\n"} {
 		tr, rep := undoFixture(t)
 		mf := filepath.Join(tr.h.Path(tr.cfg.BackupDir), rep.RunID, "manifest.jsonl")
-		if err := os.WriteFile(mf, []byte(bad), 0o600); err != nil {
+		good, err := os.ReadFile(mf)
+		if err != nil {
 			t.Fatal(err)
 		}
-		_, err := Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{})
+		// The bad line first: a bad last line counts as one a kill cut short.
+		if err := os.WriteFile(mf, append([]byte(bad), good...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err = Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{})
 		want := "undo " + rep.RunID + ": " + filepath.Join(tr.cfg.BackupDir, rep.RunID, "manifest.jsonl") + ":1: manifest line: not a manifest entry: the file is damaged"
 		if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "invalid character") || strings.Contains(err.Error(), "Go ") {
 			t.Errorf("%q: %v\nwant %s…", bad, err, want)
