@@ -84,6 +84,10 @@ func PlanMaxInputVars(ctx context.Context, h *system.Host, o MaxInputVarsOptions
 	if err != nil {
 		return nil, err
 	}
+	// PHP reads only *.ini files from a scan dir, and the drop-in belongs in that dir.
+	if d := o.Config.DropIn; len(d) <= len(".ini") || !strings.HasSuffix(d, ".ini") || strings.ContainsAny(d, `/\`) || strings.HasPrefix(d, ".") {
+		return nil, usage.Errorf("php.drop_in %q: want a file name ending in .ini (PHP reads only *.ini from its scan dir), such as 99-hostfix.ini", usage.Clip(d))
+	}
 	_, targets, err := selectTargets(ctx, h, o.Config, o.Selection)
 	if err != nil {
 		return nil, err

@@ -217,6 +217,15 @@ func TestMaxInputVarsRefusals(t *testing.T) {
 			t.Errorf("%+v: %v, want a usage error", o, err)
 		}
 	}
+	// php.drop_in must be a file PHP reads from its scan dir: a *.ini name, no directory.
+	for _, drop := range []string{"x.conf", "../../../x.ini", "/etc/x.ini", "sub/x.ini", "", ".ini"} {
+		cfg := testConfig()
+		cfg.DropIn = drop
+		_, err := PlanMaxInputVars(context.Background(), h, MaxInputVarsOptions{Config: cfg, Value: "5000"})
+		if err == nil || !usage.Is(err) || !strings.Contains(err.Error(), "php.drop_in") {
+			t.Errorf("drop_in %q: %v, want a usage error naming php.drop_in", drop, err)
+		}
+	}
 	// A huge value is echoed cut to usage.MaxEcho characters, wherever it was given.
 	huge := strings.Repeat("7", 300)
 	for _, o := range []MaxInputVarsOptions{
