@@ -442,3 +442,26 @@ func TestXinetdFilesFollowsIncludes(t *testing.T) {
 		t.Fatalf("notes %v, err %v", p.Notes, err)
 	}
 }
+
+// TestMainPortIsNotTouched: add and remove manage an alternate port; port 25 (SMTP's own,
+// served by smtp_psa or master.cf's smtp service) is refused even with --force, and so is
+// the service file add copies from, whatever port it is asked about.
+func TestMainPortIsNotTouched(t *testing.T) {
+	ctx := context.Background()
+	h := qmailHost(t, nil)
+	for _, force := range []bool{false, true} {
+		_, err := PlanRemove(ctx, h, RemoveOptions{Config: cfgWith(func(c *Config) { c.Port = 25 }), Force: force})
+		if err == nil || !usage.Is(err) || !strings.Contains(err.Error(), "port 25 is SMTP's own port") {
+			t.Errorf("remove --port 25 (force %v): %v", force, err)
+		}
+	}
+	if _, err := PlanAdd(ctx, h, AddOptions{Config: cfgWith(func(c *Config) { c.Port = 25; c.Name = "smtp" })}); err == nil || !usage.Is(err) || !strings.Contains(err.Error(), "port 25 is SMTP's own port") {
+		t.Errorf("add --port 25: %v", err)
+	}
+	// The copy source itself, configured on an alternate port by hand.
+	h = qmailHost(t, map[string]string{"/etc/xinetd.d/smtp_psa": "service smtp\n{\n\tport = 2626\n\ttype = UNLISTED\n\tserver = /var/qmail/bin/tcp-env\n}\n"})
+	_, err := PlanRemove(ctx, h, RemoveOptions{Config: cfgWith(func(c *Config) { c.Port = 2626 }), Force: true})
+	if err == nil || !usage.Is(err) || !strings.Contains(err.Error(), "/etc/xinetd.d/smtp_psa is smtpport.xinetd_source") {
+		t.Errorf("remove of the copy source: %v", err)
+	}
+}
