@@ -107,6 +107,9 @@ func (l *Loaded) Values() map[string]any { return flatten(reflect.ValueOf(l.Conf
 type Options struct {
 	// File is --config; empty means DefaultFile under Root, where a missing file is fine.
 	File string
+	// FileFrom names where File came from, for messages ("--config", "HOSTFIX_CONFIG");
+	// empty means --config.
+	FileFrom string
 	// Resolve maps a system path under --root; nil means identity.
 	Resolve func(string) string
 	// Getenv reads the environment; nil means os.Getenv.
@@ -174,7 +177,15 @@ func Load(o Options) (*Loaded, error) {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return nil, fmt.Errorf("config %s: %w (fix the path given to --config)", display, err)
+		hint := "fix or remove it"
+		if explicit {
+			from := o.FileFrom
+			if from == "" {
+				from = "--config"
+			}
+			hint = "fix the path given to " + from
+		}
+		return nil, fmt.Errorf("config %s: %w (%s)", display, err, hint)
 	}
 
 	for _, k := range keys {
