@@ -185,7 +185,7 @@ func Load(o Options) (*Loaded, error) {
 			}
 			hint = "fix the path given to " + from
 		}
-		return nil, fmt.Errorf("config %s: %w (%s)", display, err, hint)
+		return nil, fmt.Errorf("config %s: %w (%s)", usage.Clip(display), err, hint)
 	}
 
 	for _, k := range keys {

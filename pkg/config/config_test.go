@@ -139,6 +139,10 @@ func TestMissingFiles(t *testing.T) {
 	if _, err := Load(Options{Resolve: rooted(dir), Getenv: env()}); err != nil {
 		t.Errorf("no default config file must be fine: %v", err)
 	}
+	// A huge --config is echoed cut to 60 characters.
+	if _, err := Load(Options{File: filepath.Join(dir, strings.Repeat("c", 300)), Getenv: env()}); err == nil || len(err.Error()) > 200 {
+		t.Errorf("huge --config: %v", err)
+	}
 	missing := filepath.Join(dir, "nope.yaml")
 	_, err := Load(Options{File: missing, Getenv: env()})
 	if err == nil || !strings.Contains(err.Error(), "config "+missing+": no such file or directory") || !strings.Contains(err.Error(), "--config") {

@@ -60,6 +60,11 @@ func TestNewHostErrors(t *testing.T) {
 	if _, err := NewHost(filepath.Join(dir, "none"), nil); err == nil || err.Error() != "--root "+filepath.Join(dir, "none")+": no such file or directory" || !IsNotExist(err) {
 		t.Errorf("missing root: %v", err)
 	}
+	// A huge --root is echoed cut to usage.MaxEcho characters.
+	long := filepath.Join(dir, strings.Repeat("a", 300))
+	if _, err := NewHost(long, nil); err == nil || len(err.Error()) > 200 || !strings.Contains(err.Error(), "…") {
+		t.Errorf("huge root: %v", err)
+	}
 	rel, err := NewHost(".", nil)
 	if err != nil || !filepath.IsAbs(rel.Root) {
 		t.Errorf("relative root must become absolute: %+v %v", rel, err)
