@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/hostfix/hostfix/pkg/iostreams"
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 // Ansible runs hostfix as a binary module: Ansible copies the binary to the target as
@@ -117,10 +118,22 @@ func runAnsible(ctx context.Context, path string, stderr io.Writer, getenv func(
 	root := NewRootCmd(app)
 	words := strings.Fields(command)
 	c, rest, err := root.Find(words)
+	if err == nil && len(rest) > 0 && c != root && c.Runnable() && c.Annotations[kindKey] != "" {
+		// "php max-input-vars set 5000": the command is known, the rest are its arguments
+		// (or flags), which go under their own keys.
+		if strings.HasPrefix(rest[0], "-") {
+			return ansibleFail("hostfix module: command %q: %q is not part of a command; give flags as keys (--sapi fpm is sapi: fpm, --root DIR is root: DIR)", command, usage.Clip(strings.Join(rest, " ")))
+		}
+		return ansibleFail("hostfix module: command %q: %q is not part of a command; give arguments as args: [%s]", command, usage.Clip(strings.Join(rest, " ")), usage.Clip(strings.Join(rest, ", ")))
+	}
 	if err != nil || len(rest) > 0 || c == root || !c.Runnable() || c.Annotations[kindKey] == "" {
 		return ansibleFail("hostfix module: unknown command %q: use one of %s", command, strings.Join(ansibleCommands(root), ", "))
 	}
 	kind := c.Annotations[kindKey]
+	if _, ok := args["fail_on"]; ok && kind != kindCheck {
+		// A change fails the task when it fails; nothing for fail_on to decide.
+		return ansibleFail("hostfix module: key fail_on is for checks; %q is a change command (it fails the task when the change fails)", strings.TrimPrefix(c.CommandPath(), "hostfix "))
+	}
 
 	argv := []string{"--color", "never", "-o", "json"}
 	for _, k := range []string{"root", "config"} {
@@ -133,11 +146,13 @@ func runAnsible(ctx context.Context, path string, stderr io.Writer, getenv func(
 		}
 	}
 	if kind == kindChange {
-		// Ansible is non-interactive by design: no prompt, but check mode is honoured.
+		// Ansible is non-interactive by design: no prompt.
 		argv = append(argv, "--yes")
-		if checkMode {
-			argv = append(argv, "--dry-run")
-		}
+	}
+	if checkMode {
+		// Check mode is honoured by every command: a change is only planned, and a check
+		// writes no state file (synflood check --state-file) either.
+		argv = append(argv, "--dry-run")
 	}
 	argv = append(argv, strings.Fields(c.CommandPath())[1:]...)
 	keys := make([]string, 0, len(args))
@@ -160,6 +175,10 @@ func runAnsible(ctx context.Context, path string, stderr io.Writer, getenv func(
 			continue
 		}
 		name := strings.ReplaceAll(k, "_", "-")
+		if name == "textfile-dir" && c.Flags().Lookup(name) != nil {
+			// It needs -o prometheus, and the module always answers in JSON.
+			return ansibleFail("hostfix module: key %s: not available in the module (it answers in JSON); write textfiles with `hostfix %s -o prometheus --textfile-dir DIR` from cron or the hostfix-doctor timer", k, strings.TrimPrefix(c.CommandPath(), "hostfix "))
+		}
 		f := c.Flags().Lookup(name)
 		if f == nil || ansibleReservedFlags[name] {
 			return ansibleFail("hostfix module: unknown key %s for %q: %s", k, c.CommandPath()[len("hostfix "):], ansibleFlagList(c))
@@ -365,15 +384,35 @@ func ansibleBool(args map[string]any, k string) (bool, error) {
 	if !ok || v == nil {
 		return false, nil
 	}
-	switch b := v.(type) {
-	case bool:
+	if b, ok := ansibleBoolValue(v); ok {
 		return b, nil
-	case string:
-		if p, err := strconv.ParseBool(b); err == nil {
-			return p, nil
-		}
 	}
 	return false, fmt.Errorf("hostfix module: key %s: want true or false, got %v", k, v)
+}
+
+// ansibleBoolValue reads a boolean the way Ansible's own modules do: true/false, and the
+// strings yes/no, on/off, y/n, t/f, 1/0 in any case, and the numbers 1 and 0 (a quoted
+// "yes" in a playbook reaches the module as a string).
+func ansibleBoolValue(v any) (bool, bool) {
+	switch b := v.(type) {
+	case bool:
+		return b, true
+	case json.Number:
+		switch b.String() {
+		case "1", "1.0":
+			return true, true
+		case "0", "0.0":
+			return false, true
+		}
+	case string:
+		switch strings.ToLower(strings.TrimSpace(b)) {
+		case "true", "yes", "on", "y", "t", "1":
+			return true, true
+		case "false", "no", "off", "n", "f", "0":
+			return false, true
+		}
+	}
+	return false, false
 }
 
 func jsonType(v any) string {
@@ -445,14 +484,9 @@ func ansibleFlagValues(k string, f *pflag.Flag, v any) ([]string, error) {
 	}
 	switch typ {
 	case "bool":
-		b, ok := v.(bool)
+		b, ok := ansibleBoolValue(v)
 		if !ok {
-			if s, isStr := v.(string); isStr {
-				if p, err := strconv.ParseBool(s); err == nil {
-					return []string{strconv.FormatBool(p)}, nil
-				}
-			}
-			return nil, fmt.Errorf("hostfix module: key %s: want true or false, got %s", k, jsonType(v))
+			return nil, fmt.Errorf("hostfix module: key %s: want true or false (yes/no), got %s", k, jsonType(v))
 		}
 		return []string{strconv.FormatBool(b)}, nil
 	}
@@ -483,7 +517,7 @@ func ansibleCheckScalar(k, typ, s string) error {
 func ansibleFlagList(c *cobra.Command) string {
 	var names []string
 	c.Flags().VisitAll(func(f *pflag.Flag) {
-		if !ansibleReservedFlags[f.Name] && !f.Hidden {
+		if !ansibleReservedFlags[f.Name] && !f.Hidden && f.Name != "textfile-dir" {
 			names = append(names, strings.ReplaceAll(f.Name, "-", "_"))
 		}
 	})

@@ -74,12 +74,18 @@ func TestAnsibleBadArguments(t *testing.T) {
 		{"no command", map[string]any{"root": root}, "missing key command"},
 		{"unknown command", map[string]any{"command": "synflod fix"}, `unknown command "synflod fix"`},
 		{"a noun", map[string]any{"command": "synflood"}, `unknown command "synflood"`},
+		{"arguments in command", map[string]any{"command": "php max-input-vars set 5000"}, `"5000" is not part of a command; give arguments as args: [5000]`},
+		{"flags in command", map[string]any{"command": "php check --sapi fpm"}, `"--sapi fpm" is not part of a command; give flags as keys`},
 		{"unknown key", map[string]any{"command": "synflood fix", "root": root, "backlogg": 1}, "unknown key backlogg"},
 		{"reserved key", map[string]any{"command": "synflood fix", "root": root, "dry_run": true}, "unknown key dry_run"},
 		{"wrong type", map[string]any{"command": "synflood fix", "root": root, "backlog": "many"}, "key backlog: want an integer"},
 		{"list for scalar", map[string]any{"command": "synflood fix", "root": root, "backlog": []int{1}}, "key backlog: want a single value"},
 		{"root not string", map[string]any{"command": "synflood fix", "root": 5}, "key root: want a string"},
 		{"fail_on", map[string]any{"command": "synflood check", "fail_on": "sometimes"}, "key fail_on"},
+		{"fail_on on a change", map[string]any{"command": "synflood fix", "root": root, "fail_on": "never"}, `key fail_on is for checks; "synflood fix" is a change command`},
+		// -o prometheus is what --textfile-dir needs, and the module always asks for JSON.
+		{"textfile_dir", map[string]any{"command": "synflood check", "root": root, "textfile_dir": t.TempDir()}, "key textfile_dir: not available in the module"},
+		{"textfile_dir doctor", map[string]any{"command": "doctor", "root": root, "textfile_dir": t.TempDir()}, "hostfix doctor -o prometheus --textfile-dir DIR"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, code, _ := runModule(t, tc.args)
@@ -157,5 +163,74 @@ func TestAnsibleCheckFailOn(t *testing.T) {
 		if rc, _ := res["rc"].(float64); rc != 1 {
 			t.Errorf("fail_on %q: rc %v, want 1 (WARNING)", failOn, res["rc"])
 		}
+	}
+}
+
+// TestAnsibleCheckModeCheckWritesNothing: in check mode a check command changes nothing
+// either: synflood check's --state-file (read, not updated under --dry-run) stays absent.
+func TestAnsibleCheckModeCheckWritesNothing(t *testing.T) {
+	root := sysctlFixture(t)
+	for src, dst := range map[string]string{"proc_net_tcp": "proc/net/tcp", "proc_net_tcp6": "proc/net/tcp6", "proc_net_netstat": "proc/net/netstat"} {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "synflood", "host-idle", src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(root, "proc/net"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, dst), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state := filepath.Join(t.TempDir(), "synflood.json")
+	args := map[string]any{"command": "synflood check", "root": root, "interval": "0s", "state_file": state, "fail_on": "never"}
+	res, code, stderr := runModule(t, map[string]any{"_ansible_check_mode": true, "command": "synflood check", "root": root, "interval": "0s", "state_file": state, "fail_on": "never"})
+	if code != 0 || res["status"] == nil {
+		t.Fatalf("check mode: exit %d %v (stderr %s)", code, res, stderr)
+	}
+	if _, err := os.Lstat(state); err == nil {
+		t.Fatalf("check mode wrote the state file %s", state)
+	}
+	// Without check mode the state file is written (so the test above can fail).
+	if res, code, stderr = runModule(t, args); code != 0 {
+		t.Fatalf("exit %d %v (stderr %s)", code, res, stderr)
+	}
+	if _, err := os.Lstat(state); err != nil {
+		t.Fatalf("the state file was not written without check mode: %v", err)
+	}
+}
+
+// TestAnsibleBooleans: a boolean key takes what Ansible's own modules take (a quoted "yes"
+// reaches the module as a string).
+func TestAnsibleBooleans(t *testing.T) {
+	for v, want := range map[any]bool{true: true, "yes": true, "on": true, "True": true, "1": true, 1: true, false: false, "no": false, "off": false, "0": false, 0: false} {
+		b, err := json.Marshal(map[string]any{"k": v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var args map[string]any
+		if err := dec.Decode(&args); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ansibleBool(args, "k")
+		if err != nil || got != want {
+			t.Errorf("%#v: got %v, %v; want %v", v, got, err, want)
+		}
+	}
+	for _, v := range []any{"maybe", 2, []any{true}} {
+		if _, err := ansibleBool(map[string]any{"k": v}, "k"); err == nil {
+			t.Errorf("%#v: no error", v)
+		}
+	}
+	// As a flag (keep_cookies_off: "no") on a change command in check mode ("yes").
+	root := sysctlFixture(t)
+	res, code, stderr := runModule(t, map[string]any{"command": "synflood fix", "root": root, "keep_cookies_off": "no", "_ansible_check_mode": "yes"})
+	if code != 0 || res["changed"] != true {
+		t.Fatalf("keep_cookies_off: no: exit %d %v (stderr %s)", code, res, stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "proc/sys/net/ipv4/tcp_syncookies")); string(b) != "0\n" {
+		t.Fatalf("check mode \"yes\" was not honoured: tcp_syncookies %q", b)
 	}
 }

@@ -98,6 +98,10 @@ func (app *App) setup(c *cobra.Command) error {
 	if !needsSetup(c) {
 		return nil
 	}
+	if f := c.Flag("root"); f != nil && f.Changed && app.Opts.Root == "" {
+		// --root "$SNAP" with SNAP unset must not mean the live system.
+		return usage.Errorf("--root is empty: give the directory (--root / for the live system)")
+	}
 	if app.Opts.Root == "" {
 		app.Opts.Root = app.Getenv("HOSTFIX_ROOT")
 	}
@@ -121,11 +125,11 @@ func (app *App) setup(c *cobra.Command) error {
 			flags[key] = f
 		}
 	}
-	file := app.Opts.ConfigFile
+	file, from := app.Opts.ConfigFile, "--config"
 	if file == "" {
-		file = app.Getenv(ConfigEnv)
+		file, from = app.Getenv(ConfigEnv), ConfigEnv
 	}
-	loaded, err := config.Load(config.Options{File: file, Resolve: host.Path, Getenv: app.Getenv, Environ: app.Environ, Flags: flags})
+	loaded, err := config.Load(config.Options{File: file, FileFrom: from, Resolve: host.Path, Getenv: app.Getenv, Environ: app.Environ, Flags: flags})
 	if err != nil {
 		return usage.Wrap(err)
 	}

@@ -66,7 +66,7 @@ Works under --root like every check. doctor changes nothing.`,
 				return usage.Errorf("--textfile-dir needs -o prometheus")
 			}
 			if f.timeout < 0 {
-				return usage.Errorf("--timeout %s: want a positive duration (0 = none)", f.timeout)
+				return usage.Errorf("--timeout %s: want 0 (no timeout) or more", f.timeout)
 			}
 			checks := app.DoctorChecks()
 			o := doctor.Options{Only: f.only, Skip: f.skip, Timeout: f.timeout}
@@ -99,6 +99,13 @@ func (app *App) renderDoctor(out []doctor.Outcome, textfileDir string) error {
 		return doctor.WriteNagios(app.IO.Out, out)
 	case "prometheus":
 		names, files := doctor.PromFiles(out)
+		if textfileDir != "" && app.Opts.DryRun {
+			// --dry-run writes nothing, as for a single check: show what the files would hold.
+			for _, n := range names {
+				app.Logf("dry run: would write %s", filepath.Join(textfileDir, n))
+			}
+			textfileDir = ""
+		}
 		if textfileDir == "" {
 			var all []check.Sample
 			for _, n := range names {

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -91,6 +93,9 @@ func (app *App) exitCode(c *cobra.Command, err error) int {
 		_ = iostreams.NewJSONLineEncoder(app.IO.ErrOut).Encode(map[string]any{"error": msg, "exit_code": code})
 		return code
 	}
+	// Text and Nagios lines go to a terminal or a monitoring system as they are: what the
+	// user gave (an argument, a file name) must not carry escapes or break the line there.
+	msg = visibleControls(msg)
 	if isCheck && app.Opts.Output == "nagios" {
 		name := "hostfix"
 		switch {
@@ -243,4 +248,34 @@ func flagList(names []string) string {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// visibleControls writes control characters (C0 but tab, DEL, C1) and bytes that are not
+// UTF-8 the way Go quotes them (\x1b, \u009b, \xff), leaving the rest of s as it is.
+func visibleControls(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || (unicode.IsControl(r) && r != '\t') {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for len(s) > 0 {
+		r, n := utf8.DecodeRuneInString(s)
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			fmt.Fprintf(&b, "\\x%02x", s[0])
+		case unicode.IsControl(r) && r != '\t':
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[:n])
+		}
+		s = s[n:]
+	}
+	return b.String()
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 // TestErrorsBeforeParsing: a command line cobra refuses before it has parsed -o (an unknown
@@ -34,6 +36,10 @@ func TestErrorsBeforeParsing(t *testing.T) {
 		{[]string{"change-usage", "--count"}, 2, "text", "--count: needs a value"},
 		{[]string{"check-ok", "--count", long}, 3, "text", "--count " + long[:60] + "…: not a number"},
 		{[]string{"no-" + long}, 2, "text", `unknown command "no-` + long[:57] + `…" for "hostfix"`},
+		// Control characters and broken UTF-8 in what the user gave are shown escaped: an
+		// error line never drives the terminal (colours, cursor) nor breaks into two lines.
+		{[]string{"check-ok", "--count", "\x1b[31mred\nx\xff"}, 3, "text", `--count \x1b[31mred x\xff: not a number`},
+		{[]string{"check-ok", "--count", "\x1b[31m", "-o", "json"}, 3, "json", "--count \x1b[31m: not a number"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
@@ -70,5 +76,20 @@ func TestErrorsBeforeParsing(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestErrorsEscapeControlCharacters: a message that carries what the user gave (here a
+// runbook's usage error and a Nagios UNKNOWN line) shows control characters escaped.
+func TestErrorsEscapeControlCharacters(t *testing.T) {
+	h := newHarness(t, testCmd("change-raw", kindChange, usage.Errorf("--sapi %s: unknown SAPI", "\x1b[31mred\u009b\xff")))
+	r := h.run("change-raw")
+	if want := "hostfix: --sapi \\x1b[31mred\\u009b\\xff: unknown SAPI\n"; r.stderr != want || r.code != 2 {
+		t.Errorf("exit %d, stderr %q, want %q", r.code, r.stderr, want)
+	}
+	h = newHarness(t, allTestCmds()...)
+	r = h.run("check-ok", "--bogus\x1b[2J", "-o", "nagios")
+	if want := "CHECK-OK UNKNOWN: unknown flag: --bogus\\x1b[2J\n"; r.stdout != want {
+		t.Errorf("stdout %q, want %q", r.stdout, want)
 	}
 }

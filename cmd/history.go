@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -46,7 +47,7 @@ EXIT STATUS
   hostfix history 20261128T073000Z-1a2b
   hostfix history -o json | jq -r '.runs[-1].run_id'
   hostfix undo $(hostfix history -o json | jq -r '.runs[-1].run_id') --dry-run`,
-		Args: cobra.MaximumNArgs(1),
+		Args: atMostOneRunID,
 		RunE: func(_ *cobra.Command, args []string) error {
 			if limit < 0 {
 				return usage.Errorf("--limit %d: must be 0 (all) or more", limit)
@@ -89,18 +90,13 @@ func writeHistoryText(app *App, file string, runs []plan.HistoryEntry, bad int) 
 		_, err := fmt.Fprintf(app.IO.Out, "no runs recorded in %s\n", file)
 		return err
 	}
-	tw := tabwriter.NewWriter(app.IO.Out, 0, 4, 2, ' ', 0)
+	// The table is aligned on plain text, then each result word is coloured in place: the
+	// escapes would count as width in the tabwriter and shift the columns after it.
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN ID\tTIME (UTC)\tRESULT\tCOMMAND\tCHANGED")
 	for _, r := range runs {
 		result := r.Result
-		switch r.Result {
-		case plan.ResultOK:
-			result = p.Green(result)
-		case plan.ResultFailed, plan.ResultStale:
-			result = p.Red(result)
-		case plan.ResultIncomplete:
-			result = p.Yellow(result)
-		}
 		changed := r.ChangedTargets()
 		summary := "-"
 		switch {
@@ -112,6 +108,27 @@ func writeHistoryText(app *App, file string, runs []plan.HistoryEntry, bad int) 
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.RunID, r.Time.UTC().Format("2006-01-02 15:04:05"), result, r.Command, summary)
 	}
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	lines := strings.SplitAfter(buf.String(), "\n")
+	col := strings.Index(lines[0], "RESULT")
+	for i, r := range runs {
+		line := lines[i+1]
+		if col < 0 || !strings.HasPrefix(line[min(col, len(line)):], r.Result) {
+			continue
+		}
+		word := r.Result
+		switch r.Result {
+		case plan.ResultOK:
+			word = p.Green(word)
+		case plan.ResultFailed, plan.ResultStale:
+			word = p.Red(word)
+		case plan.ResultIncomplete:
+			word = p.Yellow(word)
+		}
+		lines[i+1] = line[:col] + word + line[col+len(r.Result):]
+	}
+	if _, err := io.WriteString(app.IO.Out, strings.Join(lines, "")); err != nil {
 		return err
 	}
 	if bad > 0 {
@@ -171,3 +188,12 @@ func writeRunText(app *App, r plan.HistoryEntry) error {
 }
 
 func init() { register(newHistoryCmd) }
+
+// atMostOneRunID is the Args check of history and undo, in hostfix's words (cobra's says
+// "accepts at most 1 arg(s), received 2").
+func atMostOneRunID(c *cobra.Command, args []string) error {
+	if len(args) > 1 {
+		return usage.Errorf("%s takes at most one RUN-ID, got %d (see hostfix history)", c.Name(), len(args))
+	}
+	return nil
+}

@@ -133,7 +133,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"plain-usage"}, 2, "hostfix: bad input\n"},
 		{[]string{"no-such-command"}, 2, `unknown command "no-such-command" for "hostfix"`},
 		{[]string{"--no-such-flag"}, 2, "unknown flag: --no-such-flag"},
-		{[]string{"check-ok", "--root", "/nonexistent/hostfix"}, 3, "--root /nonexistent/hostfix: stat /nonexistent/hostfix: no such file or directory"},
+		{[]string{"check-ok", "--root", "/nonexistent/hostfix"}, 3, "--root /nonexistent/hostfix: no such file or directory"},
 		{[]string{"change-fail", "--root", "/nonexistent/hostfix"}, 2, "--root /nonexistent/hostfix"},
 		{[]string{"change-fail", "--config", "/nonexistent/c.yaml"}, 2, "config /nonexistent/c.yaml: no such file or directory (fix the path given to --config)"},
 		{[]string{"check-ok", "--config", "/nonexistent/c.yaml"}, 3, "config /nonexistent/c.yaml"},

@@ -65,8 +65,9 @@ answers with a 220 banner within smtpport.verify_timeout (live host only), and w
 each firewall found (CSF, APF, ufw, firewalld, else nftables or iptables) allows it.
 
 The verdict: CRITICAL when the port is configured but nothing listens or it does not
-answer 220; WARNING when it is configured but a firewall blocks it, or its xinetd service
-is disabled, or a configuration file does not parse; OK otherwise (a port that is not
+answer 220 (live host only: a --root snapshot's sockets are not taken as the truth);
+WARNING when it is configured but a firewall blocks it, or its xinetd service is
+disabled, or a configuration file does not parse; OK otherwise (a port that is not
 configured is reported, not an error).
 
 EXIT STATUS

@@ -20,7 +20,7 @@ func init() {
 			Name: "synflood",
 			// Every Linux host has a TCP stack: always applies.
 			Run: func(ctx context.Context, h *system.Host) (*check.Result, error) {
-				return synflood.Check(ctx, h, synflood.CheckOptions{Config: app.Config().Synflood})
+				return synflood.Check(ctx, h, synflood.CheckOptions{Config: app.Config().Synflood, DryRun: app.Opts.DryRun})
 			},
 		}
 	})

@@ -28,7 +28,8 @@ run recorded (under --root, only those that were set explicitly run).
 Targets already in their old state are left alone. A target that changed since that run
 is refused (nothing is changed) unless --force, which overwrites the later change; even
 with --force a removed file whose name was taken by a new file stays in the backup. Files
-deleted with --no-backup cannot be restored.
+deleted with --no-backup cannot be restored, nor can packages a run installed or commands
+it ran be taken back: the undo notes each of them.
 
 The undo is itself a run: it shows its plan under --dry-run, takes the lock, backs up
 what it overwrites and is recorded in the history, so it can be undone in turn.
@@ -42,7 +43,7 @@ EXIT STATUS
   hostfix undo 20261128T073000Z-1a2b
   hostfix undo 20261128T073000Z-1a2b --force
   hostfix --root /srv/snapshot undo -o json`,
-		Args:        cobra.MaximumNArgs(1),
+		Args:        atMostOneRunID,
 		Annotations: map[string]string{kindKey: kindChange},
 		RunE: func(c *cobra.Command, args []string) error {
 			id := ""

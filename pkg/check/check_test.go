@@ -3,6 +3,8 @@ package check
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -210,8 +212,14 @@ func TestWriteTextfile(t *testing.T) {
 	if fi.Mode().Perm() != 0o644 {
 		t.Errorf("mode %v, want 0644 so node_exporter can read it", fi.Mode().Perm())
 	}
+	// The errors name the textfile and why, not the temp file hostfix tried to create.
 	err = WriteTextfile(filepath.Join(dir, "missing"), "a.prom", s)
-	if err == nil || !strings.Contains(err.Error(), "write textfile "+filepath.Join(dir, "missing", "a.prom")) {
-		t.Errorf("missing dir: %v", err)
+	if want := "write textfile " + filepath.Join(dir, "missing", "a.prom") + ": directory " + filepath.Join(dir, "missing") + " does not exist"; err == nil || err.Error() != want || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing dir: %v\nwant %s", err, want)
+	}
+	file := filepath.Join(dir, "hostfix_x.prom")
+	err = WriteTextfile(file, "a.prom", s)
+	if want := "write textfile " + filepath.Join(file, "a.prom") + ": " + file + " is not a directory"; err == nil || err.Error() != want {
+		t.Errorf("file as dir: %v\nwant %s", err, want)
 	}
 }

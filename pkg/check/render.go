@@ -1,8 +1,10 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -196,9 +198,20 @@ func WriteTextfile(dir, name string, samples []Sample) error {
 // file, never half of one. Host configuration is never written this way: that goes
 // through pkg/plan, with backups and a dry-run.
 func WriteFileAtomic(path string, data []byte, mode os.FileMode) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return err
+		// Say it about the directory, not about the temp name the user never chose.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		if fi, serr := os.Stat(dir); serr != nil && errors.Is(serr, fs.ErrNotExist) {
+			return missingDirError(dir)
+		} else if serr == nil && !fi.IsDir() {
+			return fmt.Errorf("%s is not a directory", dir)
+		}
+		return fmt.Errorf("directory %s: %w", dir, err)
 	}
 	defer func() {
 		if err != nil {
@@ -220,3 +233,10 @@ func WriteFileAtomic(path string, data []byte, mode os.FileMode) (err error) {
 	}
 	return os.Rename(f.Name(), path)
 }
+
+// missingDirError says a directory to write into does not exist; errors.Is(err,
+// fs.ErrNotExist) holds.
+type missingDirError string
+
+func (e missingDirError) Error() string        { return "directory " + string(e) + " does not exist" }
+func (e missingDirError) Is(target error) bool { return target == fs.ErrNotExist }

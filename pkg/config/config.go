@@ -116,6 +116,9 @@ func (l *Loaded) Values() map[string]any { return flatten(reflect.ValueOf(l.Conf
 type Options struct {
 	// File is --config; empty means DefaultFile under Root, where a missing file is fine.
 	File string
+	// FileFrom names where File came from, for messages ("--config", "HOSTFIX_CONFIG");
+	// empty means --config.
+	FileFrom string
 	// Resolve maps a system path under --root; nil means identity.
 	Resolve func(string) string
 	// Getenv reads the environment; nil means os.Getenv.
@@ -183,7 +186,15 @@ func Load(o Options) (*Loaded, error) {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return nil, fmt.Errorf("config %s: %w (fix the path given to --config)", display, err)
+		hint := "fix or remove it"
+		if explicit {
+			from := o.FileFrom
+			if from == "" {
+				from = "--config"
+			}
+			hint = "fix the path given to " + from
+		}
+		return nil, fmt.Errorf("config %s: %w (%s)", usage.ClipPath(display), err, hint)
 	}
 
 	for _, k := range keys {
@@ -471,6 +482,11 @@ func toDuration(raw any) (time.Duration, error) {
 func toStrings(raw any) ([]string, error) {
 	switch x := raw.(type) {
 	case string:
+		// Split at whitespace only, never like a shell: a quote or backslash would be
+		// split into the words wrongly and run so, hence refused.
+		if strings.ContainsAny(x, "\"'\\") {
+			return nil, fmt.Errorf("%q: quotes and backslashes are not parsed in a value on one line (it is split at spaces); write it as a list in the config file: [word, \"word with spaces\"]", usage.Clip(x))
+		}
 		return strings.Fields(x), nil
 	case []string:
 		return append([]string{}, x...), nil

@@ -139,6 +139,11 @@ func TestMissingFiles(t *testing.T) {
 	if _, err := Load(Options{Resolve: rooted(dir), Getenv: env()}); err != nil {
 		t.Errorf("no default config file must be fine: %v", err)
 	}
+	// A huge --config is echoed cut to usage.MaxEchoPath characters (a path is only useful
+	// whole, so only a pathological one is cut).
+	if _, err := Load(Options{File: filepath.Join(dir, strings.Repeat("c", 400)), Getenv: env()}); err == nil || len(err.Error()) > 400 || !strings.Contains(err.Error(), "…") {
+		t.Errorf("huge --config: %v", err)
+	}
 	missing := filepath.Join(dir, "nope.yaml")
 	_, err := Load(Options{File: missing, Getenv: env()})
 	if err == nil || !strings.Contains(err.Error(), "config "+missing+": no such file or directory") || !strings.Contains(err.Error(), "--config") {
@@ -266,6 +271,11 @@ func TestErrors(t *testing.T) {
 		{"list into string", "mailq:\n  queue: [a, b]\n", env(), ":2: mailq.queue: want a single value, got a list"},
 		{"mapping in command", "mailq:\n  stop_command: [a, {b: c}]\n", env(), ":2: mailq.stop_command: item 2: want a single value, got a mapping"},
 		{"alias", "a: &x 1\nsynflood:\n  backlog: *x\n", env(), `:1: unknown key "a"`},
+		// A command on one line is split at whitespace only: quotes would be split wrongly
+		// (touch '"a' 'b"'), so they are refused rather than run.
+		{"quotes in one-line command", "smtpport:\n  xinetd_reload_command: touch \"a b\"\n", env(), `:2: smtpport.xinetd_reload_command: "touch \"a b\"": quotes and backslashes are not parsed in a value on one line (it is split at spaces); write it as a list in the config file: [word, "word with spaces"]`},
+		{"env quotes in command", "", env("HOSTFIX_MAILQ_STOP_COMMAND", "svc -d '/service/qmail send'"), `env HOSTFIX_MAILQ_STOP_COMMAND: mailq.stop_command: "svc -d '/service/qmail send'": quotes and backslashes are not parsed`},
+		{"env backslash in command", "", env("HOSTFIX_MAILQ_STOP_COMMAND", `svc -d /service/qmail\ send`), `quotes and backslashes are not parsed`},
 		{"env bad int", "", env("HOSTFIX_SYNFLOOD_BACKLOG", "2k"), `env HOSTFIX_SYNFLOOD_BACKLOG: synflood.backlog: "2k" is not a whole number`},
 		{"env bad duration", "", env("HOSTFIX_MAILQ_WARN_AGE", "1d"), `env HOSTFIX_MAILQ_WARN_AGE: mailq.warn_age: "1d" is not a duration`},
 		{"env bad float", "", env("HOSTFIX_SYNFLOOD_QUEUE_WARN_PERCENT", "half"), `env HOSTFIX_SYNFLOOD_QUEUE_WARN_PERCENT: synflood.queue_warn_percent: "half" is not a number`},

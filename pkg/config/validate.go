@@ -128,7 +128,7 @@ func validate(fields []Field, cfg reflect.Value, sources map[string]Source) erro
 		lim := limits[f.Key]
 		subject := sources[f.Key].subject(f.Key, formatNumber(f.Type, v))
 		switch {
-		case !lim.signed && v < 0 && (lim.min == nil || *lim.min >= 0):
+		case !lim.signed && v < 0 && (lim.min == nil || *lim.min == 0):
 			return fmt.Errorf("%s: negative; want 0 or more", subject)
 		case lim.min != nil && v < *lim.min:
 			return fmt.Errorf("%s: want at least %s", subject, formatNumber(f.Type, *lim.min))

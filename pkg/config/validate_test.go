@@ -32,6 +32,8 @@ func TestLimits(t *testing.T) {
 			"env HOSTFIX_SYNFLOOD_QUEUE_CRIT_PERCENT=40: below synflood.queue_warn_percent 50 (built-in default); want it at least that"},
 		{"probe warn above crit", "synflood:\n  probe_warn: 5s\n", env(), ":2: synflood.probe_warn 5s: above synflood.probe_crit 3s (built-in default); want it at most that"},
 		{"backlog zero", "synflood:\n  backlog: 0\n", env(), ":2: synflood.backlog 0: want at least 1"},
+		// A negative value under a min above 0 says that min, not "want 0 or more" (0 is refused too).
+		{"backlog negative", "synflood:\n  backlog: -1\n", env(), ":2: synflood.backlog -1: want at least 1"},
 		{"ratio over 1", "", env("HOSTFIX_SYNFLOOD_SPOOFED_RECV_RATIO", "1.5"), "env HOSTFIX_SYNFLOOD_SPOOFED_RECV_RATIO=1.5: want at most 1"},
 	}
 	for _, c := range cases {
@@ -101,6 +103,7 @@ func TestLimitsAreGeneric(t *testing.T) {
 		{func(s *section) { s.Warn = 2 * time.Hour; s.Crit = time.Hour }, "env HOSTFIX_NEWBOOK_WARN=2h0m0s: above newbook.crit 1h0m0s (env HOSTFIX_NEWBOOK_CRIT); want it at most that"},
 		{func(s *section) { s.Crit = 2 * time.Hour }, "env HOSTFIX_NEWBOOK_CRIT=2h0m0s: want at most 1h0m0s"},
 		{func(s *section) { s.Share = 0.2 }, "env HOSTFIX_NEWBOOK_SHARE=0.2: want at least 0.5"},
+		{func(s *section) { s.Share = -1 }, "env HOSTFIX_NEWBOOK_SHARE=-1: want at least 0.5"},
 	}
 	for _, c := range cases {
 		s := ok

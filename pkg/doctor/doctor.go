@@ -12,6 +12,7 @@ import (
 
 	"github.com/hostfix/hostfix/pkg/check"
 	"github.com/hostfix/hostfix/pkg/system"
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 // Check is one runbook's check as doctor runs it. Each runbook's command file registers
@@ -50,7 +51,7 @@ type ErrUnknownCheck struct {
 }
 
 func (e *ErrUnknownCheck) Error() string {
-	return fmt.Sprintf("no check named %q: the checks are %s", e.Name, strings.Join(e.Known, ", "))
+	return fmt.Sprintf("no check named %q: the checks are %s", usage.Clip(e.Name), strings.Join(e.Known, ", "))
 }
 
 // Validate checks the names in --only and --skip against the registry.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -119,6 +120,21 @@ func TestRenderers(t *testing.T) {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, text.String())
 		}
+	}
+
+	// Coloured (a terminal), the table is the same once the escapes are taken out: they
+	// take no column width.
+	var coloured bytes.Buffer
+	ios, _, _, _ := iostreams.Test()
+	ios.SetColorMode(iostreams.ColorAlways, func(string) string { return "" })
+	if err := WriteText(&coloured, out, ios.PaletteOut()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(coloured.String(), "\x1b[") {
+		t.Fatalf("no colour in %q", coloured.String())
+	}
+	if plain := regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(coloured.String(), ""); plain != text.String() {
+		t.Errorf("coloured table, escapes removed:\n%s\nwant\n%s", plain, text.String())
 	}
 
 	var js bytes.Buffer

@@ -25,17 +25,31 @@ func WriteText(w io.Writer, out []Outcome, p iostreams.Palette) error {
 		counts[o.Result.Status]++
 	}
 	fmt.Fprintf(w, "%s %s\n", paint(p, worst, worst.Upper()), summaryLine(ran, skipped, counts))
+	// STATUS is padded here, on the plain word, and the rest of the line is tabwriter's last
+	// cell: colour escapes in a cell it aligns would count as width and shift the columns.
+	width := len("STATUS")
+	for _, o := range out {
+		if o.Result != nil {
+			width = max(width, len(o.Result.Status.Upper()))
+		} else {
+			width = max(width, len("SKIPPED"))
+		}
+	}
+	cell := func(word, painted, rest string) string {
+		return painted + strings.Repeat(" ", width-len(word)+2) + rest
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CHECK\tSTATUS\tSUMMARY")
+	fmt.Fprintf(tw, "CHECK\t%s\n", cell("STATUS", "STATUS", "SUMMARY"))
 	for _, o := range out {
 		if o.Result == nil {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", o.Name, paint(p, o.Result.Status, o.Result.Status.Upper()), oneLine(o.Result.Summary))
+		word := o.Result.Status.Upper()
+		fmt.Fprintf(tw, "%s\t%s\n", o.Name, cell(word, paint(p, o.Result.Status, word), oneLine(o.Result.Summary)))
 	}
 	for _, o := range out {
 		if o.Result == nil {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", o.Name, "SKIPPED", oneLine(o.Why))
+			fmt.Fprintf(tw, "%s\t%s\n", o.Name, cell("SKIPPED", "SKIPPED", oneLine(o.Why)))
 		}
 	}
 	return tw.Flush()

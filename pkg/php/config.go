@@ -19,8 +19,8 @@ type Config struct {
 	// ReloadCommand reloads a serving service after max_input_vars changed (argv; the
 	// service name is appended); empty = detect (systemctl reload, else service NAME reload).
 	ReloadCommand []string `mapstructure:"reload_command" yaml:"reload_command" json:"reload_command"`
-	// DropIn is the file name max-input-vars set writes in a SAPI's scan dir; it must sort
-	// after the other files there.
+	// DropIn is the file name max-input-vars set writes in a SAPI's scan dir (a *.ini name,
+	// no directory); it must sort after the other files there.
 	DropIn string `mapstructure:"drop_in" yaml:"drop_in" json:"drop_in"`
 	// SearchPath are the directories searched for php binaries (php, php8.2, php82).
 	SearchPath []string `mapstructure:"search_path" yaml:"search_path" json:"search_path"`

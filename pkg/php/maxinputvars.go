@@ -34,12 +34,12 @@ func ParseMaxInputVars(v string) (int64, error) {
 	n, err := strconv.ParseInt(v, 10, 64)
 	var ne *strconv.NumError
 	switch {
+	case errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) && strings.HasPrefix(v, "-"), err == nil && n <= 0:
+		return 0, usage.Errorf("max_input_vars %s: must be a positive integer (e.g. 5000)", usage.Clip(v))
 	case errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange), err == nil && n > math.MaxInt32:
-		return 0, usage.Errorf("max_input_vars %s: too large (at most %d)", v, math.MaxInt32)
+		return 0, usage.Errorf("max_input_vars %s: too large (at most %d)", usage.Clip(v), math.MaxInt32)
 	case err != nil:
-		return 0, usage.Errorf("max_input_vars %q: not a positive integer (e.g. 5000)", v)
-	case n <= 0:
-		return 0, usage.Errorf("max_input_vars %s: must be a positive integer (e.g. 5000)", v)
+		return 0, usage.Errorf("max_input_vars %q: not a positive integer (e.g. 5000)", usage.Clip(v))
 	}
 	return n, nil
 }
@@ -83,6 +83,10 @@ func PlanMaxInputVars(ctx context.Context, h *system.Host, o MaxInputVarsOptions
 	n, err := ParseMaxInputVars(o.Value)
 	if err != nil {
 		return nil, err
+	}
+	// PHP reads only *.ini files from a scan dir, and the drop-in belongs in that dir.
+	if d := o.Config.DropIn; len(d) <= len(".ini") || !strings.HasSuffix(d, ".ini") || strings.ContainsAny(d, `/\`) || strings.HasPrefix(d, ".") {
+		return nil, usage.Errorf("php.drop_in %q: want a file name ending in .ini (PHP reads only *.ini from its scan dir), such as 99-hostfix.ini", usage.Clip(d))
 	}
 	_, targets, err := selectTargets(ctx, h, o.Config, o.Selection)
 	if err != nil {
@@ -289,7 +293,7 @@ func checkPoolNames(pools []string, targets []target) error {
 			}
 		}
 		if !found {
-			return usage.Errorf("--pool %s: no such PHP-FPM pool in the selected PHP", want)
+			return usage.Errorf("--pool %s: no such PHP-FPM pool in the selected PHP", usage.Clip(want))
 		}
 	}
 	return nil

@@ -59,7 +59,7 @@ func packageManager(h *system.Host, cfg Config) (plan.Argv, error) {
 		case "zypper":
 			return cfg.PackageManagers.Zypper, nil, nil
 		}
-		return nil, nil, usage.Errorf("%s %q: unknown package manager (use apt-get, dnf, yum or zypper)", key, name)
+		return nil, nil, usage.Errorf("%s %q: unknown package manager (use apt-get, dnf, yum or zypper)", key, usage.Clip(name))
 	}
 	if cfg.PackageManager != "" {
 		args, env, err := argvOf(cfg.PackageManager)

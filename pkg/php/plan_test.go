@@ -217,6 +217,29 @@ func TestMaxInputVarsRefusals(t *testing.T) {
 			t.Errorf("%+v: %v, want a usage error", o, err)
 		}
 	}
+	// php.drop_in must be a file PHP reads from its scan dir: a *.ini name, no directory.
+	for _, drop := range []string{"x.conf", "../../../x.ini", "/etc/x.ini", "sub/x.ini", "", ".ini"} {
+		cfg := testConfig()
+		cfg.DropIn = drop
+		_, err := PlanMaxInputVars(context.Background(), h, MaxInputVarsOptions{Config: cfg, Value: "5000"})
+		if err == nil || !usage.Is(err) || !strings.Contains(err.Error(), "php.drop_in") {
+			t.Errorf("drop_in %q: %v, want a usage error naming php.drop_in", drop, err)
+		}
+	}
+	// A huge value is echoed cut to usage.MaxEcho characters, wherever it was given.
+	huge := strings.Repeat("7", 300)
+	for _, o := range []MaxInputVarsOptions{
+		{Value: huge}, {Value: huge + "x"}, {Value: "-" + huge},
+		{Value: "5000", Selection: Selection{PHP: huge}},
+		{Value: "5000", Selection: Selection{SAPIs: []string{huge}}},
+		{Value: "5000", Pools: []string{huge}},
+	} {
+		o.Config = testConfig()
+		_, err := PlanMaxInputVars(context.Background(), h, o)
+		if err == nil || !usage.Is(err) || strings.Contains(err.Error(), huge[:usage.MaxEcho+1]) {
+			t.Errorf("huge input: %v, want a usage error echoing at most %d characters", err, usage.MaxEcho)
+		}
+	}
 	// Under --root with nothing configured, the detected reload is refused before anything
 	// changes (the --root command rule).
 	cfg := DefaultConfig()
@@ -450,5 +473,19 @@ func TestScanDirs(t *testing.T) {
 	}
 	if file, create, err := iniTarget(h, DefaultConfig(), target{in, s}); err != nil || file != "/srv/php.d/99-hostfix.ini" || !create {
 		t.Errorf("iniTarget %s %v %v", file, create, err)
+	}
+}
+
+// TestNoPHPIsBadInput: on a host without PHP, the changes refuse as bad input (exit 2,
+// nothing changed), not as a failed change (exit 1).
+func TestNoPHPIsBadInput(t *testing.T) {
+	h := host(t, tree(t, map[string]string{"/etc/hostname": "web1\n"}), nil)
+	_, err := PlanMbstring(context.Background(), h, MbstringOptions{Config: testConfig()})
+	if err == nil || !usage.Is(err) || !strings.Contains(err.Error(), "no PHP installation found") {
+		t.Errorf("mbstring install: %v, want a usage error", err)
+	}
+	_, err = PlanMaxInputVars(context.Background(), h, MaxInputVarsOptions{Config: testConfig(), Value: "5000"})
+	if err == nil || !usage.Is(err) || !strings.Contains(err.Error(), "no PHP installation found") {
+		t.Errorf("max-input-vars set: %v, want a usage error", err)
 	}
 }

@@ -2,7 +2,6 @@ package php
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -26,7 +25,7 @@ type Selection struct {
 func (sel Selection) validate() error {
 	for _, s := range sel.SAPIs {
 		if s != "all" && !slices.Contains(SAPINames, s) {
-			return usage.Errorf("--sapi %s: unknown SAPI (use %s or all)", s, strings.Join(SAPINames, ", "))
+			return usage.Errorf("--sapi %s: unknown SAPI (use %s or all)", usage.Clip(s), strings.Join(SAPINames, ", "))
 		}
 	}
 	return nil
@@ -58,7 +57,7 @@ func selectTargets(ctx context.Context, h *system.Host, cfg Config, sel Selectio
 		return nil, nil, err
 	}
 	if len(ins) == 0 {
-		return nil, nil, errors.New("no PHP installation found (looked for Debian /etc/php/<ver>, /etc/php.ini, Remi, cPanel EA4, Plesk, alt-php and php on PATH)")
+		return nil, nil, usage.Errorf("no PHP installation found (looked for Debian /etc/php/<ver>, /etc/php.ini, Remi, cPanel EA4, Plesk, alt-php and php on PATH)")
 	}
 	var found []string
 	var out []target
@@ -76,10 +75,10 @@ func selectTargets(ctx context.Context, h *system.Host, cfg Config, sel Selectio
 		}
 	}
 	if !matched {
-		return nil, nil, usage.Errorf("--php %s: no such PHP installation (found: %s)", sel.PHP, strings.Join(found, ", "))
+		return nil, nil, usage.Errorf("--php %s: no such PHP installation (found: %s)", usage.Clip(sel.PHP), strings.Join(found, ", "))
 	}
 	if len(out) == 0 {
-		return nil, nil, usage.Errorf("--sapi %s: the selected PHP has no such SAPI", strings.Join(sel.SAPIs, ","))
+		return nil, nil, usage.Errorf("--sapi %s: the selected PHP has no such SAPI", usage.Clip(strings.Join(sel.SAPIs, ",")))
 	}
 	return ins, out, nil
 }

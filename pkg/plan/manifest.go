@@ -67,7 +67,8 @@ func ParseManifestLine(line []byte) (Entry, error) {
 	var e Entry
 	dec := json.NewDecoder(bytes.NewReader(line))
 	if err := dec.Decode(&e); err != nil {
-		return Entry{}, fmt.Errorf("manifest line: %w", err)
+		// The decoder's words (invalid character, Go struct field) help no one here.
+		return Entry{}, errors.New("manifest line: not a manifest entry: the file is damaged (undo cannot trust it; restore by hand from the run's files/ directory)")
 	}
 	if dec.More() {
 		return Entry{}, errors.New("manifest line: trailing data")

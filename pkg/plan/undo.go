@@ -12,6 +12,7 @@ import (
 
 	"github.com/hostfix/hostfix/pkg/human"
 	"github.com/hostfix/hostfix/pkg/system"
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 // UndoOptions tune Undo.
@@ -75,7 +76,7 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 		}
 	}
 	if !ValidRunID(id) {
-		return nil, fmt.Errorf("%w: %q is not a run id (see hostfix history)", ErrNoRun, id)
+		return nil, fmt.Errorf("%w: %q is not a run id (see hostfix history)", ErrNoRun, usage.Clip(id))
 	}
 	backupRoot, err := hostPath(h, cfg.BackupDir)
 	if err != nil {
@@ -133,6 +134,26 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 	}
 	if deleted > 0 {
 		p.Note(fmt.Sprintf("%s deleted with --no-backup by %s cannot be restored", human.Plural(deleted, "file"), id))
+	}
+	// What the run did that no backup holds (its audit line says): said, so that an undo
+	// of a package install is not a bare "nothing to do".
+	if runs, _, err := History(h, cfg); err == nil {
+		for _, r := range runs {
+			if r.RunID != id {
+				continue
+			}
+			for _, a := range r.Actions {
+				if !a.Changed || a.Phase != "action" {
+					continue
+				}
+				switch a.Kind {
+				case KindInstallPackages:
+					p.Note(fmt.Sprintf("%s %s (run by %s) cannot be undone: remove the packages by hand if they must go", a.Kind, a.Target, id))
+				case KindCommand:
+					p.Note(fmt.Sprintf("%s %s (run by %s) cannot be undone: reverse it by hand if needed", a.Kind, a.Target, id))
+				}
+			}
+		}
 	}
 	if len(u.conflicts) > 0 && !o.Force {
 		return nil, &ConflictError{RunID: id, Conflicts: u.conflicts}

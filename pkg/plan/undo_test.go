@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hostfix/hostfix/pkg/system"
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 // undoFixture applies one run that edits, creates, sets a sysctl and removes files.
@@ -144,6 +145,11 @@ func TestUndoBadInput(t *testing.T) {
 			t.Errorf("Undo(%q) = %v, want ErrNoRun", id, err)
 		}
 	}
+	// A huge id is echoed cut to usage.MaxEcho characters, like every argument.
+	long := strings.Repeat("x", 500)
+	if _, err := Undo(tr.h, tr.cfg, long, UndoOptions{}); !errors.Is(err, ErrNoRun) || strings.Contains(err.Error(), long[:usage.MaxEcho+1]) || !strings.Contains(err.Error(), "…") {
+		t.Errorf("Undo(500 x) = %v, want ErrNoRun with the id cut to %d characters", err, usage.MaxEcho)
+	}
 	// A tampered backup copy is refused, not restored.
 	tr, rep := undoFixture(t)
 	os.WriteFile(filepath.Join(tr.h.Path(tr.cfg.BackupDir), rep.RunID, "files/etc/a.conf"), []byte("evil"), 0o600)
@@ -270,5 +276,65 @@ func TestMoveRollback(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(rep.Restored, "|"), "/etc/a (moved back and 1 directory it created)") || tr.exists("/etc/old") {
 		t.Errorf("restored %v", rep.Restored)
+	}
+}
+
+// TestUndoNotesWhatItCannotUndo: a run whose changes were a package install and a command
+// has nothing to restore, and the undo says why instead of a bare "nothing to do"; a run
+// mixing both notes the install next to its restores.
+func TestUndoNotesWhatItCannotUndo(t *testing.T) {
+	tr := newTree(t)
+	p := New("php mbstring install")
+	p.Add(InstallPackages(Configured("php.package_managers.apt_get", []string{"apt-get", "install", "-y"}), "php8.2-mbstring"))
+	p.Add(Command(Configured("php.phpenmod_command", []string{"phpenmod", "mbstring"}), ""))
+	rep := tr.mustApply(p)
+	up, err := Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !up.Empty() {
+		t.Fatalf("undo of an install plans %d actions", len(up.Actions))
+	}
+	want := []string{
+		"install_packages php8.2-mbstring (run by " + rep.RunID + ") cannot be undone: remove the packages by hand if they must go",
+		"command phpenmod mbstring (run by " + rep.RunID + ") cannot be undone: reverse it by hand if needed",
+	}
+	if strings.Join(up.Notes, "\n") != strings.Join(want, "\n") {
+		t.Errorf("notes\n%s\nwant\n%s", strings.Join(up.Notes, "\n"), strings.Join(want, "\n"))
+	}
+
+	tr.write("/etc/a.conf", "alpha\n", 0o644)
+	p = New("php mbstring install")
+	p.Add(tr.must(EditFile(tr.h, "/etc/a.conf", replace("ALPHA\n"), EditOptions{})))
+	p.Add(InstallPackages(Configured("php.package_managers.apt_get", []string{"apt-get", "install", "-y"}), "php8.2-mbstring"))
+	rep = tr.mustApply(p)
+	if up, err = Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if up.Empty() || len(up.Notes) != 1 || !strings.HasPrefix(up.Notes[0], "install_packages php8.2-mbstring (run by "+rep.RunID+") cannot be undone") {
+		t.Errorf("mixed run: %d actions, notes %q", len(up.Actions), up.Notes)
+	}
+}
+
+// TestUndoDamagedManifest: a manifest line that is not an entry is named by file and line
+// and said to be damaged, in words, without the JSON decoder's own (Go struct, invalid
+// character …).
+func TestUndoDamagedManifest(t *testing.T) {
+	for _, bad := range []string{"garbage\n", `{"action":"edit","path":"/etc/a.conf","uid":"x"}` + "\n"} {
+		tr, rep := undoFixture(t)
+		mf := filepath.Join(tr.h.Path(tr.cfg.BackupDir), rep.RunID, "manifest.jsonl")
+		good, err := os.ReadFile(mf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The bad line first: a bad last line counts as one a kill cut short.
+		if err := os.WriteFile(mf, append([]byte(bad), good...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err = Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{})
+		want := "undo " + rep.RunID + ": " + filepath.Join(tr.cfg.BackupDir, rep.RunID, "manifest.jsonl") + ":1: manifest line: not a manifest entry: the file is damaged"
+		if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "invalid character") || strings.Contains(err.Error(), "Go ") {
+			t.Errorf("%q: %v\nwant %s…", bad, err, want)
+		}
 	}
 }

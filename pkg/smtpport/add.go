@@ -39,13 +39,23 @@ func ServiceName(cfg Config) string {
 	return fmt.Sprintf("smtp_p%d", cfg.Port)
 }
 
+// notMainPort refuses port 25 to add and remove: they manage an alternate port, and
+// removing SMTP's own (smtp_psa, master.cf's smtp service, the /etc/services smtp line)
+// takes the mail server off the net.
+func notMainPort(cfg Config) error {
+	if cfg.Port == 25 {
+		return usage.Errorf("port 25 is SMTP's own port: smtpport adds and removes an alternate port (26, 587, 2525, …); pick another --port (nothing changed)")
+	}
+	return nil
+}
+
 func checkPortName(cfg Config) (string, error) {
 	if cfg.Port < 1 || cfg.Port > 65535 {
 		return "", usage.Errorf("port %d: want a number from 1 to 65535", cfg.Port)
 	}
 	name := ServiceName(cfg)
 	if !ValidServiceName(name) {
-		return "", usage.Errorf("service name %q: want one token of printable characters without whitespace, #, /, ., {, } or = (it names the /etc/services entry and the xinetd file)", name)
+		return "", usage.Errorf("service name %q: want one token of printable characters without whitespace, #, /, ., {, } or = (it names the /etc/services entry and the xinetd file)", usage.Clip(name))
 	}
 	return name, nil
 }
@@ -76,7 +86,7 @@ func resolveMode(h *system.Host, cfg Config) (string, error) {
 		}
 		return "", usage.Errorf("no SMTP server hostfix can configure: neither %s (xinetd + qmail) nor Postfix (%s) found", cfg.XinetdSource, path.Join(cfg.PostfixDir, "master.cf"))
 	}
-	return "", usage.Errorf("--mode %q: want auto, xinetd or postfix", cfg.Mode)
+	return "", usage.Errorf("--mode %q: want auto, xinetd or postfix", usage.Clip(cfg.Mode))
 }
 
 // state is what the host says about the port before planning.
@@ -127,6 +137,9 @@ func PlanAdd(ctx context.Context, h *system.Host, o AddOptions) (*plan.Plan, err
 	cfg := o.Config
 	name, err := checkPortName(cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := notMainPort(cfg); err != nil {
 		return nil, err
 	}
 	mode, err := resolveMode(h, cfg)

@@ -7,7 +7,7 @@ import "time"
 // "detect it on the host".
 type Config struct {
 	// Port is the alternate SMTP port to add, check or remove.
-	Port int `mapstructure:"port" yaml:"port" json:"port"`
+	Port int `mapstructure:"port" yaml:"port" json:"port" limit:"min=1,max=65535"`
 	// Name is the service name (xinetd service id and /etc/services name); empty = smtp_p<port>.
 	Name string `mapstructure:"name" yaml:"name" json:"name"`
 	// Mode is how add creates the port: auto (xinetd when /etc/xinetd.d/smtp_psa exists,

@@ -222,6 +222,7 @@ func TestAddRefusals(t *testing.T) {
 		{"port of another service", func(t *testing.T) *system.Host { return qmailHost(t, nil) }, func(c *Config) { c.Port = 587 }, AddOptions{}, "port 587: /etc/services line"},
 		{"name used for another port", func(t *testing.T) *system.Host { return qmailHost(t, nil) }, func(c *Config) { c.Name = "submission" }, AddOptions{}, "service name submission: /etc/services line"},
 		{"bad name", func(t *testing.T) *system.Host { return qmailHost(t, nil) }, func(c *Config) { c.Name = "smtp p26" }, AddOptions{}, `service name "smtp p26"`},
+		{"huge name", func(t *testing.T) *system.Host { return qmailHost(t, nil) }, func(c *Config) { c.Name = strings.Repeat("x y", 200) }, AddOptions{}, `service name "` + usage.Clip(strings.Repeat("x y", 200)) + `"`},
 		{"dotted name", func(t *testing.T) *system.Host { return qmailHost(t, nil) }, func(c *Config) { c.Name = "smtp.p26" }, AddOptions{}, `service name "smtp.p26"`},
 		{"something listens", func(t *testing.T) *system.Host {
 			return qmailHost(t, map[string]string{"/proc/net/tcp": listen26, "/proc/77/comm": "exim4\n", "/proc/77/fd/3": "->socket:[4242]"})
@@ -236,6 +237,7 @@ func TestAddRefusals(t *testing.T) {
 			return postfixHost(t, string(sample(t, "master.cf.dist")), map[string]string{"/etc/xinetd.d/smtp_psa": string(sample(t, "smtp_psa"))})
 		}, nil, AddOptions{}, "say which serves SMTP with --mode"},
 		{"neither", func(t *testing.T) *system.Host { return fixture(t, map[string]string{"/proc/net/tcp": procHeader}) }, nil, AddOptions{}, "no SMTP server hostfix can configure"},
+		{"huge mode", func(t *testing.T) *system.Host { return qmailHost(t, nil) }, func(c *Config) { c.Mode = strings.Repeat("m", 300) }, AddOptions{}, `--mode "` + usage.Clip(strings.Repeat("m", 300)) + `"`},
 		{"bad mode", func(t *testing.T) *system.Host { return qmailHost(t, nil) }, func(c *Config) { c.Mode = "sendmail" }, AddOptions{}, `--mode "sendmail"`},
 		{"foreign file in the way", func(t *testing.T) *system.Host {
 			return qmailHost(t, map[string]string{"/etc/xinetd.d/smtp_p26": "service smtp_p26\n{\n}\n"})
@@ -438,5 +440,28 @@ func TestXinetdFilesFollowsIncludes(t *testing.T) {
 	p, err := PlanAdd(context.Background(), h, AddOptions{Config: cfgWith(nil)})
 	if err != nil || !strings.Contains(strings.Join(p.Notes, "\n"), "/etc/xinetd.conf has no includedir /etc/xinetd.d") {
 		t.Fatalf("notes %v, err %v", p.Notes, err)
+	}
+}
+
+// TestMainPortIsNotTouched: add and remove manage an alternate port; port 25 (SMTP's own,
+// served by smtp_psa or master.cf's smtp service) is refused even with --force, and so is
+// the service file add copies from, whatever port it is asked about.
+func TestMainPortIsNotTouched(t *testing.T) {
+	ctx := context.Background()
+	h := qmailHost(t, nil)
+	for _, force := range []bool{false, true} {
+		_, err := PlanRemove(ctx, h, RemoveOptions{Config: cfgWith(func(c *Config) { c.Port = 25 }), Force: force})
+		if err == nil || !usage.Is(err) || !strings.Contains(err.Error(), "port 25 is SMTP's own port") {
+			t.Errorf("remove --port 25 (force %v): %v", force, err)
+		}
+	}
+	if _, err := PlanAdd(ctx, h, AddOptions{Config: cfgWith(func(c *Config) { c.Port = 25; c.Name = "smtp" })}); err == nil || !usage.Is(err) || !strings.Contains(err.Error(), "port 25 is SMTP's own port") {
+		t.Errorf("add --port 25: %v", err)
+	}
+	// The copy source itself, configured on an alternate port by hand.
+	h = qmailHost(t, map[string]string{"/etc/xinetd.d/smtp_psa": "service smtp\n{\n\tport = 2626\n\ttype = UNLISTED\n\tserver = /var/qmail/bin/tcp-env\n}\n"})
+	_, err := PlanRemove(ctx, h, RemoveOptions{Config: cfgWith(func(c *Config) { c.Port = 2626 }), Force: true})
+	if err == nil || !usage.Is(err) || !strings.Contains(err.Error(), "/etc/xinetd.d/smtp_psa is smtpport.xinetd_source") {
+		t.Errorf("remove of the copy source: %v", err)
 	}
 }

@@ -27,6 +27,9 @@ func PlanRemove(ctx context.Context, h *system.Host, o RemoveOptions) (*plan.Pla
 	if err != nil {
 		return nil, err
 	}
+	if err := notMainPort(cfg); err != nil {
+		return nil, err
+	}
 	p := plan.New("smtpport remove")
 	var foreign []string
 	mode := ""
@@ -53,6 +56,10 @@ func PlanRemove(ctx context.Context, h *system.Host, o RemoveOptions) (*plan.Pla
 	}
 	names := []string{name}
 	for _, f := range order {
+		if f == cfg.XinetdSource {
+			// The service add copies from serves the main port; --force does not reach it.
+			return nil, usage.Errorf("port %d: %s is smtpport.xinetd_source, the SMTP service add copies from: hostfix does not remove it (edit it by hand)", cfg.Port, f)
+		}
 		b, err := h.ReadFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", f, err)

@@ -145,7 +145,10 @@ func Check(ctx context.Context, h *system.Host, o CheckOptions) (*check.Result, 
 	var logData []byte
 	if o.LogFile != "" {
 		if logData, err = os.ReadFile(o.LogFile); err != nil {
-			return nil, usage.Errorf("--log %s: %w", o.LogFile, err)
+			if mode, dir := isDir(o.LogFile); dir {
+				return nil, usage.Errorf("--log %s: is a directory (%s): want a log file", o.LogFile, mode)
+			}
+			return nil, usage.Errorf("--log %s: %w", o.LogFile, pathReason(err))
 		}
 	}
 

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hostfix/hostfix/pkg/check"
 	"github.com/hostfix/hostfix/pkg/system"
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 // bumpNetstat returns netstat content with the named TcpExt counters increased.
@@ -245,5 +247,25 @@ func TestCheckBadInput(t *testing.T) {
 		if _, err := Check(context.Background(), h, o); err == nil {
 			t.Errorf("%+v: no error", o)
 		}
+	}
+}
+
+// TestCheckInputFileErrors: --log and --state-file name the file once and why in words,
+// not Go's "open PATH: …" / "read PATH: is a directory" after it.
+func TestCheckInputFileErrors(t *testing.T) {
+	h := captureTree(t, "host-idle", defaultLive)
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "none.log")
+	_, err := Check(context.Background(), h, CheckOptions{Config: DefaultConfig(), LogFile: missing})
+	if err == nil || err.Error() != "--log "+missing+": no such file or directory" || !usage.Is(err) {
+		t.Errorf("--log missing: %v", err)
+	}
+	_, err = Check(context.Background(), h, CheckOptions{Config: DefaultConfig(), LogFile: dir})
+	if err == nil || !strings.HasPrefix(err.Error(), "--log "+dir+": is a directory (d") || !strings.HasSuffix(err.Error(), "): want a log file") || !usage.Is(err) {
+		t.Errorf("--log dir: %v", err)
+	}
+	_, err = LoadState(dir)
+	if err == nil || !strings.HasPrefix(err.Error(), "state file "+dir+": is a directory (d") || strings.Contains(err.Error(), "read "+dir) || !usage.Is(err) {
+		t.Errorf("state file dir: %v", err)
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"time"
 
 	"github.com/hostfix/hostfix/pkg/check"
 	"github.com/hostfix/hostfix/pkg/system"
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 // Sample is one reading of the TcpExt counters, kept in --state-file between cron runs.
@@ -86,7 +88,10 @@ func LoadState(path string) (*Sample, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("state file %s: %w", path, err)
+		if mode, dir := isDir(path); dir {
+			return nil, usage.Errorf("state file %s: is a directory (%s): want a file such as /var/lib/hostfix/synflood.json", path, mode)
+		}
+		return nil, fmt.Errorf("state file %s: %w", path, pathReason(err))
 	}
 	var s Sample
 	if err := json.Unmarshal(data, &s); err != nil {
@@ -107,4 +112,23 @@ func SaveState(path string, s *Sample) error {
 		return fmt.Errorf("state file %s: %w", path, err)
 	}
 	return nil
+}
+
+// isDir reports whether a user-given path is a directory, with its mode for the message.
+func isDir(path string) (fs.FileMode, bool) {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.IsDir() {
+		return 0, false
+	}
+	return fi.Mode(), true
+}
+
+// pathReason drops Go's "open PATH:" from a file error whose path the message names
+// already, keeping the reason (and errors.Is on it).
+func pathReason(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

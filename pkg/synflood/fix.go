@@ -48,7 +48,7 @@ func PlanFix(ctx context.Context, h *system.Host, o FixOptions) (*plan.Plan, err
 		persist = cfg.DropIn
 	}
 	if !path.IsAbs(persist) {
-		return nil, usage.Errorf("--persist-file %q: want an absolute path such as /etc/sysctl.d/99-zz-hostfix-synflood.conf", usage.Clip(persist))
+		return nil, usage.Errorf("--persist-file %q: want an absolute path such as /etc/sysctl.d/99-zz-hostfix-synflood.conf", usage.ClipPath(persist))
 	}
 	persist = path.Clean(persist)
 	if real, err := h.Resolve(persist); err == nil && real != "/dev/null" {
@@ -67,6 +67,13 @@ func PlanFix(ctx context.Context, h *system.Host, o FixOptions) (*plan.Plan, err
 	}
 	for _, k := range []string{KeySyncookies, KeyMaxSynBacklog} {
 		if s := sysctls[k]; s.LiveErr != "" {
+			if _, err := h.ReadFile(ProcSysPath(k)); system.IsNotExist(err) {
+				why := "is --root a Linux host's root with /proc?"
+				if h.Live() {
+					why = "is /proc mounted, and IPv4 enabled?"
+				}
+				return nil, usage.Errorf("synflood fix: cannot read %s: %s does not exist (%s); nothing changed", k, ProcSysPath(k), why)
+			}
 			return nil, fmt.Errorf("synflood fix: read %s: %s", k, s.LiveErr)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/system"
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 func procSys(live map[string]string) map[string]string {
@@ -273,5 +274,19 @@ func TestPlanFixBacklogNote(t *testing.T) {
 		if live == "2048" && strings.Contains(notes, "lower") {
 			t.Errorf("live 2048: %q says it would lower it", notes)
 		}
+	}
+}
+
+// TestPlanFixNoProcSys: a --root without /proc/sys (a config-only snapshot, a wrong
+// directory) is bad input naming the host path, not Go's "open /real/path/…" and exit 1.
+func TestPlanFixNoProcSys(t *testing.T) {
+	h := tree(t, map[string]string{"/etc/sysctl.conf": "# empty\n"})
+	_, err := PlanFix(context.Background(), h, FixOptions{Config: DefaultConfig()})
+	want := "synflood fix: cannot read net.ipv4.tcp_syncookies: " + ProcSysPath(KeySyncookies) + " does not exist (is --root a Linux host's root with /proc?); nothing changed"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant %s", err, want)
+	}
+	if !usage.Is(err) {
+		t.Fatalf("not a usage error (exit 2): %v", err)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 // Host is the machine hostfix works on, seen through Root.
@@ -28,14 +30,19 @@ func NewHost(root string, r Runner) (*Host, error) {
 	}
 	abs, err := filepath.Abs(root)
 	if err != nil {
-		return nil, fmt.Errorf("--root %s: %w", root, err)
+		return nil, fmt.Errorf("--root %s: %w", usage.ClipPath(root), err)
 	}
 	fi, err := os.Stat(abs)
 	if err != nil {
-		return nil, fmt.Errorf("--root %s: %w", root, err)
+		// The reason without Go's "stat PATH" prefix: the path is named already.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("--root %s: %w", usage.ClipPath(root), err)
 	}
 	if !fi.IsDir() {
-		return nil, fmt.Errorf("--root %s: not a directory", root)
+		return nil, fmt.Errorf("--root %s: not a directory", usage.ClipPath(root))
 	}
 	if r == nil {
 		r = ExecRunner{}

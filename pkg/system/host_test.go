@@ -57,8 +57,13 @@ func TestNewHostErrors(t *testing.T) {
 	if _, err := NewHost(file, nil); err == nil || err.Error() != "--root "+file+": not a directory" {
 		t.Errorf("file as root: %v", err)
 	}
-	if _, err := NewHost(filepath.Join(dir, "none"), nil); err == nil || !strings.HasPrefix(err.Error(), "--root "+filepath.Join(dir, "none")+": ") || !IsNotExist(err) {
+	if _, err := NewHost(filepath.Join(dir, "none"), nil); err == nil || err.Error() != "--root "+filepath.Join(dir, "none")+": no such file or directory" || !IsNotExist(err) {
 		t.Errorf("missing root: %v", err)
+	}
+	// A huge --root is echoed cut to usage.MaxEchoPath characters.
+	long := filepath.Join(dir, strings.Repeat("a", 400))
+	if _, err := NewHost(long, nil); err == nil || len(err.Error()) > 400 || !strings.Contains(err.Error(), "…") {
+		t.Errorf("huge root: %v", err)
 	}
 	rel, err := NewHost(".", nil)
 	if err != nil || !filepath.IsAbs(rel.Root) {

@@ -33,12 +33,21 @@ func Is(err error) bool {
 // MaxEcho is how much of an argument an error message repeats.
 const MaxEcho = 60
 
+// MaxEchoPath is how much of a path an error message repeats: a path is only useful whole,
+// so only a pathological one is cut.
+const MaxEchoPath = 256
+
 // Clip shortens an argument the user gave to MaxEcho characters (runes) plus "…", so an
 // error line that echoes it stays one readable line.
-func Clip(s string) string {
+func Clip(s string) string { return clip(s, MaxEcho) }
+
+// ClipPath shortens a path the user gave to MaxEchoPath characters plus "…".
+func ClipPath(s string) string { return clip(s, MaxEchoPath) }
+
+func clip(s string, n int) string {
 	r := []rune(s)
-	if len(r) <= MaxEcho {
+	if len(r) <= n {
 		return s
 	}
-	return string(r[:MaxEcho]) + "…"
+	return string(r[:n]) + "…"
 }
