@@ -9,7 +9,8 @@
 #   scripts/bench-doctor.sh                # 50,000 / 50,000 / 1,000, median of 3
 #   MSGS=20000 SOCKS=20000 DOMAINS=500 RUNS=5 scripts/bench-doctor.sh
 #
-# Needs go and GNU time (/usr/bin/time). Loopback only. Removes its temp tree at the end.
+# Needs go and GNU time (/usr/bin/time). Loopback only. Removes its temp tree at the end
+# (KEEP=1 keeps it and prints where).
 set -euo pipefail
 MSGS=${MSGS:-50000}
 SOCKS=${SOCKS:-50000}
@@ -23,7 +24,7 @@ WORK=$(mktemp -d "${TMPDIR_BENCH:-/var/tmp}/bench-doctor.XXXXXX")
 SERVER=
 cleanup() {
 	[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null || true
-	rm -rf "$WORK"
+	if [ -n "${KEEP:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
