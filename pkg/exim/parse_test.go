@@ -1,9 +1,9 @@
 package exim
 
 import (
-	_ "time/tzdata"
 	"testing"
 	"time"
+	_ "time/tzdata"
 )
 
 // Lines written by a real Exim 4.96 (exim4 -C TESTCONF -bs -oMa …, with the log_selector
