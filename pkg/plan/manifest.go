@@ -88,6 +88,16 @@ func ParseManifestLine(line []byte) (Entry, error) {
 	if dec.More() {
 		return Entry{}, errors.New("manifest line: trailing data")
 	}
+	// Empty lists are no lists (as they are written: omitempty).
+	if len(e.Args) == 0 {
+		e.Args = nil
+	}
+	if len(e.Env) == 0 {
+		e.Env = nil
+	}
+	if len(e.Stdin) == 0 {
+		e.Stdin = nil
+	}
 	checkPath := func(what, p string) error {
 		if p == "" || !filepath.IsAbs(p) || filepath.Clean(p) != p {
 			return fmt.Errorf("manifest line: %s %q is not a clean absolute path", what, p)
