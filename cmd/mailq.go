@@ -333,7 +333,8 @@ Exim and Postfix: their own tools on the running queue, no stop or start: exim -
 (mailq.exim_command, batches of mailq.exim_batch) or postsuper -d - (ids on stdin); then
 the queue is read again to verify. They delete for good: the plan and the question say
 that undo is not possible. --hold freezes instead (exim -Mf; hostfix undo RUN puts the -H
-files back, which thaws them) or puts on hold (postsuper -h -; release with postsuper -H).`,
+files back, which thaws them) or puts on hold (postsuper -h -; hostfix undo RUN releases
+them with postsuper -H -).`,
 		Example: `  hostfix mailq purge --sender '^spam@victim\.example$' --dry-run
   hostfix mailq purge --mta exim --sender '@compromised\.example$' --hold --yes
   hostfix mailq purge --recipient '@gone\.example$' --older-than 2d --yes
@@ -379,7 +380,7 @@ files back, which thaws them) or puts on hold (postsuper -h -; release with post
 	ff.add(c)
 	c.Flags().BoolVar(&ff.spec.All, "all", false, "select every message in the queue")
 	mailqMTAFlag(app, c)
-	c.Flags().BoolVar(&hold, "hold", false, "Exim: freeze (exim -Mf), Postfix: put on hold (postsuper -h) instead of deleting; hostfix undo RUN thaws Exim messages")
+	c.Flags().BoolVar(&hold, "hold", false, "Exim: freeze (exim -Mf), Postfix: put on hold (postsuper -h) instead of deleting; hostfix undo RUN thaws or releases them")
 	c.Flags().BoolVar(&noBackup, "no-backup", false, "delete outright instead of moving into the run's backup (undo cannot restore them)")
 	return c
 }

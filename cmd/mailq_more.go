@@ -173,7 +173,7 @@ flush]; else from the detected service: qmailctl flush, svc -a for daemontools,
 systemctl kill -s ALRM for systemd; never a guess by process name). With filters, first
 mark the selected (preprocessed) messages for an early retry the way qmHandle -t does
 (their info/ times set to now: the retry schedule starts again, which also lengthens
-their stay in the queue), then signal. Exim: exim -qff (every message, frozen ones too),
+their stay in the queue; hostfix undo RUN puts the old times back), then signal. Exim: exim -qff (every message, frozen ones too),
 or exim -M ID… for the selected ones. Postfix: postqueue -f, or postqueue -i ID for each
 selected one. Under --root a detected command is not run (set the mailq.* command).`,
 		Example: `  hostfix mailq flush --dry-run

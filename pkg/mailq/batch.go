@@ -27,8 +27,10 @@ type batchAction struct {
 	// message as it was before it was frozen.
 	backup func(id string) string
 	// undo, when set, is run on the ids already handled if the run is rolled back
-	// (postsuper -H - after postsuper -h -).
-	undo plan.Argv
+	// (postsuper -H - after postsuper -h -), and recorded for hostfix undo with each batch
+	// before it runs (Run.RecordUndoCommand), shown there as undoDetail.
+	undo       plan.Argv
+	undoDetail string
 	// parallel is how many batches run at once (default 1).
 	parallel int
 	// noUndo explains why a rollback cannot take the step back; empty: there is nothing
@@ -117,9 +119,19 @@ func (a *batchAction) Apply(ctx context.Context, r *plan.Run) error {
 				}
 				ids = kept
 			}
-			if len(ids) > 0 {
-				jobs = append(jobs, &job{ids: ids})
+			if len(ids) == 0 {
+				continue
 			}
+			if len(a.undo.Args) > 0 {
+				undo, in := a.undo, a.input(ids)
+				if !a.stdin {
+					undo, in = withArgs(undo, ids...), nil
+				}
+				if err := r.RecordUndoCommand(undo, in, a.undoDetail); err != nil {
+					return err
+				}
+			}
+			jobs = append(jobs, &job{ids: ids})
 		}
 		var wg sync.WaitGroup
 		for _, j := range jobs {
@@ -128,7 +140,7 @@ func (a *batchAction) Apply(ctx context.Context, r *plan.Run) error {
 				defer wg.Done()
 				c := system.Cmd{Argv: a.cmd.Args, Env: a.cmd.Env}
 				if a.stdin {
-					c.Stdin = []byte(strings.Join(j.ids, "\n") + "\n")
+					c.Stdin = a.input(j.ids)
 				} else {
 					c.Argv = append(append([]string{}, a.cmd.Args...), j.ids...)
 				}
@@ -157,6 +169,9 @@ func (a *batchAction) Apply(ctx context.Context, r *plan.Run) error {
 	return nil
 }
 
+// input is the ids as the tools read them on stdin: one per line.
+func (a *batchAction) input(ids []string) []byte { return []byte(strings.Join(ids, "\n") + "\n") }
+
 // toolOK recognises the tools' success lines.
 func toolOK(l string) bool {
 	for _, s := range []string{"has been removed", "is now frozen", "is no longer frozen", "postsuper: Deleted", "postsuper: Placed on hold", "postsuper: Released"} {
@@ -174,7 +189,7 @@ func (a *batchAction) Rollback(ctx context.Context, r *plan.Run) (string, error)
 	if len(a.undo.Args) > 0 {
 		c := system.Cmd{Argv: a.undo.Args, Env: a.undo.Env}
 		if a.stdin {
-			c.Stdin = []byte(strings.Join(a.done, "\n") + "\n")
+			c.Stdin = a.input(a.done)
 		} else {
 			c.Argv = append(append([]string{}, a.undo.Args...), a.done...)
 		}

@@ -3,7 +3,6 @@ package mailq
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/hostfix/hostfix/pkg/human"
@@ -82,7 +81,7 @@ func PlanFlush(ctx context.Context, h *system.Host, o FlushOptions) (*plan.Plan,
 			return nil, nil, err
 		}
 		if sel != nil {
-			a, n := s.retryAction(ctx, sel, now)
+			a, n := s.retryAction(ctx, h, sel, now)
 			if n == 0 {
 				p.Note("none of them is preprocessed yet (no info/ file): qmail-send tries them on its next pass anyway")
 			} else {
@@ -114,75 +113,23 @@ func PlanFlush(ctx context.Context, h *system.Host, o FlushOptions) (*plan.Plan,
 // retryAction marks the selected preprocessed messages for an early retry the way
 // qmHandle -t does: their info/ file's times are set to now (qmail-send computes the next
 // retry from it: the schedule starts again, and the message may stay longer in the queue).
-func (q *Queue) retryAction(ctx context.Context, sel *Picked, now time.Time) (*retryAction, int) {
+// It is plan.SetTimes: the old times are in the run's manifest, so a failed run and
+// hostfix undo put them back.
+func (q *Queue) retryAction(ctx context.Context, h *system.Host, sel *Picked, now time.Time) (plan.Action, int) {
 	want := map[string]bool{}
 	for _, id := range sel.IDs {
 		want[id] = true
 	}
-	a := &retryAction{q: q, now: now}
+	var paths []string
 	q.Scan(ctx, ScanOptions{namesOnly: true}, func(m *Message) error {
 		if want[m.ID] && m.Has(SlotInfo) {
-			a.rels = append(a.rels, q.rel(SlotInfo, m.bucket, m.FileName()))
+			paths = append(paths, q.Path(q.rel(SlotInfo, m.bucket, m.FileName())))
 		}
 		return nil
 	})
-	sample := a.rels
-	if len(sample) > 5 {
-		sample = sample[:5]
-	}
-	a.desc = plan.Description{Kind: plan.KindEditFile, Op: plan.OpChange, Target: q.Dir + "/info",
-		Detail:      fmt.Sprintf("mark %s for an early retry: info/ times set to now (qmHandle -t); a failed run puts the old times back", human.Plural(len(a.rels), "message")),
-		Previewable: true, Count: int64(len(a.rels)), Sample: sample}
-	return a, len(a.rels)
-}
-
-type retryAction struct {
-	q    *Queue
-	now  time.Time
-	rels []string
-	desc plan.Description
-	old  []retryOld
-}
-
-type retryOld struct {
-	path         string
-	atime, mtime time.Time
-}
-
-func (a *retryAction) Describe() plan.Description { return a.desc }
-
-func (a *retryAction) Verify(context.Context, *plan.Run) error { return nil }
-
-func (a *retryAction) Apply(ctx context.Context, r *plan.Run) error {
-	for i, rel := range a.rels {
-		if i%256 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		p := a.q.root + "/" + rel
-		fi, err := os.Lstat(p)
-		if err != nil || !fi.Mode().IsRegular() {
-			continue // delivered since the plan
-		}
-		a.old = append(a.old, retryOld{path: p, atime: atimeOf(fi), mtime: fi.ModTime()})
-		if err := os.Chtimes(p, a.now, a.now); err != nil {
-			return fmt.Errorf("mark %s for retry: %w", a.q.Path(rel), err)
-		}
-	}
-	return nil
-}
-
-func (a *retryAction) Rollback(context.Context, *plan.Run) (string, error) {
-	for _, o := range a.old {
-		if err := os.Chtimes(o.path, o.atime, o.mtime); err != nil && !os.IsNotExist(err) {
-			return "", err
-		}
-	}
-	if len(a.old) == 0 {
-		return "", nil
-	}
-	return fmt.Sprintf("old info/ times of %s put back", human.Plural(len(a.old), "message")), nil
-}
-
-func (a *retryAction) Outcome() (bool, string) {
-	return len(a.old) > 0, human.Plural(len(a.old), "message") + " marked"
+	// Whole seconds, as qmHandle sets them (utime), and exactly what undo compares with.
+	now = now.Truncate(time.Second)
+	a := plan.SetTimes(h, paths, now, now, plan.TimesOptions{Target: q.Dir + "/info",
+		Detail: fmt.Sprintf("mark %s for an early retry: info/ times set to now (qmHandle -t); a failed run and hostfix undo put the old times back", human.Plural(len(paths), "message"))})
+	return a, len(paths)
 }

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -338,6 +339,7 @@ func TestIntegrationPostfix(t *testing.T) {
 	// --hold puts the spam on hold (postsuper -h -).
 	out, code = r.hostfix(t, "mailq", "purge", "--sender", `@bad\.example$`, "--hold", "--yes")
 	t.Logf("purge --hold:\n%s", out)
+	holdOut := out
 	if code != 0 {
 		t.Fatalf("purge --hold exit %d", code)
 	}
@@ -353,6 +355,37 @@ func TestIntegrationPostfix(t *testing.T) {
 	}
 	if got := r.listed(t); fmt.Sprint(got) != fmt.Sprint(q) {
 		t.Errorf("list after --hold:\n%v\npostqueue -j:\n%v", got, q)
+	}
+
+	// hostfix undo releases them: the run recorded postsuper -H - with the held ids (two
+	// batches of mailq.exim_batch 2, one command), run under --root because
+	// mailq.postsuper_command is configured.
+	out, code = r.hostfix(t, "undo", "--dry-run")
+	if code != 0 || !strings.Contains(out, "release the messages put on hold (postsuper -H -, ids on stdin)") || strings.Contains(out, "cannot be undone") {
+		t.Fatalf("undo --dry-run exit %d:\n%s", code, out)
+	}
+	out, code = r.hostfix(t, "undo")
+	t.Logf("undo:\n%s", out)
+	if code != 0 {
+		t.Fatalf("undo exit %d", code)
+	}
+	q = r.queue(t)
+	for id, v := range q {
+		if strings.HasPrefix(v, "hold ") {
+			t.Errorf("%s still on hold after undo: %v", id, q)
+		}
+	}
+	if len(q) != 5 {
+		t.Fatalf("after undo: %v", q)
+	}
+	// Undone once, the recorded command is not run again.
+	m := regexp.MustCompile(`run (\S+); backup in`).FindStringSubmatch(holdOut)
+	if m == nil {
+		t.Fatalf("no run id in the --hold output:\n%s", holdOut)
+	}
+	out, code = r.hostfix(t, "undo", m[1], "--dry-run")
+	if code != 0 || !strings.Contains(out, "were run by") || strings.Contains(out, "postsuper -H") {
+		t.Errorf("second undo of %s exit %d:\n%s", m[1], code, out)
 	}
 
 	// A plain purge warns that undo is impossible, then deletes (postsuper -d -).

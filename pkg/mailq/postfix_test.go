@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hostfix/hostfix/pkg/iostreams"
 	"github.com/hostfix/hostfix/pkg/plan"
 	"github.com/hostfix/hostfix/pkg/system"
 )
@@ -164,5 +165,60 @@ func TestPostfixPurgeAndHoldPlans(t *testing.T) {
 		if strings.Join(ran, "\n") != want || err == nil || !strings.Contains(err.Error(), "verify: 1 message of the selected messages") {
 			t.Errorf("hold %v: ran\n%s\nerr %v", hold, strings.Join(ran, "\n"), err)
 		}
+	}
+}
+
+// TestPostfixHoldUndo: --hold records postsuper -H - with the held ids, and plan.Undo runs
+// it (under --root only because mailq.postsuper_command is configured).
+func TestPostfixHoldUndo(t *testing.T) {
+	pq, _ := os.ReadFile("testdata/postfix/postqueue-j.jsonl")
+	held := false
+	rec := &system.Recorder{Func: func(c system.Cmd) (system.Result, error) {
+		switch {
+		case strings.HasSuffix(c.String(), " -j"):
+			if held {
+				return system.Result{Stdout: bytes.Replace(pq, []byte(`"deferred", "queue_id": "169019EE166"`), []byte(`"hold", "queue_id": "169019EE166"`), 1)}, nil
+			}
+			return system.Result{Stdout: pq}, nil
+		case strings.HasSuffix(c.String(), " -h -"):
+			held = true
+		case strings.HasSuffix(c.String(), " -H -"):
+			held = false
+		}
+		return system.Result{}, nil
+	}}
+	h, _ := system.NewHost(t.TempDir(), rec)
+	cfg := DefaultConfig()
+	cfg.PostqueueCommand = []string{"postqueue", "-c", "/etc/pf"}
+	cfg.PostsuperCommand = []string{"postsuper", "-c", "/etc/pf"}
+	src, err := OpenSource(h, OpenOptions{Config: cfg, MTA: "postfix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := FilterSpec{Sender: "^spam@"}.Compile()
+	p, _, err := PlanChange(context.Background(), h, ChangeOptions{Config: cfg, Source: src, Filter: f, Hold: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := plan.DefaultConfig()
+	if _, err := plan.Apply(context.Background(), p, plan.Options{Host: h, Config: pc}); err != nil || !held {
+		t.Fatalf("hold: %v (held %v)", err, held)
+	}
+	up, err := plan.Undo(h, pc, "", plan.UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	plan.WriteText(&out, plan.PreviewOn(up, h), iostreams.Palette{})
+	if !strings.Contains(out.String(), "! command postsuper -c /etc/pf -H -: undo of ") ||
+		!strings.Contains(out.String(), "release the messages put on hold (postsuper -H -, ids on stdin)") {
+		t.Errorf("undo dry-run:\n%s", out.String())
+	}
+	rec.Calls = nil
+	if _, err := plan.Apply(context.Background(), up, plan.Options{Host: h, Config: pc}); err != nil {
+		t.Fatal(err)
+	}
+	if held || len(rec.Calls) != 1 || rec.Commands()[0] != "postsuper -c /etc/pf -H -" || string(rec.Calls[0].Stdin) != "169019EE166\n" {
+		t.Errorf("undo ran %q (stdin %q), held %v", rec.Commands(), rec.Calls, held)
 	}
 }

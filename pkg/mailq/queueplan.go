@@ -163,7 +163,8 @@ func PlanChange(ctx context.Context, h *system.Host, o ChangeOptions) (*plan.Pla
 		if o.Hold {
 			a = newBatch(withArgs(s.Postsuper, "-h", "-"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("put %s on hold (postsuper -h -, ids on stdin)", human.Plural(sel.Count, "message")))
 			a.undo = withArgs(s.Postsuper, "-H", "-")
-			p.Note("--hold: the messages move to Postfix's hold queue; release them with postsuper -H - (a failed run does that itself; hostfix undo cannot run postsuper)")
+			a.undoDetail = "release the messages put on hold (postsuper -H -, ids on stdin)"
+			p.Note("--hold: the messages move to Postfix's hold queue; hostfix undo RUN releases them (postsuper -H -, recorded with the ids), as a failed run does itself")
 		} else {
 			a = newBatch(withArgs(s.Postsuper, "-d", "-"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("delete %s (postsuper -d -, ids on stdin)", human.Plural(sel.Count, "message")))
 			a.noUndo = "postsuper -d deletes the messages"

@@ -47,6 +47,7 @@ type Run struct {
 	rolledBack bool            // a rollback put back everything this run had applied
 	owned      []ownedFile     // files the running action saved with BackupFile
 	backedUp   map[string]bool // real system paths saved with BackupFile in this run
+	step       string          // the running step ("command postsuper -h -"), for RecordUndoCommand
 }
 
 // Logf writes one progress line to the run's log (stderr with -v; discarded otherwise).
@@ -233,6 +234,7 @@ func (r *Run) execute(ctx context.Context, p *Plan, rep *Report) error {
 		}
 		d := a.Describe()
 		r.Logf("[%d/%d] %s", i+1, total, Mask(stepLine(d), p.Secrets))
+		r.step = stepName(d)
 		start := time.Now()
 		err := safeApply(ctx, a, r)
 		done = append(done, applied{a: a, owned: r.sealOwned()})
@@ -301,6 +303,7 @@ func (r *Run) execute(ctx context.Context, p *Plan, rep *Report) error {
 		err := a.Verify(fctx, r)
 		if err == nil {
 			r.Logf("[finally] %s", Mask(stepLine(d), p.Secrets))
+			r.step = stepName(d)
 			start := time.Now()
 			err = safeApply(fctx, a, r)
 			r.sealOwned() // a Finally step's saved files are kept for undo, not rolled back

@@ -146,10 +146,11 @@ func stepName(d Description) string {
 }
 
 type commandAction struct {
-	cmd  Argv
-	desc Description
-	ran  bool
-	out  string
+	cmd   Argv
+	stdin []byte // an undo's recorded command (Run.RecordUndoCommand) may have input
+	desc  Description
+	ran   bool
+	out   string
 }
 
 func newCommand(kind Kind, target string, a Argv, detail string) *commandAction {
@@ -214,7 +215,7 @@ func (a *commandAction) Apply(ctx context.Context, r *Run) error {
 		return usage.Errorf("%s: %s", stepName(a.desc), why)
 	}
 	a.ran = true
-	res, err := r.Host.Runner.Run(ctx, system.Cmd{Argv: a.cmd.Args, Env: a.cmd.Env})
+	res, err := r.Host.Runner.Run(ctx, system.Cmd{Argv: a.cmd.Args, Env: a.cmd.Env, Stdin: a.stdin})
 	a.out = strings.TrimSpace(string(res.Stdout))
 	var ee *system.ExitError
 	if errors.As(err, &ee) {

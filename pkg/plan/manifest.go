@@ -26,6 +26,8 @@ const (
 	EntryWritten     = "written"      // what a runbook-owned action left at Path (NewSHA256, or Removed) after saving it with Run.BackupFile
 	EntryRemoveDir   = "remove_dir"   // the directory Path was moved into Backup (RemoveDir)
 	EntryMkdir       = "mkdir"        // the directory Path was created by the run (EditFile/Move parents); undo removes it if empty
+	EntryUndoCommand = "undo_command" // a command an undo runs (Run.RecordUndoCommand): Args, Env, Key, Detected, Stdin, Detail
+	EntryTimes       = "times"        // the times of Path were set (SetTimes): old ATimeNS/MTimeNS, the NewMTimeNS written
 )
 
 // Entry is one line of a run's manifest: what was changed and how to put it back.
@@ -49,6 +51,19 @@ type Entry struct {
 	Secret bool   `json:"secret,omitempty"`
 	// Removed (on a "written" entry) says the action left no file at Path.
 	Removed bool `json:"removed,omitempty"`
+	// An undo_command entry: the command (Key is its config key), its stdin, the line the
+	// undo plan shows, and For, the step of the run that recorded it ("command postsuper -h -").
+	Args     []string `json:"args,omitempty"`
+	Env      []string `json:"env,omitempty"`
+	Detected bool     `json:"detected,omitempty"`
+	Stdin    []byte   `json:"stdin,omitempty"`
+	Detail   string   `json:"detail,omitempty"`
+	For      string   `json:"for,omitempty"`
+	// A times entry: the access and modification times before (Unix nanoseconds) and the
+	// modification time the run set (undo compares the file with it).
+	ATimeNS    int64 `json:"atime_ns,omitempty"`
+	MTimeNS    int64 `json:"mtime_ns,omitempty"`
+	NewMTimeNS int64 `json:"new_mtime_ns,omitempty"`
 }
 
 // FileMode returns the entry's mode as a Go file mode.
@@ -73,6 +88,16 @@ func ParseManifestLine(line []byte) (Entry, error) {
 	if dec.More() {
 		return Entry{}, errors.New("manifest line: trailing data")
 	}
+	// Empty lists are no lists (as they are written: omitempty).
+	if len(e.Args) == 0 {
+		e.Args = nil
+	}
+	if len(e.Env) == 0 {
+		e.Env = nil
+	}
+	if len(e.Stdin) == 0 {
+		e.Stdin = nil
+	}
 	checkPath := func(what, p string) error {
 		if p == "" || !filepath.IsAbs(p) || filepath.Clean(p) != p {
 			return fmt.Errorf("manifest line: %s %q is not a clean absolute path", what, p)
@@ -90,7 +115,7 @@ func ParseManifestLine(line []byte) (Entry, error) {
 		if _, err := e.FileMode(); err != nil {
 			return Entry{}, fmt.Errorf("manifest line: %s: %w", e.Path, err)
 		}
-	case EntryCreate, EntryDelete, EntryRemoveFiles, EntryWritten, EntryMkdir:
+	case EntryCreate, EntryDelete, EntryRemoveFiles, EntryWritten, EntryMkdir, EntryTimes:
 		if err := checkPath("path", e.Path); err != nil {
 			return Entry{}, err
 		}
@@ -107,6 +132,10 @@ func ParseManifestLine(line []byte) (Entry, error) {
 		}
 		if err := checkPath("to", e.To); err != nil {
 			return Entry{}, err
+		}
+	case EntryUndoCommand:
+		if len(e.Args) == 0 || e.Args[0] == "" {
+			return Entry{}, errors.New("manifest line: undo_command without a command")
 		}
 	case EntrySysctl:
 		if e.Key == "" || strings.ContainsAny(e.Key, "/\x00") || strings.Contains(e.Key, "..") {

@@ -21,6 +21,7 @@ const (
 	KindVerify          Kind = "verify"
 	KindCustom          Kind = "custom" // a runbook-owned action may use its own kind
 	KindCopyTree        Kind = "copy_tree"
+	KindSetTimes        Kind = "set_times"
 )
 
 // Op is the summary symbol of an action: + add, ~ change, - remove, ! run (not previewable).

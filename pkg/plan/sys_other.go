@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // hostfix changes Unix hosts; on other systems it builds (for --root work on fixtures) but
@@ -44,3 +45,9 @@ func (*dirSet) rename(dir, name, dstDir, dstName string) error {
 func (*dirSet) close() {}
 
 func copyXattrs(string, *os.File) error { return nil }
+
+// setTimes sets a file's access and modification times.
+func setTimes(p string, atime, mtime time.Time) error { return os.Chtimes(p, atime, mtime) }
+
+// atimeOf falls back to the modification time where the access time is not read.
+func atimeOf(fi fs.FileInfo) time.Time { return fi.ModTime() }

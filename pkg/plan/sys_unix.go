@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -175,4 +176,19 @@ func splitNul(b []byte) []string {
 		}
 	}
 	return out
+}
+
+// setTimes sets a file's access and modification times without following a symlink.
+func setTimes(p string, atime, mtime time.Time) error {
+	ts := []unix.Timespec{unix.NsecToTimespec(atime.UnixNano()), unix.NsecToTimespec(mtime.UnixNano())}
+	for {
+		err := unix.UtimesNanoAt(unix.AT_FDCWD, p, ts, unix.AT_SYMLINK_NOFOLLOW)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return &fs.PathError{Op: "utimensat", Path: p, Err: err}
+		}
+		return nil
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -100,9 +101,18 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 			written[e.Path] = e
 		}
 	}
+	runs, _, _ := History(h, cfg)
+	ranBy := undoneBy(runs, id)
 	var deleted int64
+	var cmdSteps []string // the steps of the run an undo command takes back
 	for i := len(entries) - 1; i >= 0; i-- {
 		e := entries[i]
+		if e.Action != EntryUndoCommand {
+			u.lastCmd = nil
+		}
+		if e.Action != EntryTimes {
+			u.lastTimes = nil
+		}
 		if w, ok := written[e.Path]; ok && (e.Action == EntryEdit || e.Action == EntryCreate) && e.NewSHA256 == "" {
 			e.NewSHA256, e.Removed = w.NewSHA256, w.Removed
 		}
@@ -121,13 +131,26 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 			err = u.mkdir(e)
 		case EntrySysctl:
 			err = u.sysctl(e)
+		case EntryTimes:
+			err = u.times(e)
+		case EntryUndoCommand:
+			if !slices.Contains(cmdSteps, e.For) {
+				cmdSteps = append(cmdSteps, e.For)
+			}
+			if ranBy == "" {
+				u.command(e)
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("undo %s: %w", id, err)
 		}
 	}
+	u.timesNotes()
 	if !p.Empty() {
 		u.wrap()
+	}
+	if ranBy != "" && len(cmdSteps) > 0 {
+		p.Note("the commands " + id + " recorded to take back " + strings.Join(cmdSteps, ", ") + " were run by " + ranBy + " already: not run again")
 	}
 	if cut {
 		p.Note("the last line of " + id + "'s manifest is incomplete (the run was interrupted while writing it) and was ignored")
@@ -137,7 +160,7 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 	}
 	// What the run did that no backup holds (its audit line says): said, so that an undo
 	// of a package install is not a bare "nothing to do".
-	if runs, _, err := History(h, cfg); err == nil {
+	{
 		for _, r := range runs {
 			if r.RunID != id {
 				continue
@@ -150,6 +173,9 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 				case KindInstallPackages:
 					p.Note(fmt.Sprintf("%s %s (run by %s) cannot be undone: remove the packages by hand if they must go", a.Kind, a.Target, id))
 				case KindCommand:
+					if slices.Contains(cmdSteps, string(a.Kind)+" "+a.Target) {
+						continue // taken back by the command it recorded
+					}
 					p.Note(fmt.Sprintf("%s %s (run by %s) cannot be undone: reverse it by hand if needed", a.Kind, a.Target, id))
 				}
 			}
@@ -258,6 +284,12 @@ type undoer struct {
 	conflicts []string
 	res       *parentResolver
 	removing  map[string]bool // system paths this undo removes (files it unlinks, moves away, dirs)
+
+	lastCmd      *commandAction // the undo_command step planned last (records of one step join it)
+	lastCmdEntry Entry
+	lastTimes    *timesAction // the times restore being filled (consecutive times entries)
+	timesGone    int
+	timesChanged []string
 }
 
 // file plans restoring one edited or created file.

@@ -1,6 +1,6 @@
 //go:build linux
 
-package mailq
+package plan
 
 import (
 	"io/fs"
@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// atimeOf is a file's access time (qmHandle -t sets it with the modification time).
+// atimeOf is a file's access time.
 func atimeOf(fi fs.FileInfo) time.Time {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		return time.Unix(int64(st.Atim.Sec), int64(st.Atim.Nsec))
