@@ -40,7 +40,6 @@ type batchAction struct {
 
 	done    []string
 	refused []string
-	out     int
 }
 
 func newBatch(cmd plan.Argv, ids []string, batch int, detail string) *batchAction {
