@@ -156,9 +156,24 @@ func openLog(h *system.Host, lf LogFile, stdin io.Reader) (io.Reader, func() err
 			closer()
 			return nil, nil, fmt.Errorf("exim: %s: %w", lf.Path, err)
 		}
-		return z, func() error { z.Close(); return closer() }, nil
+		return gzipLog{z, lf.Path}, func() error { z.Close(); return closer() }, nil
 	}
 	return br, closer, nil
+}
+
+// gzipLog words a damaged compressed stream: one cut short (io.ErrUnexpectedEOF, which
+// Scan would otherwise take for the end of the log) or with a bad checksum.
+type gzipLog struct {
+	z    *gzip.Reader
+	path string
+}
+
+func (g gzipLog) Read(p []byte) (int, error) {
+	n, err := g.z.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("compressed log is damaged or cut short (%v): read it with zcat to see how far it goes", strings.TrimPrefix(err.Error(), "gzip: "))
+	}
+	return n, err
 }
 
 // scanPlain scans an uncompressed regular file in place (mmap) when it can; false means

@@ -2,10 +2,13 @@ package exim
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,5 +135,33 @@ func TestLongLine(t *testing.T) {
 	}
 	if tl.Failures != 2 || tl.LongLines != 1 {
 		t.Fatalf("failures %d long lines %d", tl.Failures, tl.LongLines)
+	}
+}
+
+// A .gz log cut short (a copy that stopped, logrotate still compressing) or corrupted is
+// an error that names the file, not a whole log with no failures in it.
+func TestDamagedGzipLog(t *testing.T) {
+	var full bytes.Buffer
+	z := gzip.NewWriter(&full)
+	for i := 0; i < 200; i++ {
+		fmt.Fprintf(z, "2026-11-20 10:00:%02d [1001] dovecot_login authenticator failed for (User) [185.143.75.81]:28557: 535 Incorrect authentication data (set_id=a%d@example.com)\n", i%60, i)
+	}
+	z.Close()
+	corrupt := bytes.Clone(full.Bytes())
+	corrupt[len(corrupt)-6] ^= 0xff // the CRC-32 trailer
+	for name, data := range map[string][]byte{"cut.gz": full.Bytes()[:full.Len()/2], "header-only.gz": full.Bytes()[:10], "crc.gz": corrupt} {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			os.MkdirAll(filepath.Join(root, "var/log"), 0o755)
+			os.WriteFile(filepath.Join(root, "var/log", name), data, 0o644)
+			h, _ := system.NewHost(root, nil)
+			_, err := AuthCheck(context.Background(), h, CheckOptions{Config: Config{Logs: []string{"/var/log/" + name}}})
+			if err == nil {
+				t.Fatal("a damaged .gz log was read as complete")
+			}
+			if msg := err.Error(); !strings.Contains(msg, "/var/log/"+name) || !strings.Contains(msg, "damaged or cut short") {
+				t.Fatalf("error %q: want the file named and 'damaged or cut short'", msg)
+			}
+		})
 	}
 }
