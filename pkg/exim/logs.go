@@ -44,6 +44,9 @@ func FindLogs(h *system.Host, configured []string, since time.Time) ([]LogFile, 
 				out = append(out, LogFile{Path: Stdin})
 				continue
 			}
+			if strings.TrimSpace(p) == "" {
+				return nil, configured, usage.Errorf("exim: an empty log path was given: give the Exim main log's path to --log (or - for stdin), or fix exim.logs")
+			}
 			fi, err := h.Stat(p)
 			if err != nil {
 				if system.IsNotExist(err) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hostfix/hostfix/pkg/system"
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 func TestRotatedName(t *testing.T) {
@@ -163,5 +164,17 @@ func TestDamagedGzipLog(t *testing.T) {
 				t.Fatalf("error %q: want the file named and 'damaged or cut short'", msg)
 			}
 		})
+	}
+}
+
+// An empty --log (--log= or a blank exim.logs entry) is bad input; it was taken for the
+// root directory ("log  is a directory").
+func TestEmptyLogPath(t *testing.T) {
+	h, _ := system.NewHost(t.TempDir(), nil)
+	for _, p := range []string{"", " "} {
+		_, _, err := FindLogs(h, []string{p}, time.Time{})
+		if err == nil || !usage.Is(err) || !strings.Contains(err.Error(), "empty log path") {
+			t.Fatalf("FindLogs(%q): %v, want a usage error about an empty log path", p, err)
+		}
 	}
 }
