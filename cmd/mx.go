@@ -68,7 +68,7 @@ the files present or named with --mta. DNS is asked directly (the servers of
 /etc/resolv.conf under --root, or --resolver). See docs/mx.md.`,
 	}
 	fl := c.PersistentFlags()
-	fl.StringSlice("resolver", nil, "DNS server `HOST:PORT` to ask (repeat or comma-separate; config mx.resolvers, default: /etc/resolv.conf)")
+	fl.StringSlice("resolver", nil, "DNS server `IP:PORT` to ask (repeat or comma-separate; config mx.resolvers, default: /etc/resolv.conf)")
 	app.Bind(c, "resolver", "mx.resolvers")
 	fl.Duration("timeout", 0, "timeout of one DNS query (config mx.timeout, default 2s)")
 	app.Bind(c, "timeout", "mx.timeout")

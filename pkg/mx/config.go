@@ -4,7 +4,7 @@ import "time"
 
 // Config holds the mx runbook's tunables (config key "mx", env HOSTFIX_MX_*).
 type Config struct {
-	// Resolvers are the DNS servers asked, HOST:PORT (a bare HOST means port 53); empty =
+	// Resolvers are the DNS servers asked, IP:PORT (a bare IP means port 53; an IP address, not a name); empty =
 	// the nameserver lines of /etc/resolv.conf (under --root).
 	Resolvers []string `mapstructure:"resolvers" yaml:"resolvers" json:"resolvers"`
 	// Timeout bounds one DNS query to one server.
