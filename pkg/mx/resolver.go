@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"sort"
 	"strconv"
+	"syscall"
 	"strings"
 	"sync"
 	"time"
@@ -230,8 +231,13 @@ func simplifyNetErr(err error) error {
 	if errors.As(err, &ne) && ne.Timeout() {
 		return errTimeout
 	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return errRefused
+	}
 	return err
 }
+
+var errRefused = errors.New("connection refused: no DNS server answers there (check the address and port)")
 
 var errTimeout = errors.New("timed out")
 

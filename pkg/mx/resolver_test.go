@@ -166,3 +166,19 @@ func TestResolverServersRefuseBadAddresses(t *testing.T) {
 		t.Fatalf("got %q, %v", got, err)
 	}
 }
+
+// No DNS server on the port: the error says so in words, without Go's socket dump
+// ("read udp 127.0.0.1:48984->127.0.0.1:53: read: connection refused").
+func TestLookupMXConnectionRefused(t *testing.T) {
+	s := startDNS(t)
+	addr := s.Addr
+	s.Close()
+	l := testResolver(t, addr).LookupMX(context.Background(), "here.example")
+	if l.Err == nil {
+		t.Fatal("no error from a closed port")
+	}
+	msg := l.Err.Error()
+	if strings.Contains(msg, "read udp") || strings.Contains(msg, "->") || !strings.Contains(msg, addr+": connection refused: no DNS server answers there") {
+		t.Fatalf("error %q", msg)
+	}
+}
