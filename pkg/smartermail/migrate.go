@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -57,6 +58,16 @@ func Plan(ctx context.Context, h *system.Host, o Options) (*plan.Plan, *Migratio
 	}
 	if o.From == "" || o.To == "" {
 		return nil, nil, usage.Errorf("smartermail migrate needs --from OLD_INSTALL and --to NEW_INSTALL")
+	}
+	for _, e := range []struct {
+		name string
+		pats []string
+	}{{"smartermail.exclude", o.Config.Exclude}, {"--exclude", o.Exclude}} {
+		for _, pat := range e.pats {
+			if _, err := path.Match(pat, ""); err != nil {
+				return nil, nil, usage.Errorf("%s %q: not a valid glob (* ? [a-z]; \\ escapes the next character: write / between folders); nothing was copied", e.name, usage.Clip(pat))
+			}
+		}
 	}
 	from, err := readableDir("--from", o.From)
 	if err != nil {
@@ -329,6 +340,9 @@ func (m *Migration) resolveDomains(from, to string, o Options) error {
 	}
 	if _, ok := parseCfgPath(m.NewDomains); !ok {
 		return usage.Errorf("--domains-path %s is not an absolute path: the domain paths cannot be mapped to it; nothing was copied", m.NewDomains)
+	}
+	if err := checkNewPath("--domains-path", m.NewDomains); err != nil {
+		return usage.Errorf("%v; nothing was copied", err)
 	}
 	return nil
 }

@@ -226,6 +226,13 @@ func TestMigrateBadInput(t *testing.T) {
 		{"domains-path relative", func(o *smartermail.Options) { o.DomainsPath = `Mail\Domains` }, "cannot be mapped"},
 		{"windows config path on linux without --domains-from", func(o *smartermail.Options) { o.DomainsFrom = "" }, "pass --domains-from"},
 		{"wrong domains-from", func(o *smartermail.Options) { o.DomainsFrom = t.TempDir() }, "none of the 2 domain folders"},
+		// A malformed glob matched nothing, silently: what the user meant to leave out was copied.
+		{"bad exclude glob", func(o *smartermail.Options) { o.Exclude = []string{"*.eml", "[abc"} }, `--exclude "[abc": not a valid glob`},
+		{"bad configured exclude glob", func(o *smartermail.Options) { o.Config.Exclude = []string{`Index\`} }, `smartermail.exclude "Index\\": not a valid glob`},
+		// A Windows path the new server cannot open was written into its domainList.xml.
+		{"domains-path with characters Windows refuses", func(o *smartermail.Options) { o.DomainsPath = `D:\Mail<new>\Domains` }, `--domains-path D:\Mail<new>\Domains: '<' cannot be in a Windows path`},
+		{"domains-path wildcard", func(o *smartermail.Options) { o.DomainsPath = `\\new\Mail\Do?ains` }, `'?' cannot be in a Windows path`},
+		{"domains-path drive-relative", func(o *smartermail.Options) { o.DomainsPath = `D:` }, `--domains-path D: is relative to D:'s current folder: write D:\ for the drive's root`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := e.opts()

@@ -1,6 +1,7 @@
 package smartermail
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -241,4 +242,33 @@ func fromAdminShare(p string) (host, local string, ok bool) {
 	}
 	l := cfgPath{volume: strings.ToUpper(v[1][:1]) + ":", parts: c.parts, windows: true, sep: `\`}
 	return v[0], l.String(), true
+}
+
+// checkNewPath refuses a Windows path the new server could not open, given by the user as
+// the Domains folder to write into its config: a drive letter alone ("D:" is relative to
+// that drive's current folder) or a character Windows never allows in a name.
+func checkNewPath(flag, s string) error {
+	p, ok := parseCfgPath(s)
+	if !ok || !p.windows {
+		return nil
+	}
+	if len(s) == 2 {
+		return fmt.Errorf("%s %s is relative to %s's current folder: write %s\\ for the drive's root", flag, s, s, s)
+	}
+	rest := s
+	for _, pre := range []string{`\\?\UNC\`, `//?/UNC/`, `\\?\`, `//?/`} {
+		if strings.HasPrefix(rest, pre) {
+			rest = rest[len(pre):]
+			break
+		}
+	}
+	if len(rest) >= 2 && isLetter(rest[0]) && rest[1] == ':' {
+		rest = rest[2:]
+	}
+	for _, r := range rest {
+		if r < 0x20 || strings.ContainsRune(`<>:"|?*`, r) {
+			return fmt.Errorf("%s %s: %q cannot be in a Windows path (not in <>:\"|?* or control characters)", flag, s, r)
+		}
+	}
+	return nil
 }
