@@ -108,6 +108,11 @@ func Plan(ctx context.Context, h *system.Host, o Options) (*plan.Plan, *Migratio
 		}
 		old, _ := parseCfgPath(m.OldDomains)
 		nw, _ := parseCfgPath(m.NewDomains)
+		if o.DomainsPath == "" && old.windows && !nw.windows {
+			// --domains-to is where this machine writes (a mount, a staging copy); a Windows
+			// server cannot open that path, and every domain would fail to load.
+			return nil, nil, usage.Errorf("pass --domains-path with the Domains folder as the new server sees it (e.g. D:\\SmarterMail\\Domains): the old config names Windows paths (%s), and --domains-to %s is not one; nothing was copied", m.OldDomains, m.DomainsTo)
+		}
 		if !old.Equal(nw) {
 			mapper, _ := NewPathMapper(m.OldDomains, m.NewDomains)
 			rw := rewriteXML

@@ -226,6 +226,9 @@ func TestMigrateBadInput(t *testing.T) {
 		{"domains-path relative", func(o *smartermail.Options) { o.DomainsPath = `Mail\Domains` }, "cannot be mapped"},
 		{"windows config path on linux without --domains-from", func(o *smartermail.Options) { o.DomainsFrom = "" }, "pass --domains-from"},
 		{"wrong domains-from", func(o *smartermail.Options) { o.DomainsFrom = t.TempDir() }, "none of the 2 domain folders"},
+		// The default --domains-path is --domains-to: a staging path like /srv/new/Domains
+		// was written into the config of a Windows server, which cannot open it.
+		{"windows config, posix domains-to, no domains-path", func(o *smartermail.Options) { o.DomainsPath = "" }, `pass --domains-path with the Domains folder as the new server sees it`},
 		// A malformed glob matched nothing, silently: what the user meant to leave out was copied.
 		{"bad exclude glob", func(o *smartermail.Options) { o.Exclude = []string{"*.eml", "[abc"} }, `--exclude "[abc": not a valid glob`},
 		{"bad configured exclude glob", func(o *smartermail.Options) { o.Config.Exclude = []string{`Index\`} }, `smartermail.exclude "Index\\": not a valid glob`},
