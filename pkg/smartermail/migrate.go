@@ -95,6 +95,7 @@ func Plan(ctx context.Context, h *system.Host, o Options) (*plan.Plan, *Migratio
 	}
 
 	var rewrite map[string]func([]byte) ([]byte, error)
+	rewriteNote := -1 // index of the note announcing the rewrite's diff
 	haveDomains := len(l.DomainPaths) > 0
 	if !haveDomains {
 		p.Note("the old config names no domain folders: only the configuration is copied")
@@ -133,6 +134,7 @@ func Plan(ctx context.Context, h *system.Host, o Options) (*plan.Plan, *Migratio
 				out, _, err := rw(b, mapper)
 				return out, err
 			}}
+			rewriteNote = len(p.Notes)
 			p.Note(fmt.Sprintf("the new server's %s gets %s rewritten from %s to %s (diff below)",
 				filepath.Base(l.DomainsFile), plural(m.Rewritten, "path"), m.OldDomains, m.NewDomains))
 		} else {
@@ -179,6 +181,10 @@ func Plan(ctx context.Context, h *system.Host, o Options) (*plan.Plan, *Migratio
 		}
 	}
 	p.Add(domAct, cfgAct)
+	if rewriteNote >= 0 && m.Config.Copy == 0 {
+		// Nothing of the configuration is written: the rewritten file is there already.
+		p.Notes[rewriteNote] = fmt.Sprintf("the new server's %s already names its domains under %s (rewritten by an earlier run)", filepath.Base(l.DomainsFile), m.NewDomains)
+	}
 	if haveDomains && !p.Empty() {
 		dstFile := filepath.Join(to, filepath.FromSlash(l.DomainsFile))
 		p.Verify(fmt.Sprintf("the new %s parses and names every domain under %s", filepath.Base(l.DomainsFile), m.NewDomains),
