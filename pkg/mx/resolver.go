@@ -8,9 +8,9 @@ import (
 	"net/netip"
 	"sort"
 	"strconv"
-	"syscall"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
