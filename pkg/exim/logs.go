@@ -39,9 +39,13 @@ type LogFile struct {
 func FindLogs(h *system.Host, configured []string, since time.Time) ([]LogFile, []string, error) {
 	if len(configured) > 0 {
 		var out []LogFile
+		seen := map[string]bool{} // real paths (and "-"): a log named twice is read once
 		for _, p := range configured {
 			if p == Stdin {
-				out = append(out, LogFile{Path: Stdin})
+				if !seen[Stdin] {
+					seen[Stdin] = true
+					out = append(out, LogFile{Path: Stdin})
+				}
 				continue
 			}
 			if strings.TrimSpace(p) == "" {
@@ -57,15 +61,28 @@ func FindLogs(h *system.Host, configured []string, since time.Time) ([]LogFile, 
 			if fi.IsDir() {
 				return nil, configured, usage.Errorf("exim: log %s is a directory, not a file (fix --log or exim.logs)", p)
 			}
+			if real, err := h.Resolve(p); err == nil {
+				if seen[real] {
+					continue
+				}
+				seen[real] = true
+			}
 			out = append(out, LogFile{Path: p, ModTime: fi.ModTime(), Size: fi.Size()})
 		}
 		return out, configured, nil
 	}
 	var out []LogFile
+	seen := map[string]bool{}
 	for _, base := range DefaultLogs {
 		fi, err := h.Stat(base)
 		if err != nil || !fi.Mode().IsRegular() {
 			continue
+		}
+		if real, err := h.Resolve(base); err == nil {
+			if seen[real] {
+				continue // one is a symlink to another: read it once
+			}
+			seen[real] = true
 		}
 		out = append(out, LogFile{Path: base, ModTime: fi.ModTime(), Size: fi.Size()})
 		out = append(out, rotated(h, base, since)...)

@@ -178,3 +178,37 @@ func TestEmptyLogPath(t *testing.T) {
 		}
 	}
 }
+
+// The same log named twice (again, by another spelling, through a symlink, or - twice) is
+// read once: it was read each time, doubling the counts (WARNING became CRITICAL).
+func TestFindLogsDuplicates(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "var/log"), 0o755)
+	os.WriteFile(filepath.Join(root, "var/log/exim_mainlog"), []byte("x\n"), 0o644)
+	os.Symlink("exim_mainlog", filepath.Join(root, "var/log/alias"))
+	h, _ := system.NewHost(root, nil)
+	logs, _, err := FindLogs(h, []string{"/var/log/exim_mainlog", "/var/log//exim_mainlog", "/var/log/../log/exim_mainlog", "/var/log/alias", "-", "-"}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range logs {
+		got = append(got, l.Path)
+	}
+	if s := join(got); s != "/var/log/exim_mainlog -" {
+		t.Fatalf("logs %q, want each once", s)
+	}
+}
+
+// Detected logs: /var/log/exim_mainlog as a symlink to /var/log/exim/main.log is one log.
+func TestFindLogsDetectedSymlink(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "var/log/exim"), 0o755)
+	os.WriteFile(filepath.Join(root, "var/log/exim/main.log"), []byte("x\n"), 0o644)
+	os.Symlink("exim/main.log", filepath.Join(root, "var/log/exim_mainlog"))
+	h, _ := system.NewHost(root, nil)
+	logs, _, err := FindLogs(h, nil, time.Time{})
+	if err != nil || len(logs) != 1 {
+		t.Fatalf("%d logs (%v), want 1", len(logs), err)
+	}
+}
