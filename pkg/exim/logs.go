@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hostfix/hostfix/pkg/system"
@@ -54,12 +57,20 @@ func FindLogs(h *system.Host, configured []string, since time.Time) ([]LogFile, 
 			fi, err := h.Stat(p)
 			if err != nil {
 				if system.IsNotExist(err) {
-					return nil, configured, usage.Errorf("exim: log %s does not exist (fix --log or exim.logs)", p)
+					return nil, configured, usage.Errorf("exim: log %s does not exist (fix --log or exim.logs)", usage.ClipPath(p))
 				}
-				return nil, configured, fmt.Errorf("exim: log %s: %w", p, err)
+				// once the path as given, then why (not Go's "P: lstat /real/P: …")
+				var pe *fs.PathError
+				for errors.As(err, &pe) {
+					err = pe.Err
+				}
+				if errors.Is(err, syscall.ENAMETOOLONG) {
+					return nil, configured, usage.Errorf("exim: log %s: file name too long (fix --log or exim.logs)", usage.ClipPath(p))
+				}
+				return nil, configured, fmt.Errorf("exim: log %s: %w", usage.ClipPath(p), err)
 			}
 			if fi.IsDir() {
-				return nil, configured, usage.Errorf("exim: log %s is a directory, not a file (fix --log or exim.logs)", p)
+				return nil, configured, usage.Errorf("exim: log %s is a directory, not a file (fix --log or exim.logs)", usage.ClipPath(p))
 			}
 			if real, err := h.Resolve(p); err == nil {
 				if seen[real] {

@@ -212,3 +212,13 @@ func TestFindLogsDetectedSymlink(t *testing.T) {
 		t.Fatalf("%d logs (%v), want 1", len(logs), err)
 	}
 }
+
+// A --log path too long for the system is one short line: it was printed three times in
+// full with Go's "lstat" (300,000 bytes for a 100,000-byte argument).
+func TestFindLogsLongPath(t *testing.T) {
+	h, _ := system.NewHost(t.TempDir(), nil)
+	_, _, err := FindLogs(h, []string{"/" + strings.Repeat("a", 100000)}, time.Time{})
+	if err == nil || len(err.Error()) > 400 || strings.Contains(err.Error(), "lstat") || !usage.Is(err) {
+		t.Fatalf("%d bytes, usage error %v: %.300v", len(err.Error()), usage.Is(err), err)
+	}
+}
