@@ -350,7 +350,7 @@ func (m *Migration) resolveDomains(from, to string, o Options) error {
 		}
 	}
 	if _, ok := parseCfgPath(m.NewDomains); !ok {
-		return usage.Errorf("--domains-path %s is not an absolute path: the domain paths cannot be mapped to it; nothing was copied", m.NewDomains)
+		return usage.Errorf("--domains-path %s is not an absolute path: the domain paths cannot be mapped to it; nothing was copied", usage.ClipPath(m.NewDomains))
 	}
 	if err := checkNewPath("--domains-path", m.NewDomains); err != nil {
 		return usage.Errorf("%v; nothing was copied", err)

@@ -235,6 +235,8 @@ func TestMigrateBadInput(t *testing.T) {
 		// A Windows path the new server cannot open was written into its domainList.xml.
 		{"domains-path with characters Windows refuses", func(o *smartermail.Options) { o.DomainsPath = `D:\Mail<new>\Domains` }, `--domains-path D:\Mail<new>\Domains: '<' cannot be in a Windows path`},
 		{"domains-path wildcard", func(o *smartermail.Options) { o.DomainsPath = `\\new\Mail\Do?ains` }, `'?' cannot be in a Windows path`},
+		// A 100,000-character folder name was written into the config (and echoed in full).
+		{"domains-path folder name too long", func(o *smartermail.Options) { o.DomainsPath = `D:\` + strings.Repeat("a", 100000) }, `a folder name of 100000 characters (Windows allows 255)`},
 		{"domains-path drive-relative", func(o *smartermail.Options) { o.DomainsPath = `D:` }, `--domains-path D: is relative to D:'s current folder: write D:\ for the drive's root`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -3,6 +3,8 @@ package smartermail
 import (
 	"fmt"
 	"strings"
+
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 // Paths in SmarterMail's files are paths of the server that wrote them (almost always
@@ -267,8 +269,24 @@ func checkNewPath(flag, s string) error {
 	}
 	for _, r := range rest {
 		if r < 0x20 || strings.ContainsRune(`<>:"|?*`, r) {
-			return fmt.Errorf("%s %s: %q cannot be in a Windows path (not in <>:\"|?* or control characters)", flag, s, r)
+			return fmt.Errorf("%s %s: %q cannot be in a Windows path (not in <>:\"|?* or control characters)", flag, usage.ClipPath(s), r)
+		}
+	}
+	for _, part := range strings.FieldsFunc(rest, func(r rune) bool { return r == '\\' || r == '/' }) {
+		if n := utf16Len(part); n > 255 {
+			return fmt.Errorf("%s %s: a folder name of %d characters (Windows allows 255)", flag, usage.ClipPath(s), n)
 		}
 	}
 	return nil
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
 }
