@@ -68,7 +68,7 @@ the files present or named with --mta. DNS is asked directly (the servers of
 /etc/resolv.conf under --root, or --resolver). See docs/mx.md.`,
 	}
 	fl := c.PersistentFlags()
-	fl.StringSlice("resolver", nil, "DNS server `HOST:PORT` to ask (repeat or comma-separate; config mx.resolvers, default: /etc/resolv.conf)")
+	fl.StringSlice("resolver", nil, "DNS server `IP:PORT` to ask (repeat or comma-separate; config mx.resolvers, default: /etc/resolv.conf)")
 	app.Bind(c, "resolver", "mx.resolvers")
 	fl.Duration("timeout", 0, "timeout of one DNS query (config mx.timeout, default 2s)")
 	app.Bind(c, "timeout", "mx.timeout")
@@ -139,9 +139,11 @@ table; -o json prints one check object per domain (one per line, NDJSON, when th
 more than one); -o nagios one line for the worst domain with counts as perfdata.
 
 EXIT STATUS
-  0 OK, 1 WARNING, 2 CRITICAL, from the worst domain (Nagios plugin codes); 3 UNKNOWN: DNS
-  failed for a domain, the check could not run, or bad input (a name that is not a
-  domain: the message names the argument or stdin line, and nothing is checked).`,
+  0 OK, 1 WARNING, 2 CRITICAL, from the worst domain (Nagios plugin codes; CRITICAL
+  outranks UNKNOWN); 3 UNKNOWN: DNS failed for a domain and none is CRITICAL, the check
+  could not run, or bad input (a name that is not a domain, an IP address, a resolver
+  that is not IP:PORT: the message names the argument or stdin line, and nothing is
+  checked).`,
 		Example: `  hostfix mx check example.com
   hostfix mx check --all
   hostfix mx check - < domains.txt -o json | jq -c 'select(.status != "ok")'

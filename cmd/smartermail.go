@@ -103,7 +103,7 @@ RUN removes what the run created and puts back what it replaced.`,
 	fl.StringVar(&o.To, "to", "", "the new installation `FOLDER`")
 	fl.StringVar(&o.DomainsFrom, "domains-from", "", "read the Domains tree from `FOLDER` (default: from the old config)")
 	fl.StringVar(&o.DomainsTo, "domains-to", "", "write the Domains tree to `FOLDER` (default: the old config's path)")
-	fl.StringVar(&o.DomainsPath, "domains-path", "", "the Domains `PATH` as the new server sees it, written into its config (default: --domains-to)")
+	fl.StringVar(&o.DomainsPath, "domains-path", "", "the Domains `PATH` as the new server sees it, written into its config (default: --domains-to; needed when the old config has Windows paths and --domains-to is not one)")
 	fl.StringArrayVar(&o.Exclude, "exclude", nil, "also leave out files or folders matching `GLOB` (repeatable; adds to smartermail.exclude)")
 	fl.BoolVar(&o.Overwrite, "overwrite", false, "replace destination files that differ (backed up into the run's backup first)")
 	fl.BoolVar(&o.Rehash, "rehash", false, "re-read destination files already copied, to find copies damaged in place")

@@ -457,10 +457,17 @@ func toFloat(raw any) (float64, error) {
 	return 0, fmt.Errorf("want a number, got %s", describe(raw))
 }
 
+// durationShape is what time.ParseDuration accepts when the value fits: a parse error on
+// such a string is an overflow.
+var durationShape = regexp.MustCompile(`^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$`)
+
 func toDuration(raw any) (time.Duration, error) {
 	switch x := raw.(type) {
 	case string:
 		d, err := time.ParseDuration(strings.TrimSpace(x))
+		if err != nil && durationShape.MatchString(strings.TrimSpace(x)) {
+			return 0, fmt.Errorf("%q is too long (at most 2562047h, about 292 years)", usage.Clip(x))
+		}
 		if err != nil {
 			return 0, fmt.Errorf("%q is not a duration (write it with a unit: 500ms, 30s, 2m, 24h)", usage.Clip(x))
 		}

@@ -278,6 +278,8 @@ func TestErrors(t *testing.T) {
 		{"env backslash in command", "", env("HOSTFIX_MAILQ_STOP_COMMAND", `svc -d /service/qmail\ send`), `quotes and backslashes are not parsed`},
 		{"env bad int", "", env("HOSTFIX_SYNFLOOD_BACKLOG", "2k"), `env HOSTFIX_SYNFLOOD_BACKLOG: synflood.backlog: "2k" is not a whole number`},
 		{"env bad duration", "", env("HOSTFIX_MAILQ_WARN_AGE", "1d"), `env HOSTFIX_MAILQ_WARN_AGE: mailq.warn_age: "1d" is not a duration`},
+		// A duration with a unit that overflows was told to "write it with a unit".
+		{"duration out of range", "mailq:\n  lock_wait: 99999999h\n", env(), `:2: mailq.lock_wait: "99999999h" is too long (at most 2562047h, about 292 years)`},
 		{"env bad float", "", env("HOSTFIX_SYNFLOOD_QUEUE_WARN_PERCENT", "half"), `env HOSTFIX_SYNFLOOD_QUEUE_WARN_PERCENT: synflood.queue_warn_percent: "half" is not a number`},
 	}
 	for _, c := range cases {

@@ -14,11 +14,11 @@ type Config struct {
 	ChkservdLog string `mapstructure:"chkservd_log" yaml:"chkservd_log" json:"chkservd_log"`
 	// WarnFailures and CritFailures: account login failures (wrong passwords, brute
 	// force) in the window that make auth-check warn or go critical (0 = never).
-	WarnFailures int `mapstructure:"warn_failures" yaml:"warn_failures" json:"warn_failures"`
+	WarnFailures int `mapstructure:"warn_failures" yaml:"warn_failures" json:"warn_failures" limit:"lte=crit_failures"`
 	CritFailures int `mapstructure:"crit_failures" yaml:"crit_failures" json:"crit_failures"`
 	// WarnServiceAuth and CritServiceAuth: cPanel service-auth failures (key desync) in
 	// the window that make auth-check warn or go critical (0 = never).
-	WarnServiceAuth int `mapstructure:"warn_service_auth" yaml:"warn_service_auth" json:"warn_service_auth"`
+	WarnServiceAuth int `mapstructure:"warn_service_auth" yaml:"warn_service_auth" json:"warn_service_auth" limit:"lte=crit_service_auth"`
 	CritServiceAuth int `mapstructure:"crit_service_auth" yaml:"crit_service_auth" json:"crit_service_auth"`
 	// WarnRestarts: Exim restarts by chkservd in the window that make auth-check warn
 	// (0 = never).

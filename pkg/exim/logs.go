@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hostfix/hostfix/pkg/system"
@@ -39,30 +42,58 @@ type LogFile struct {
 func FindLogs(h *system.Host, configured []string, since time.Time) ([]LogFile, []string, error) {
 	if len(configured) > 0 {
 		var out []LogFile
+		seen := map[string]bool{} // real paths (and "-"): a log named twice is read once
 		for _, p := range configured {
 			if p == Stdin {
-				out = append(out, LogFile{Path: Stdin})
+				if !seen[Stdin] {
+					seen[Stdin] = true
+					out = append(out, LogFile{Path: Stdin})
+				}
 				continue
+			}
+			if strings.TrimSpace(p) == "" {
+				return nil, configured, usage.Errorf("exim: an empty log path was given: give the Exim main log's path to --log (or - for stdin), or fix exim.logs")
 			}
 			fi, err := h.Stat(p)
 			if err != nil {
 				if system.IsNotExist(err) {
-					return nil, configured, usage.Errorf("exim: log %s does not exist (fix --log or exim.logs)", p)
+					return nil, configured, usage.Errorf("exim: log %s does not exist (fix --log or exim.logs)", usage.ClipPath(p))
 				}
-				return nil, configured, fmt.Errorf("exim: log %s: %w", p, err)
+				// once the path as given, then why (not Go's "P: lstat /real/P: …")
+				var pe *fs.PathError
+				for errors.As(err, &pe) {
+					err = pe.Err
+				}
+				if errors.Is(err, syscall.ENAMETOOLONG) {
+					return nil, configured, usage.Errorf("exim: log %s: file name too long (fix --log or exim.logs)", usage.ClipPath(p))
+				}
+				return nil, configured, fmt.Errorf("exim: log %s: %w", usage.ClipPath(p), err)
 			}
 			if fi.IsDir() {
-				return nil, configured, usage.Errorf("exim: log %s is a directory, not a file (fix --log or exim.logs)", p)
+				return nil, configured, usage.Errorf("exim: log %s is a directory, not a file (fix --log or exim.logs)", usage.ClipPath(p))
+			}
+			if real, err := h.Resolve(p); err == nil {
+				if seen[real] {
+					continue
+				}
+				seen[real] = true
 			}
 			out = append(out, LogFile{Path: p, ModTime: fi.ModTime(), Size: fi.Size()})
 		}
 		return out, configured, nil
 	}
 	var out []LogFile
+	seen := map[string]bool{}
 	for _, base := range DefaultLogs {
 		fi, err := h.Stat(base)
 		if err != nil || !fi.Mode().IsRegular() {
 			continue
+		}
+		if real, err := h.Resolve(base); err == nil {
+			if seen[real] {
+				continue // one is a symlink to another: read it once
+			}
+			seen[real] = true
 		}
 		out = append(out, LogFile{Path: base, ModTime: fi.ModTime(), Size: fi.Size()})
 		out = append(out, rotated(h, base, since)...)
@@ -156,9 +187,24 @@ func openLog(h *system.Host, lf LogFile, stdin io.Reader) (io.Reader, func() err
 			closer()
 			return nil, nil, fmt.Errorf("exim: %s: %w", lf.Path, err)
 		}
-		return z, func() error { z.Close(); return closer() }, nil
+		return gzipLog{z, lf.Path}, func() error { z.Close(); return closer() }, nil
 	}
 	return br, closer, nil
+}
+
+// gzipLog words a damaged compressed stream: one cut short (io.ErrUnexpectedEOF, which
+// Scan would otherwise take for the end of the log) or with a bad checksum.
+type gzipLog struct {
+	z    *gzip.Reader
+	path string
+}
+
+func (g gzipLog) Read(p []byte) (int, error) {
+	n, err := g.z.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("compressed log is damaged or cut short (%v): read it with zcat to see how far it goes", strings.TrimPrefix(err.Error(), "gzip: "))
+	}
+	return n, err
 }
 
 // scanPlain scans an uncompressed regular file in place (mmap) when it can; false means

@@ -2,14 +2,18 @@ package exim
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hostfix/hostfix/pkg/system"
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 func TestRotatedName(t *testing.T) {
@@ -132,5 +136,89 @@ func TestLongLine(t *testing.T) {
 	}
 	if tl.Failures != 2 || tl.LongLines != 1 {
 		t.Fatalf("failures %d long lines %d", tl.Failures, tl.LongLines)
+	}
+}
+
+// A .gz log cut short (a copy that stopped, logrotate still compressing) or corrupted is
+// an error that names the file, not a whole log with no failures in it.
+func TestDamagedGzipLog(t *testing.T) {
+	var full bytes.Buffer
+	z := gzip.NewWriter(&full)
+	for i := 0; i < 200; i++ {
+		fmt.Fprintf(z, "2026-11-20 10:00:%02d [1001] dovecot_login authenticator failed for (User) [185.143.75.81]:28557: 535 Incorrect authentication data (set_id=a%d@example.com)\n", i%60, i)
+	}
+	z.Close()
+	corrupt := bytes.Clone(full.Bytes())
+	corrupt[len(corrupt)-6] ^= 0xff // the CRC-32 trailer
+	for name, data := range map[string][]byte{"cut.gz": full.Bytes()[:full.Len()/2], "header-only.gz": full.Bytes()[:10], "crc.gz": corrupt} {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			os.MkdirAll(filepath.Join(root, "var/log"), 0o755)
+			os.WriteFile(filepath.Join(root, "var/log", name), data, 0o644)
+			h, _ := system.NewHost(root, nil)
+			_, err := AuthCheck(context.Background(), h, CheckOptions{Config: Config{Logs: []string{"/var/log/" + name}}})
+			if err == nil {
+				t.Fatal("a damaged .gz log was read as complete")
+			}
+			if msg := err.Error(); !strings.Contains(msg, "/var/log/"+name) || !strings.Contains(msg, "damaged or cut short") {
+				t.Fatalf("error %q: want the file named and 'damaged or cut short'", msg)
+			}
+		})
+	}
+}
+
+// An empty --log (--log= or a blank exim.logs entry) is bad input; it was taken for the
+// root directory ("log  is a directory").
+func TestEmptyLogPath(t *testing.T) {
+	h, _ := system.NewHost(t.TempDir(), nil)
+	for _, p := range []string{"", " "} {
+		_, _, err := FindLogs(h, []string{p}, time.Time{})
+		if err == nil || !usage.Is(err) || !strings.Contains(err.Error(), "empty log path") {
+			t.Fatalf("FindLogs(%q): %v, want a usage error about an empty log path", p, err)
+		}
+	}
+}
+
+// The same log named twice (again, by another spelling, through a symlink, or - twice) is
+// read once: it was read each time, doubling the counts (WARNING became CRITICAL).
+func TestFindLogsDuplicates(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "var/log"), 0o755)
+	os.WriteFile(filepath.Join(root, "var/log/exim_mainlog"), []byte("x\n"), 0o644)
+	os.Symlink("exim_mainlog", filepath.Join(root, "var/log/alias"))
+	h, _ := system.NewHost(root, nil)
+	logs, _, err := FindLogs(h, []string{"/var/log/exim_mainlog", "/var/log//exim_mainlog", "/var/log/../log/exim_mainlog", "/var/log/alias", "-", "-"}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range logs {
+		got = append(got, l.Path)
+	}
+	if s := join(got); s != "/var/log/exim_mainlog -" {
+		t.Fatalf("logs %q, want each once", s)
+	}
+}
+
+// Detected logs: /var/log/exim_mainlog as a symlink to /var/log/exim/main.log is one log.
+func TestFindLogsDetectedSymlink(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "var/log/exim"), 0o755)
+	os.WriteFile(filepath.Join(root, "var/log/exim/main.log"), []byte("x\n"), 0o644)
+	os.Symlink("exim/main.log", filepath.Join(root, "var/log/exim_mainlog"))
+	h, _ := system.NewHost(root, nil)
+	logs, _, err := FindLogs(h, nil, time.Time{})
+	if err != nil || len(logs) != 1 {
+		t.Fatalf("%d logs (%v), want 1", len(logs), err)
+	}
+}
+
+// A --log path too long for the system is one short line: it was printed three times in
+// full with Go's "lstat" (300,000 bytes for a 100,000-byte argument).
+func TestFindLogsLongPath(t *testing.T) {
+	h, _ := system.NewHost(t.TempDir(), nil)
+	_, _, err := FindLogs(h, []string{"/" + strings.Repeat("a", 100000)}, time.Time{})
+	if err == nil || len(err.Error()) > 400 || strings.Contains(err.Error(), "lstat") || !usage.Is(err) {
+		t.Fatalf("%d bytes, usage error %v: %.300v", len(err.Error()), usage.Is(err), err)
 	}
 }

@@ -4,15 +4,16 @@ import "time"
 
 // Config holds the mx runbook's tunables (config key "mx", env HOSTFIX_MX_*).
 type Config struct {
-	// Resolvers are the DNS servers asked, HOST:PORT (a bare HOST means port 53); empty =
+	// Resolvers are the DNS servers asked, IP:PORT (a bare IP means port 53; an IP address, not a name); empty =
 	// the nameserver lines of /etc/resolv.conf (under --root).
 	Resolvers []string `mapstructure:"resolvers" yaml:"resolvers" json:"resolvers"`
 	// Timeout bounds one DNS query to one server.
 	Timeout time.Duration `mapstructure:"timeout" yaml:"timeout" json:"timeout"`
-	// Retries is how many times a query that timed out is sent again (to each server).
-	Retries int `mapstructure:"retries" yaml:"retries" json:"retries"`
-	// Parallel is how many domains are looked up at once.
-	Parallel int `mapstructure:"parallel" yaml:"parallel" json:"parallel"`
+	// Retries is how many times a query that timed out is sent again (to each server), at
+	// most 10.
+	Retries int `mapstructure:"retries" yaml:"retries" json:"retries" limit:"max=10"`
+	// Parallel is how many domains are looked up at once (at most 4096).
+	Parallel int `mapstructure:"parallel" yaml:"parallel" json:"parallel" limit:"max=4096"`
 	// LocalAddresses are this host's addresses that no interface shows (a public address
 	// NATed to it); the live interfaces' addresses always count.
 	LocalAddresses []string `mapstructure:"local_addresses" yaml:"local_addresses" json:"local_addresses"`

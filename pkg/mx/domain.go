@@ -2,12 +2,16 @@ package mx
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
+
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 // Domain is one name to check or fix: as given, where it came from, and its A-label form.
@@ -75,6 +79,12 @@ func NormalizeDomain(s string) (string, error) {
 	if len(ascii) > 253 {
 		return "", fmt.Errorf("name is %d bytes long (at most 253)", len(ascii))
 	}
+	if last := labels[len(labels)-1]; strings.Trim(last, "0123456789") == "" {
+		if net.ParseIP(ascii) != nil {
+			return "", fmt.Errorf("an IP address (a domain's last label is never all digits): give the domain")
+		}
+		return "", fmt.Errorf("last label %q is all digits: no top-level domain is", shorten(last))
+	}
 	return ascii, nil
 }
 
@@ -99,7 +109,10 @@ type DomainError struct {
 }
 
 func (e *DomainError) Error() string {
-	return fmt.Sprintf("%s %q: %s", e.Source, e.Input, e.Reason)
+	if e.Input == "" && e.Reason != "empty name" {
+		return e.Source + ": " + e.Reason
+	}
+	return fmt.Sprintf("%s %q: %s", e.Source, usage.Clip(e.Input), e.Reason)
 }
 
 // ParseDomain validates one name read from source.
@@ -136,6 +149,9 @@ func ReadDomains(r io.Reader, source string) ([]Domain, error) {
 		out = append(out, d)
 	}
 	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, &DomainError{Source: fmt.Sprintf("%s line %d", source, n+1), Input: "", Reason: "line longer than 1 MiB (one domain per line)"}
+		}
 		return nil, fmt.Errorf("read %s: %w", source, err)
 	}
 	return out, nil

@@ -130,3 +130,35 @@ func FuzzReadDomains(f *testing.F) {
 		}
 	})
 }
+
+// An IP address is not a domain: its last label (a TLD) would be all digits (RFC 3696
+// §2). It was looked up in DNS and reported as NXDOMAIN.
+func TestNormalizeDomainRefusesIPAddress(t *testing.T) {
+	for _, in := range []string{"1.2.3.4", "192.0.2.1.", "10.0.0.300", "example.123"} {
+		if n, err := NormalizeDomain(in); err == nil || !strings.Contains(err.Error(), "all digits") {
+			t.Errorf("NormalizeDomain(%q) = %q, %v; want refused (all-digit last label)", in, n, err)
+		}
+	}
+	for _, in := range []string{"123.example", "1e100.net", "example.x1"} {
+		if _, err := NormalizeDomain(in); err != nil {
+			t.Errorf("NormalizeDomain(%q): %v", in, err)
+		}
+	}
+}
+
+// A huge bad name is echoed clipped, never in full (a 100,000-byte argument was printed
+// back whole).
+func TestDomainErrorClipsInput(t *testing.T) {
+	_, err := ParseDomain(strings.Repeat("a", 100000), "argument 1")
+	if err == nil || len(err.Error()) > 300 {
+		t.Fatalf("error of %d bytes: %.200v", len(err.Error()), err)
+	}
+}
+
+// A line over the reader's limit names its line in words, not bufio's "token too long".
+func TestReadDomainsLongLine(t *testing.T) {
+	_, err := ReadDomains(strings.NewReader("example.com\n"+strings.Repeat("a", 2<<20)+"\n"), "stdin")
+	if err == nil || strings.Contains(err.Error(), "bufio") || !strings.Contains(err.Error(), "stdin line 2") {
+		t.Fatalf("err %v: want stdin line 2 named, no bufio internals", err)
+	}
+}

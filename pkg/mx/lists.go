@@ -114,7 +114,7 @@ func ReadLists(h *system.Host, cfg Config) (*Lists, error) {
 			if optional && errors.Is(err, fs.ErrNotExist) {
 				return nil, nil
 			}
-			return nil, fmt.Errorf("read %s: %w", file, err)
+			return nil, readError(h, file, err)
 		}
 		names, skipped := ParseList(data)
 		for _, s := range skipped {
@@ -164,7 +164,7 @@ func ReadLists(h *system.Host, cfg Config) (*Lists, error) {
 	case Exim4:
 		data, err := h.ReadFile(Exim4ConfFile)
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", Exim4ConfFile, err)
+			return nil, readError(h, Exim4ConfFile, err)
 		}
 		c := ParseExim4Conf(data)
 		names, skipped := splitExim4List(c.Values["dc_other_hostnames"])
@@ -180,7 +180,7 @@ func ReadLists(h *system.Host, cfg Config) (*Lists, error) {
 		file := path.Join(cfg.PostfixConfigDir, "main.cf")
 		data, err := h.ReadFile(file)
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", file, err)
+			return nil, readError(h, file, err)
 		}
 		pc := ParsePostfixConf(data)
 		pc.File = file
@@ -273,7 +273,7 @@ func readMXChecks(h *system.Host, l *Lists) error {
 		}
 		data, err := h.ReadFile(f)
 		if err != nil {
-			return fmt.Errorf("read %s: %w", f, err)
+			return readError(h, f, err)
 		}
 		for d, v := range ParseCPanelUser(data) {
 			l.MXCheck[d] = MXCheck{Value: v, File: f}
@@ -312,4 +312,17 @@ func ParseCPanelUser(data []byte) map[string]string {
 		}
 	}
 	return out
+}
+
+// readError words a failed read of a system file: once its system path, without Go's
+// "read /real/path/under/root:" and, for a directory, its mode (bad input: 2, 3 for a check).
+func readError(h *system.Host, file string, err error) error {
+	if fi, serr := h.Stat(file); serr == nil && fi.IsDir() {
+		return usage.Errorf("read %s: is a directory (%s): want a file", file, fi.Mode())
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("read %s: %w", file, err)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hostfix/hostfix/pkg/system"
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 // debianMainCf is the main.cf Debian 12's postfix package writes for "Internet Site".
@@ -187,4 +188,25 @@ func TestPostfixExpandLoops(t *testing.T) {
 	}
 	pc = ParsePostfixConf([]byte("myhostname = $mydomain\n"))
 	_ = pc.Expand("$mydestination")
+}
+
+// A list file that is a directory is bad input, named once with its mode; the error
+// showed Go's "read /tmp/…/etc/mail/local-host-names: is a directory" with the real path
+// under --root after the system path.
+func TestReadListsDirectory(t *testing.T) {
+	for mta, file := range map[string]string{"sendmail": "etc/mail/local-host-names", "cpanel": "etc/localdomains", "postfix": "etc/postfix/main.cf", "exim4": "etc/exim4/update-exim4.conf.conf"} {
+		root := t.TempDir()
+		os.MkdirAll(filepath.Join(root, file), 0o755)
+		h, _ := system.NewHost(root, nil)
+		cfg := DefaultConfig()
+		cfg.MTA = mta
+		_, err := ReadLists(h, cfg)
+		if err == nil {
+			t.Fatalf("%s: no error", mta)
+		}
+		want := "/" + file + ": is a directory (drwxr-xr-x): want a file"
+		if msg := err.Error(); !strings.Contains(msg, want) || strings.Contains(msg, root) || !usage.Is(err) {
+			t.Errorf("%s: %q (usage error %v), want %q without %s", mta, msg, usage.Is(err), want, root)
+		}
+	}
 }

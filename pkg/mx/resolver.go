@@ -7,8 +7,10 @@ import (
 	"net"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -120,7 +122,7 @@ func resolverServers(h *system.Host, configured []string) ([]string, error) {
 		for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
 			addr, err := serverAddr(f)
 			if err != nil {
-				return nil, usage.Errorf("mx.resolvers %q: %v: want HOST:PORT or an address", f, err)
+				return nil, usage.Errorf("resolver %q (--resolver, mx.resolvers): %v: want IP:PORT or an IP address", f, err)
 			}
 			out = append(out, addr)
 		}
@@ -130,36 +132,43 @@ func resolverServers(h *system.Host, configured []string) ([]string, error) {
 	}
 	f, err := h.Open("/etc/resolv.conf")
 	if err != nil {
-		return nil, fmt.Errorf("read /etc/resolv.conf: %w: set mx.resolvers or pass --resolver HOST:PORT", err)
+		return nil, fmt.Errorf("read /etc/resolv.conf: %w: set mx.resolvers or pass --resolver IP:PORT", err)
 	}
 	defer f.Close()
 	cc, err := dns.ClientConfigFromReader(f)
 	if err != nil {
-		return nil, fmt.Errorf("read /etc/resolv.conf: %w: set mx.resolvers or pass --resolver HOST:PORT", err)
+		return nil, fmt.Errorf("read /etc/resolv.conf: %w: set mx.resolvers or pass --resolver IP:PORT", err)
 	}
 	for _, s := range cc.Servers {
 		out = append(out, net.JoinHostPort(s, cc.Port))
 	}
 	if len(out) == 0 {
-		return nil, errors.New("/etc/resolv.conf has no nameserver line: set mx.resolvers or pass --resolver HOST:PORT")
+		return nil, errors.New("/etc/resolv.conf has no nameserver line: set mx.resolvers or pass --resolver IP:PORT")
 	}
 	return out, nil
 }
 
 func serverAddr(s string) (string, error) {
-	if host, port, err := net.SplitHostPort(s); err == nil {
-		if host == "" || port == "" {
-			return "", errors.New("empty host or port")
-		}
-		return s, nil
-	}
-	if _, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
-		return net.JoinHostPort(strings.Trim(s, "[]"), "53"), nil
-	}
-	if strings.ContainsAny(s, ":/ ") || s == "" {
+	host, port := strings.Trim(s, "[]"), "53"
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		host, port = h, p
+	} else if strings.Count(s, ":") == 1 || strings.HasPrefix(s, "[") {
 		return "", errors.New("not an address")
 	}
-	return net.JoinHostPort(s, "53"), nil
+	if host == "" || port == "" {
+		return "", errors.New("empty address or port")
+	}
+	// An IP address only: a name would be looked up through the system's resolver,
+	// which is not the server asked for.
+	ip, err := netip.ParseAddr(host)
+	if err != nil || ip.Zone() != "" {
+		return "", errors.New("not an IP address (a resolver is given by address)")
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("port %q: want 1-65535", port)
+	}
+	return net.JoinHostPort(ip.String(), port), nil
 }
 
 // DNSError is a lookup that got no usable answer: a timeout, SERVFAIL, REFUSED…
@@ -222,8 +231,13 @@ func simplifyNetErr(err error) error {
 	if errors.As(err, &ne) && ne.Timeout() {
 		return errTimeout
 	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return errRefused
+	}
 	return err
 }
+
+var errRefused = errors.New("connection refused: no DNS server answers there (check the address and port)")
 
 var errTimeout = errors.New("timed out")
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hostfix/hostfix/internal/dnstest"
 	"github.com/hostfix/hostfix/pkg/system"
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 func startDNS(t testing.TB) *dnstest.Server {
@@ -145,5 +146,39 @@ func TestLookupAllOrder(t *testing.T) {
 		if l.Domain != ds[i] {
 			t.Fatalf("result %d is %s, want %s", i, l.Domain, ds[i])
 		}
+	}
+}
+
+// A resolver is an IP address with an optional port 1-65535. A host name was looked up
+// through the system's own resolver (DNS traffic to a server nobody named), and a bad port
+// (0, 99999, 53x) was accepted and failed per domain as "DNS lookup failed" with Go's
+// dial errors; both are bad input now, refused before any lookup.
+func TestResolverServersRefuseBadAddresses(t *testing.T) {
+	h, _ := system.NewHost(t.TempDir(), nil)
+	for _, s := range []string{"nohost:53", "nohost", "127.0.0.1:0", "127.0.0.1:99999", "[::1]:53x", "127.0.0.1:", ":53", "1.2.3:53"} {
+		_, err := resolverServers(h, []string{s})
+		if err == nil || !usage.Is(err) {
+			t.Errorf("resolverServers(%q): %v, want a usage error", s, err)
+		}
+	}
+	got, err := resolverServers(h, []string{"127.0.0.1:5353,[::1]:53", "::1", "192.0.2.1"})
+	if err != nil || strings.Join(got, " ") != "127.0.0.1:5353 [::1]:53 [::1]:53 192.0.2.1:53" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+// No DNS server on the port: the error says so in words, without Go's socket dump
+// ("read udp 127.0.0.1:48984->127.0.0.1:53: read: connection refused").
+func TestLookupMXConnectionRefused(t *testing.T) {
+	s := startDNS(t)
+	addr := s.Addr
+	s.Close()
+	l := testResolver(t, addr).LookupMX(context.Background(), "here.example")
+	if l.Err == nil {
+		t.Fatal("no error from a closed port")
+	}
+	msg := l.Err.Error()
+	if strings.Contains(msg, "read udp") || strings.Contains(msg, "->") || !strings.Contains(msg, addr+": connection refused: no DNS server answers there") {
+		t.Fatalf("error %q", msg)
 	}
 }

@@ -62,7 +62,11 @@ func RemoveDir(h *system.Host, dir string, o RemoveDirOptions) (Action, error) {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		return nil, fmt.Errorf("remove directory %s: it is a symlink; refusing (remove the link or its target by name)", dir)
 	case !fi.IsDir():
-		return nil, fmt.Errorf("remove directory %s: not a directory (%s)", dir, fi.Mode().Type())
+		what := "a file"
+		if !fi.Mode().IsRegular() {
+			what = "not a file either"
+		}
+		return nil, fmt.Errorf("remove directory %s: %s (%s), not a directory; look at it and move it away by hand", dir, what, fi.Mode())
 	}
 	var files, bytes int64
 	var sample []string

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -58,6 +59,16 @@ func Plan(ctx context.Context, h *system.Host, o Options) (*plan.Plan, *Migratio
 	if o.From == "" || o.To == "" {
 		return nil, nil, usage.Errorf("smartermail migrate needs --from OLD_INSTALL and --to NEW_INSTALL")
 	}
+	for _, e := range []struct {
+		name string
+		pats []string
+	}{{"smartermail.exclude", o.Config.Exclude}, {"--exclude", o.Exclude}} {
+		for _, pat := range e.pats {
+			if _, err := path.Match(pat, ""); err != nil {
+				return nil, nil, usage.Errorf("%s %q: not a valid glob (* ? [a-z]; \\ escapes the next character: write / between folders); nothing was copied", e.name, usage.Clip(pat))
+			}
+		}
+	}
 	from, err := readableDir("--from", o.From)
 	if err != nil {
 		return nil, nil, err
@@ -84,6 +95,7 @@ func Plan(ctx context.Context, h *system.Host, o Options) (*plan.Plan, *Migratio
 	}
 
 	var rewrite map[string]func([]byte) ([]byte, error)
+	rewriteNote := -1 // index of the note announcing the rewrite's diff
 	haveDomains := len(l.DomainPaths) > 0
 	if !haveDomains {
 		p.Note("the old config names no domain folders: only the configuration is copied")
@@ -97,6 +109,11 @@ func Plan(ctx context.Context, h *system.Host, o Options) (*plan.Plan, *Migratio
 		}
 		old, _ := parseCfgPath(m.OldDomains)
 		nw, _ := parseCfgPath(m.NewDomains)
+		if o.DomainsPath == "" && old.windows && !nw.windows {
+			// --domains-to is where this machine writes (a mount, a staging copy); a Windows
+			// server cannot open that path, and every domain would fail to load.
+			return nil, nil, usage.Errorf("pass --domains-path with the Domains folder as the new server sees it (e.g. D:\\SmarterMail\\Domains): the old config names Windows paths (%s), and --domains-to %s is not one; nothing was copied", m.OldDomains, m.DomainsTo)
+		}
 		if !old.Equal(nw) {
 			mapper, _ := NewPathMapper(m.OldDomains, m.NewDomains)
 			rw := rewriteXML
@@ -117,6 +134,7 @@ func Plan(ctx context.Context, h *system.Host, o Options) (*plan.Plan, *Migratio
 				out, _, err := rw(b, mapper)
 				return out, err
 			}}
+			rewriteNote = len(p.Notes)
 			p.Note(fmt.Sprintf("the new server's %s gets %s rewritten from %s to %s (diff below)",
 				filepath.Base(l.DomainsFile), plural(m.Rewritten, "path"), m.OldDomains, m.NewDomains))
 		} else {
@@ -163,6 +181,10 @@ func Plan(ctx context.Context, h *system.Host, o Options) (*plan.Plan, *Migratio
 		}
 	}
 	p.Add(domAct, cfgAct)
+	if rewriteNote >= 0 && m.Config.Copy == 0 {
+		// Nothing of the configuration is written: the rewritten file is there already.
+		p.Notes[rewriteNote] = fmt.Sprintf("the new server's %s already names its domains under %s (rewritten by an earlier run)", filepath.Base(l.DomainsFile), m.NewDomains)
+	}
 	if haveDomains && !p.Empty() {
 		dstFile := filepath.Join(to, filepath.FromSlash(l.DomainsFile))
 		p.Verify(fmt.Sprintf("the new %s parses and names every domain under %s", filepath.Base(l.DomainsFile), m.NewDomains),
@@ -328,7 +350,10 @@ func (m *Migration) resolveDomains(from, to string, o Options) error {
 		}
 	}
 	if _, ok := parseCfgPath(m.NewDomains); !ok {
-		return usage.Errorf("--domains-path %s is not an absolute path: the domain paths cannot be mapped to it; nothing was copied", m.NewDomains)
+		return usage.Errorf("--domains-path %s is not an absolute path: the domain paths cannot be mapped to it; nothing was copied", usage.ClipPath(m.NewDomains))
+	}
+	if err := checkNewPath("--domains-path", m.NewDomains); err != nil {
+		return usage.Errorf("%v; nothing was copied", err)
 	}
 	return nil
 }

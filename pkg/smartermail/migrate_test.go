@@ -226,6 +226,18 @@ func TestMigrateBadInput(t *testing.T) {
 		{"domains-path relative", func(o *smartermail.Options) { o.DomainsPath = `Mail\Domains` }, "cannot be mapped"},
 		{"windows config path on linux without --domains-from", func(o *smartermail.Options) { o.DomainsFrom = "" }, "pass --domains-from"},
 		{"wrong domains-from", func(o *smartermail.Options) { o.DomainsFrom = t.TempDir() }, "none of the 2 domain folders"},
+		// The default --domains-path is --domains-to: a staging path like /srv/new/Domains
+		// was written into the config of a Windows server, which cannot open it.
+		{"windows config, posix domains-to, no domains-path", func(o *smartermail.Options) { o.DomainsPath = "" }, `pass --domains-path with the Domains folder as the new server sees it`},
+		// A malformed glob matched nothing, silently: what the user meant to leave out was copied.
+		{"bad exclude glob", func(o *smartermail.Options) { o.Exclude = []string{"*.eml", "[abc"} }, `--exclude "[abc": not a valid glob`},
+		{"bad configured exclude glob", func(o *smartermail.Options) { o.Config.Exclude = []string{`Index\`} }, `smartermail.exclude "Index\\": not a valid glob`},
+		// A Windows path the new server cannot open was written into its domainList.xml.
+		{"domains-path with characters Windows refuses", func(o *smartermail.Options) { o.DomainsPath = `D:\Mail<new>\Domains` }, `--domains-path D:\Mail<new>\Domains: '<' cannot be in a Windows path`},
+		{"domains-path wildcard", func(o *smartermail.Options) { o.DomainsPath = `\\new\Mail\Do?ains` }, `'?' cannot be in a Windows path`},
+		// A 100,000-character folder name was written into the config (and echoed in full).
+		{"domains-path folder name too long", func(o *smartermail.Options) { o.DomainsPath = `D:\` + strings.Repeat("a", 100000) }, `a folder name of 100000 characters (Windows allows 255)`},
+		{"domains-path drive-relative", func(o *smartermail.Options) { o.DomainsPath = `D:` }, `--domains-path D: is relative to D:'s current folder: write D:\ for the drive's root`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := e.opts()

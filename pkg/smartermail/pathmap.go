@@ -1,7 +1,10 @@
 package smartermail
 
 import (
+	"fmt"
 	"strings"
+
+	"github.com/hostfix/hostfix/pkg/usage"
 )
 
 // Paths in SmarterMail's files are paths of the server that wrote them (almost always
@@ -241,4 +244,49 @@ func fromAdminShare(p string) (host, local string, ok bool) {
 	}
 	l := cfgPath{volume: strings.ToUpper(v[1][:1]) + ":", parts: c.parts, windows: true, sep: `\`}
 	return v[0], l.String(), true
+}
+
+// checkNewPath refuses a Windows path the new server could not open, given by the user as
+// the Domains folder to write into its config: a drive letter alone ("D:" is relative to
+// that drive's current folder) or a character Windows never allows in a name.
+func checkNewPath(flag, s string) error {
+	p, ok := parseCfgPath(s)
+	if !ok || !p.windows {
+		return nil
+	}
+	if len(s) == 2 {
+		return fmt.Errorf("%s %s is relative to %s's current folder: write %s\\ for the drive's root", flag, s, s, s)
+	}
+	rest := s
+	for _, pre := range []string{`\\?\UNC\`, `//?/UNC/`, `\\?\`, `//?/`} {
+		if strings.HasPrefix(rest, pre) {
+			rest = rest[len(pre):]
+			break
+		}
+	}
+	if len(rest) >= 2 && isLetter(rest[0]) && rest[1] == ':' {
+		rest = rest[2:]
+	}
+	for _, r := range rest {
+		if r < 0x20 || strings.ContainsRune(`<>:"|?*`, r) {
+			return fmt.Errorf("%s %s: %q cannot be in a Windows path (not in <>:\"|?* or control characters)", flag, usage.ClipPath(s), r)
+		}
+	}
+	for _, part := range strings.FieldsFunc(rest, func(r rune) bool { return r == '\\' || r == '/' }) {
+		if n := utf16Len(part); n > 255 {
+			return fmt.Errorf("%s %s: a folder name of %d characters (Windows allows 255)", flag, usage.ClipPath(s), n)
+		}
+	}
+	return nil
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
 }
