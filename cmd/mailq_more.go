@@ -194,11 +194,6 @@ selected one. Under --root a detected command is not run (set the mailq.* comman
 			if err != nil {
 				return err
 			}
-			if !app.Opts.DryRun {
-				if err := mailq.CheckRunnable(p, app.Host()); err != nil {
-					return err
-				}
-			}
 			return app.ApplyPlan(c.Context(), p, ApplyOptions{})
 		},
 	}
@@ -218,11 +213,6 @@ func mailqPlanMTAPurge(app *App, c *cobra.Command, src mailq.Source, f mailq.Fil
 	tail := " — undo is not possible (use --hold to freeze them instead)"
 	if hold {
 		verb, tail = "hold", ""
-	}
-	if !app.Opts.DryRun {
-		if err := mailq.CheckRunnable(p, app.Host()); err != nil {
-			return err
-		}
 	}
 	question := fmt.Sprintf("%s %s (%s) in %s%s?", verb, human.Plural(sel.Count, "message"), human.Bytes(sel.Bytes), src, tail)
 	return app.ApplyPlan(c.Context(), p, ApplyOptions{Destructive: !hold, Question: question})

@@ -214,17 +214,6 @@ func (a *batchAction) Outcome() (bool, string) {
 	return len(a.done) > 0, note
 }
 
-// CheckRunnable applies pkg/plan's --root command rule to the steps mailq runs itself (the
-// batch steps that plan.CheckCommands does not see): a usage error naming the config key
-// when one may not run on h. cmd calls it before applying (after a dry-run is shown), so a
-// refused plan changes nothing and leaves no run behind.
-func CheckRunnable(p *plan.Plan, h *system.Host) error {
-	for _, a := range p.Actions {
-		if b, ok := a.(*batchAction); ok {
-			if why := runnable(h, b.cmd); why != "" {
-				return usage.Errorf("%s: %s: %s; nothing was changed", p.Command, b.desc.Target, why)
-			}
-		}
-	}
-	return nil
-}
+// CommandArgv is the command the batches run: pkg/plan applies the --root command rule to
+// it (plan.CommandStep) before anything changes, and marks it in a dry-run.
+func (a *batchAction) CommandArgv() plan.Argv { return a.cmd }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -145,7 +146,7 @@ func TestPostfixPurgeAndHoldPlans(t *testing.T) {
 		if err != nil || sel.Count != 1 {
 			t.Fatalf("hold %v: %+v %v", hold, sel, err)
 		}
-		if err := CheckRunnable(p, h); err != nil {
+		if err := plan.CheckCommands(p, h); err != nil {
 			t.Fatal(err)
 		}
 		// Applying runs postsuper with the id on stdin; the verify step's postqueue -j
@@ -220,5 +221,30 @@ func TestPostfixHoldUndo(t *testing.T) {
 	}
 	if held || len(rec.Calls) != 1 || rec.Commands()[0] != "postsuper -c /etc/pf -H -" || string(rec.Calls[0].Stdin) != "169019EE166\n" {
 		t.Errorf("undo ran %q (stdin %q), held %v", rec.Commands(), rec.Calls, held)
+	}
+}
+
+// TestBatchStepsUnderTheRootRule: pkg/plan sees mailq's batch steps (plan.CommandStep), so a
+// detected exim or postsuper is refused under --root before anything runs, and a dry-run
+// marks the step.
+func TestBatchStepsUnderTheRootRule(t *testing.T) {
+	rec := &system.Recorder{}
+	h, _ := system.NewHost(t.TempDir(), rec)
+	b := newBatch(plan.Detected("mailq.postsuper_command", []string{"postsuper", "-d", "-"}), []string{"4XyZ1"}, 0, "remove 1 message")
+	p := plan.New("mailq purge")
+	p.Add(b)
+	var re *plan.RuleError
+	if err := plan.CheckCommands(p, h); !errors.As(err, &re) || !strings.Contains(err.Error(), "detected, not run under --root: set mailq.postsuper_command") {
+		t.Fatalf("CheckCommands: %v", err)
+	}
+	if _, err := plan.Apply(context.Background(), p, plan.Options{Host: h, Config: plan.DefaultConfig()}); !errors.As(err, &re) {
+		t.Fatalf("Apply: %v", err)
+	}
+	if len(rec.Calls) != 0 {
+		t.Fatalf("ran %v", rec.Commands())
+	}
+	var js strings.Builder
+	if err := plan.WriteJSON(&js, plan.PreviewOn(p, h)); err != nil || !strings.Contains(js.String(), `"blocked": "detected, not run under --root: set mailq.postsuper_command"`) {
+		t.Fatalf("preview: %v\n%s", err, js.String())
 	}
 }

@@ -55,6 +55,10 @@ func (a Argv) source() string {
 	return ""
 }
 
+// Blocked says why Apply would refuse to run a on h, or "" when it may run (a runbook-owned
+// CommandStep calls it in its Apply as the last line of defence). See blocked.
+func (a Argv) Blocked(h *system.Host) string { return a.blocked(h) }
+
 // blocked says why Apply would refuse to run a on h, or "" when it may run. This is THE
 // --root command rule, in one place: a command that is not set is never run (on any host),
 // and under --root (h not live) a command hostfix detected in the tree is not run either —
@@ -75,8 +79,11 @@ func (a Argv) blocked(h *system.Host) string {
 	return ""
 }
 
-// argvStep is implemented by the steps that run a command.
-type argvStep interface{ argv() Argv }
+// CommandStep is implemented by the steps that run an external command: pkg/plan's own
+// (Command, Service, InstallPackages) and a runbook-owned action that runs one (mailq's
+// batches of `exim -Mrm`). CheckCommands and the preview apply the --root command rule to
+// every CommandStep, so a runbook never checks it itself.
+type CommandStep interface{ CommandArgv() Argv }
 
 // RuleError is Apply refusing a plan under the --root command rule (before changing
 // anything). It is a usage error: cmd maps it to exit 2.
@@ -205,7 +212,8 @@ func Service(name, operation string, a Argv) Action {
 
 func (a *commandAction) Describe() Description { return a.desc }
 
-func (a *commandAction) argv() Argv { return a.cmd }
+// CommandArgv is the command the step runs (CommandStep).
+func (a *commandAction) CommandArgv() Argv { return a.cmd }
 
 func (a *commandAction) Verify(context.Context, *Run) error { return nil }
 

@@ -46,8 +46,8 @@ func (a *notifyAction) Outcome() (bool, string) { return outcomeOf(a.Action) }
 func commandOf(a Action) (Argv, bool) {
 	for {
 		switch s := a.(type) {
-		case argvStep:
-			return s.argv(), true
+		case CommandStep:
+			return s.CommandArgv(), true
 		case *notifyAction:
 			a = s.Action
 		default:
