@@ -332,8 +332,8 @@ when stdin is not a terminal. Running the same purge again is "nothing to do".
 Exim and Postfix: their own tools on the running queue, no stop or start: exim -Mrm ID…
 (mailq.exim_command, batches of mailq.exim_batch) or postsuper -d - (ids on stdin); then
 the queue is read again to verify. They delete for good: the plan and the question say
-that undo is not possible. --hold freezes instead (exim -Mf; hostfix undo RUN puts the -H
-files back, which thaws them) or puts on hold (postsuper -h -; hostfix undo RUN releases
+that undo is not possible. --hold freezes instead (exim -Mf; hostfix undo RUN thaws them
+with exim -Mt, recorded with the ids) or puts on hold (postsuper -h -; hostfix undo RUN releases
 them with postsuper -H -).`,
 		Example: `  hostfix mailq purge --sender '^spam@victim\.example$' --dry-run
   hostfix mailq purge --mta exim --sender '@compromised\.example$' --hold --yes

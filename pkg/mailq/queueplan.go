@@ -149,9 +149,12 @@ func PlanChange(ctx context.Context, h *system.Host, o ChangeOptions) (*plan.Pla
 	case *EximSpool:
 		exim := EximArgv(h, o.Config, o.Path)
 		if o.Hold {
-			a = newBatch(withArgs(exim, "-Mf"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("freeze %s (exim -Mf; undo restores each -H file as it was, which thaws it)", human.Plural(sel.Count, "message")))
-			a.backup = s.headerPath
-			p.Note("--hold: the messages stay in the spool, frozen; hostfix undo RUN thaws them (restores their -H files), or exim -Mt ID")
+			a = newBatch(withArgs(exim, "-Mf"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("freeze %s (exim -Mf)", human.Plural(sel.Count, "message")))
+			// Exim's own thaw, recorded with the ids of each batch: a failed run runs it
+			// itself, hostfix undo RUN runs it later (Exim locks each message, as for -Mf).
+			a.undo = withArgs(exim, "-Mt")
+			a.undoDetail = "thaw the messages frozen by the run (exim -Mt)"
+			p.Note("--hold: the messages stay in the spool, frozen; hostfix undo RUN thaws them (exim -Mt, recorded with the ids), as a failed run does itself")
 		} else {
 			a = newBatch(withArgs(exim, "-Mrm"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("remove %s (exim -Mrm, no bounces sent)", human.Plural(sel.Count, "message")))
 			a.noUndo = "exim -Mrm deletes the messages"

@@ -39,6 +39,12 @@ func fakeExim(root string) func(c system.Cmd) (system.Result, error) {
 				b = []byte(strings.Replace(string(b), "-tls_resumption A\n", "-frozen 1796116600\n-tls_resumption A\n", 1))
 				os.WriteFile(h, b, 0o640)
 				out.WriteString("Message " + id + " is now frozen\n")
+			case "-Mt":
+				// As Exim 4.96 does: the -frozen line goes, -manual_thaw is set.
+				b, _ := os.ReadFile(h)
+				b = []byte(strings.Replace(string(b), "-frozen 1796116600\n", "-manual_thaw\n", 1))
+				os.WriteFile(h, b, 0o640)
+				out.WriteString("Message " + id + " is no longer frozen\n")
 			}
 		}
 		return system.Result{Stdout: []byte(out.String())}, nil
@@ -100,7 +106,6 @@ func TestEximPurgePlan(t *testing.T) {
 func TestEximHoldUndo(t *testing.T) {
 	root, h, rec, cfg := eximPlanRig(t)
 	hfile := filepath.Join(root, "var/spool/exim4/input/t/1xYJxt-0005u7-0P-H")
-	before, _ := os.ReadFile(hfile)
 	p, sel := planExim(t, h, cfg, FilterSpec{Recipient: "@(dest|x)\\.example$"}, true)
 	if sel.Count != 4 {
 		t.Fatalf("selected %v", sel.IDs)
@@ -123,10 +128,16 @@ func TestEximHoldUndo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rec.Calls = nil
 	if _, err := plan.Apply(context.Background(), up, plan.Options{Host: h, Config: pc}); err != nil {
 		t.Fatal(err)
 	}
-	if b, _ := os.ReadFile(hfile); string(b) != string(before) {
+	// Undo thaws with Exim's own -Mt, the ids of each frozen batch recorded by the run.
+	cmds := strings.Join(rec.Commands(), "\n")
+	if !strings.Contains(cmds, "exim4 -C /etc/exim4/test.conf -Mt ") || !strings.Contains(cmds, "1xYJxt-0005u7-0P") {
+		t.Errorf("undo ran:\n%s", cmds)
+	}
+	if b, _ := os.ReadFile(hfile); strings.Contains(string(b), "-frozen ") || !strings.Contains(string(b), "-manual_thaw") {
 		t.Errorf("undo did not thaw:\n%s", b)
 	}
 }
