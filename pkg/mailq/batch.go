@@ -22,10 +22,6 @@ type batchAction struct {
 	stdin bool      // ids one per line on stdin instead of as arguments
 	ids   []string
 	batch int
-	// backup, when set, gives the system paths to save (Run.BackupFile) before an id is
-	// handed to the command: Exim's -H file before -Mf, so rollback and undo restore the
-	// message as it was before it was frozen.
-	backup func(id string) string
 	// undo, when set, is run on the ids already handled if the run is rolled back
 	// (postsuper -H - after postsuper -h -), and recorded for hostfix undo with each batch
 	// before it runs (Run.RecordUndoCommand), shown there as undoDetail.
@@ -104,20 +100,6 @@ func (a *batchAction) Apply(ctx context.Context, r *plan.Run) error {
 		var jobs []*job
 		for b := start; b < min(start+a.batch*par, len(a.ids)); b += a.batch {
 			ids := a.ids[b:min(b+a.batch, len(a.ids))]
-			if a.backup != nil {
-				kept := ids[:0:0]
-				for _, id := range ids {
-					p := a.backup(id)
-					if _, err := r.Host.Lstat(p); err != nil {
-						continue // delivered or removed since the plan: nothing to do
-					}
-					if err := r.BackupFile(p); err != nil {
-						return err
-					}
-					kept = append(kept, id)
-				}
-				ids = kept
-			}
 			if len(ids) == 0 {
 				continue
 			}
@@ -196,9 +178,6 @@ func (a *batchAction) Rollback(ctx context.Context, r *plan.Run) (string, error)
 			return "", fmt.Errorf("%s: %w", a.undo, err)
 		}
 		return fmt.Sprintf("%s: %s", a.undo, human.Plural(len(a.done), "message")), nil
-	}
-	if a.backup != nil {
-		return fmt.Sprintf("%s put back as before", human.Plural(len(a.done), "message")), nil
 	}
 	if a.noUndo == "" {
 		return "", nil // nothing to take back (a delivery attempt)

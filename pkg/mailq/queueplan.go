@@ -234,14 +234,3 @@ func leftError(left []string, hold bool, a *batchAction) error {
 		human.Plural(len(left), "message"), what, why, strings.Join(ids, " "))
 }
 
-// headerPath is the system path of an id's -H file, split or not (whichever exists).
-func (s *EximSpool) headerPath(id string) string {
-	flat := s.Dir + "/" + id + "-H"
-	if len(id) > 5 {
-		split := s.Dir + "/" + id[5:6] + "/" + id + "-H"
-		if _, err := s.host.Lstat(split); err == nil {
-			return split
-		}
-	}
-	return flat
-}
