@@ -233,4 +233,3 @@ func leftError(left []string, hold bool, a *batchAction) error {
 	return fmt.Errorf("verify: %s of the selected messages %s%s: %s; run the same command again once their delivery attempt is over",
 		human.Plural(len(left), "message"), what, why, strings.Join(ids, " "))
 }
-
