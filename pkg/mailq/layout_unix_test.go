@@ -22,8 +22,8 @@ func TestIDNotInode(t *testing.T) {
 		t.Fatal(err)
 	}
 	if fi.Sys().(*syscall.Stat_t).Ino == 5 {
-		// Inode 5 belongs to the filesystem itself on every Linux filesystem in use
-		// (ext4's bootloader inode, reserved elsewhere): a test file never gets it.
+		// Inode 5 is reserved on ext4 (the boot loader inode) and long handed out on tmpfs,
+		// whose counter is shared by the whole system: a test file does not get it.
 		t.Fatalf("the fixture's inode is its id: the test would prove nothing")
 	}
 	ms := scanAll(t, q, ScanOptions{Envelope: true})
