@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -399,23 +398,13 @@ func validateMaster(ctx context.Context, h *system.Host, cfg Config, mc string, 
 	if len(pc.Args) == 0 {
 		return nil
 	}
-	dir, err := os.MkdirTemp("", "hostfix-smtpport-postconf-")
+	// Postfix reads nothing else from the scratch directory; main.cf is empty so that only
+	// master.cf is judged.
+	dir, cleanup, err := system.Scratch("hostfix-smtpport-postconf-", map[string][]byte{"main.cf": nil, "master.cf": data})
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	if err := os.WriteFile(filepath.Join(dir, "main.cf"), nil, 0o644); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "master.cf"), data, 0o644); err != nil {
-		return err
-	}
-	// Postfix waits until a configuration file is older than a second (it may still be
-	// being written): date the scratch copies back so postconf answers at once.
-	past := time.Now().Add(-time.Minute)
-	for _, f := range []string{"main.cf", "master.cf"} {
-		os.Chtimes(filepath.Join(dir, f), past, past)
-	}
+	defer cleanup()
 	args := append(append([]string{}, pc.Args...), "-c", dir, "-M")
 	if _, err := h.Runner.Run(ctx, system.Cmd{Argv: args}); err != nil {
 		var ee *system.ExitError
