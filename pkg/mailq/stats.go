@@ -137,22 +137,7 @@ func (s *Stats) Check(cfg Config) *check.Result {
 	if s.Messages == 0 {
 		r.Summary = "queue is empty"
 	}
-	switch {
-	case cfg.CritMessages > 0 && s.Messages >= cfg.CritMessages:
-		r.Add(check.Critical, fmt.Sprintf("%s in the queue (critical at %s)", human.Plural(s.Messages, "message"), human.Count(cfg.CritMessages)),
-			"see who sends them: hostfix mailq stats; remove spam: hostfix mailq purge --sender RE --dry-run")
-	case cfg.WarnMessages > 0 && s.Messages >= cfg.WarnMessages:
-		r.Add(check.Warning, fmt.Sprintf("%s in the queue (warning at %s)", human.Plural(s.Messages, "message"), human.Count(cfg.WarnMessages)),
-			"see who sends them: hostfix mailq stats; remove spam: hostfix mailq purge --sender RE --dry-run")
-	}
-	switch {
-	case cfg.CritAge > 0 && s.Messages > 0 && oldest >= cfg.CritAge:
-		r.Add(check.Critical, fmt.Sprintf("oldest message #%s has waited %s (critical at %s)", s.OldestID, FormatAge(oldest), FormatAge(cfg.CritAge)),
-			"see why it is not delivered: hostfix mailq list --id "+s.OldestID)
-	case cfg.WarnAge > 0 && s.Messages > 0 && oldest >= cfg.WarnAge:
-		r.Add(check.Warning, fmt.Sprintf("oldest message #%s has waited %s (warning at %s)", s.OldestID, FormatAge(oldest), FormatAge(cfg.WarnAge)),
-			"see why it is not delivered: hostfix mailq list --id "+s.OldestID)
-	}
+	addThresholdFindings(r, cfg, s.Messages, oldest, "#"+s.OldestID, "see why it is not delivered: hostfix mailq list --id "+s.OldestID)
 	if s.Damaged > 0 {
 		r.Add(check.Warning, fmt.Sprintf("%s (partial file sets)", human.Plural(s.Damaged, "damaged message")),
 			"inspect: hostfix mailq list --damaged; remove: hostfix mailq purge --damaged --dry-run (a message being delivered during the scan can show up here once)")
@@ -166,27 +151,15 @@ func (s *Stats) Check(cfg Config) *check.Result {
 		"damaged": s.Damaged, "oldest_age_seconds": int64(s.OldestAgeSeconds), "oldest_id": s.OldestID,
 		"top_senders": s.TopSenders, "top_recipient_domains": s.TopDomains,
 	}
-	thr := func(v int) string {
-		if v <= 0 {
-			return ""
-		}
-		return fmt.Sprint(v)
-	}
-	thrD := func(d time.Duration) string {
-		if d <= 0 {
-			return ""
-		}
-		return fmt.Sprint(int64(d.Seconds()))
-	}
 	r.Perfdata = []check.Perf{
-		{Label: "messages", Value: float64(s.Messages), Warn: thr(cfg.WarnMessages), Crit: thr(cfg.CritMessages), Min: "0"},
+		{Label: "messages", Value: float64(s.Messages), Warn: perfThreshold(cfg.WarnMessages), Crit: perfThreshold(cfg.CritMessages), Min: "0"},
 		{Label: "unpreprocessed", Value: float64(s.Unprocessed), Min: "0"},
 		{Label: "recipients_local", Value: float64(s.RecipientsLocal), Min: "0"},
 		{Label: "recipients_remote", Value: float64(s.RecipientsRemote), Min: "0"},
 		{Label: "bounces", Value: float64(s.Bounces), Min: "0"},
 		{Label: "damaged", Value: float64(s.Damaged), Min: "0"},
 		{Label: "bytes", Value: float64(s.Bytes), UOM: "B", Min: "0"},
-		{Label: "oldest_age", Value: float64(int64(s.OldestAgeSeconds)), UOM: "s", Warn: thrD(cfg.WarnAge), Crit: thrD(cfg.CritAge), Min: "0"},
+		{Label: "oldest_age", Value: float64(int64(s.OldestAgeSeconds)), UOM: "s", Warn: perfThresholdAge(cfg.WarnAge), Crit: perfThresholdAge(cfg.CritAge), Min: "0"},
 	}
 	g := func(name, help string, v float64, labels map[string]string) check.Sample {
 		return check.Sample{Name: "hostfix_mailq_" + name, Help: help, Type: "gauge", Value: v, Labels: labels}
@@ -209,18 +182,7 @@ func (s *Stats) Check(cfg Config) *check.Result {
 			s.Queue, c(s.Preprocessed), c(s.Unprocessed), c(s.Injecting), c(s.Damaged)))
 		r.Details = append(r.Details, fmt.Sprintf("recipients pending: %s local, %s remote, %s unprocessed; %s done; %s pending",
 			c(s.RecipientsLocal), c(s.RecipientsRemote), c(s.RecipientsUnprocessed), c(s.RecipientsDone), human.Plural(s.Bounces, "bounce")))
-		if len(s.TopSenders) > 0 {
-			r.Details = append(r.Details, "top senders:")
-			for _, c := range s.TopSenders {
-				r.Details = append(r.Details, fmt.Sprintf("  %9s  %s", human.Count(c.Count), c.Name))
-			}
-		}
-		if len(s.TopDomains) > 0 {
-			r.Details = append(r.Details, "top recipient domains (pending):")
-			for _, c := range s.TopDomains {
-				r.Details = append(r.Details, fmt.Sprintf("  %9s  %s", human.Count(c.Count), c.Name))
-			}
-		}
+		r.Details = append(r.Details, topDetails(s.TopSenders, s.TopDomains)...)
 	}
 	return r
 }

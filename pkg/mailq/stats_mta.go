@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hostfix/hostfix/pkg/check"
+	"github.com/hostfix/hostfix/pkg/human"
 )
 
 // QueueStats summarises an Exim or Postfix queue: the same check contract as the qmail
@@ -59,27 +60,13 @@ func (s *QueueStats) Check(cfg Config) *check.Result {
 	oldest := time.Duration(s.OldestAgeSeconds * float64(time.Second))
 	stuck := s.States[string(StateFrozen)] + s.States["hold"]
 	stuckName := map[string]string{MTAExim: "frozen", MTAPostfix: "on hold"}[s.MTA]
-	r.Summary = fmt.Sprintf("%d messages in the %s queue (%d %s), %d bytes, oldest %s", s.Messages, s.MTA, stuck, stuckName, s.Bytes, FormatAge(oldest))
+	r.Summary = fmt.Sprintf("%s in the %s queue (%s %s), %s, oldest %s", human.Plural(s.Messages, "message"), s.MTA, human.Count(stuck), stuckName, human.Plural(s.Bytes, "byte"), FormatAge(oldest))
 	if s.Messages == 0 {
 		r.Summary = s.MTA + " queue is empty"
 	}
-	fix := "see who sends them: hostfix mailq stats; remove spam: hostfix mailq purge --sender RE --dry-run"
-	switch {
-	case cfg.CritMessages > 0 && s.Messages >= cfg.CritMessages:
-		r.Add(check.Critical, fmt.Sprintf("%d messages in the queue (critical at %d)", s.Messages, cfg.CritMessages), fix)
-	case cfg.WarnMessages > 0 && s.Messages >= cfg.WarnMessages:
-		r.Add(check.Warning, fmt.Sprintf("%d messages in the queue (warning at %d)", s.Messages, cfg.WarnMessages), fix)
-	}
-	switch {
-	case cfg.CritAge > 0 && s.Messages > 0 && oldest >= cfg.CritAge:
-		r.Add(check.Critical, fmt.Sprintf("oldest message %s has waited %s (critical at %s)", s.OldestID, FormatAge(oldest), FormatAge(cfg.CritAge)),
-			"see why it is not delivered: hostfix mailq show "+s.OldestID)
-	case cfg.WarnAge > 0 && s.Messages > 0 && oldest >= cfg.WarnAge:
-		r.Add(check.Warning, fmt.Sprintf("oldest message %s has waited %s (warning at %s)", s.OldestID, FormatAge(oldest), FormatAge(cfg.WarnAge)),
-			"see why it is not delivered: hostfix mailq show "+s.OldestID)
-	}
+	addThresholdFindings(r, cfg, s.Messages, oldest, s.OldestID, "see why it is not delivered: hostfix mailq show "+s.OldestID)
 	if s.Damaged > 0 {
-		r.Add(check.Warning, fmt.Sprintf("%d damaged messages (spool files missing or unreadable)", s.Damaged),
+		r.Add(check.Warning, fmt.Sprintf("%s (spool files missing or unreadable)", human.Plural(s.Damaged, "damaged message")),
 			"inspect: hostfix mailq list --damaged (a message being delivered during the scan can show up here once)")
 	}
 	states := make([]string, 0, len(s.States))
@@ -93,20 +80,8 @@ func (s *QueueStats) Check(cfg Config) *check.Result {
 		"damaged": s.Damaged, "oldest_age_seconds": int64(s.OldestAgeSeconds), "oldest_id": s.OldestID,
 		"top_senders": s.TopSenders, "top_recipient_domains": s.TopDomains,
 	}
-	thr := func(v int) string {
-		if v <= 0 {
-			return ""
-		}
-		return fmt.Sprint(v)
-	}
-	thrD := func(d time.Duration) string {
-		if d <= 0 {
-			return ""
-		}
-		return fmt.Sprint(int64(d.Seconds()))
-	}
 	r.Perfdata = []check.Perf{
-		{Label: "messages", Value: float64(s.Messages), Warn: thr(cfg.WarnMessages), Crit: thr(cfg.CritMessages), Min: "0"},
+		{Label: "messages", Value: float64(s.Messages), Warn: perfThreshold(cfg.WarnMessages), Crit: perfThreshold(cfg.CritMessages), Min: "0"},
 	}
 	for _, st := range states {
 		r.Perfdata = append(r.Perfdata, check.Perf{Label: st, Value: float64(s.States[st]), Min: "0"})
@@ -115,7 +90,7 @@ func (s *QueueStats) Check(cfg Config) *check.Result {
 		check.Perf{Label: "recipients_pending", Value: float64(s.RecipientsPending), Min: "0"},
 		check.Perf{Label: "damaged", Value: float64(s.Damaged), Min: "0"},
 		check.Perf{Label: "bytes", Value: float64(s.Bytes), UOM: "B", Min: "0"},
-		check.Perf{Label: "oldest_age", Value: float64(int64(s.OldestAgeSeconds)), UOM: "s", Warn: thrD(cfg.WarnAge), Crit: thrD(cfg.CritAge), Min: "0"},
+		check.Perf{Label: "oldest_age", Value: float64(int64(s.OldestAgeSeconds)), UOM: "s", Warn: perfThresholdAge(cfg.WarnAge), Crit: perfThresholdAge(cfg.CritAge), Min: "0"},
 	)
 	g := func(name, help string, v float64, labels map[string]string) check.Sample {
 		if labels == nil {
@@ -137,22 +112,11 @@ func (s *QueueStats) Check(cfg Config) *check.Result {
 	if s.Messages > 0 {
 		var parts []string
 		for _, st := range states {
-			parts = append(parts, fmt.Sprintf("%d %s", s.States[st], st))
+			parts = append(parts, human.Count(s.States[st])+" "+st)
 		}
-		r.Details = append(r.Details, fmt.Sprintf("%s queue %s: %s; %d damaged", s.MTA, s.Queue, strings.Join(parts, ", "), s.Damaged))
-		r.Details = append(r.Details, fmt.Sprintf("recipients: %d pending, %d done", s.RecipientsPending, s.RecipientsDone))
-		if len(s.TopSenders) > 0 {
-			r.Details = append(r.Details, "top senders:")
-			for _, c := range s.TopSenders {
-				r.Details = append(r.Details, fmt.Sprintf("  %8d  %s", c.Count, c.Name))
-			}
-		}
-		if len(s.TopDomains) > 0 {
-			r.Details = append(r.Details, "top recipient domains (pending):")
-			for _, c := range s.TopDomains {
-				r.Details = append(r.Details, fmt.Sprintf("  %8d  %s", c.Count, c.Name))
-			}
-		}
+		r.Details = append(r.Details, fmt.Sprintf("%s queue %s: %s; %s damaged", s.MTA, s.Queue, strings.Join(parts, ", "), human.Count(s.Damaged)))
+		r.Details = append(r.Details, fmt.Sprintf("recipients: %s pending, %s done", human.Count(s.RecipientsPending), human.Count(s.RecipientsDone)))
+		r.Details = append(r.Details, topDetails(s.TopSenders, s.TopDomains)...)
 	}
 	return r
 }
