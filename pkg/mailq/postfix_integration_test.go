@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hostfix/hostfix/internal/postfixtest"
 	"github.com/hostfix/hostfix/internal/testenv"
 )
 
@@ -103,44 +104,16 @@ func newPostfixRig(t *testing.T) *postfixRig {
 	}
 	r.port = strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 	l.Close()
-	lib := filepath.Join(r.pf, "usr/lib/postfix")
+	lib := postfixtest.Lib(r.pf)
 	r.env = append(os.Environ(), "LD_LIBRARY_PATH="+lib)
-	out, err := r.run(t, "postconf", "-dh", "import_environment")
+	imp, err := postfixtest.ImportEnvironment(r.pf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var imp string // the value, without postconf's warning about the missing /etc/postfix
-	for _, l := range strings.Split(out, "\n") {
-		if l != "" && !strings.Contains(l, "warning:") {
-			imp = l
-		}
-	}
-	mainCf := fmt.Sprintf(`compatibility_level = 3.6
-queue_directory = %[1]s
-command_directory = %[2]s/usr/sbin
-daemon_directory = %[2]s/usr/lib/postfix/sbin
-meta_directory = %[2]s/etc/postfix
-shlib_directory = %[3]s
-data_directory = %[4]s
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file = %[5]s/maillog
-maillog_file_prefixes = %[5]s
-import_environment = %[6]s LD_LIBRARY_PATH=%[3]s
-myhostname = test.example
-mydomain = test.example
-myorigin = test.example
-mydestination =
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-defer_transports = smtp
-relayhost = [127.0.0.1]:1
-smtp_dns_support_level = disabled
-alias_maps =
-alias_database =
-smtputf8_enable = no
-`, queue, r.pf, lib, data, r.dir, strings.TrimSpace(imp))
+	// Deliveries defer to a closed loopback port, with DNS off: nothing leaves the machine.
+	mainCf := postfixtest.MainCf(r.pf, queue, data, r.dir, imp,
+		"myorigin = test.example", "mynetworks = 127.0.0.0/8", "defer_transports = smtp",
+		"relayhost = [127.0.0.1]:1", "smtp_dns_support_level = disabled", "smtputf8_enable = no")
 	masterCf := "127.0.0.1:" + r.port + ` inet n - n - - smtpd
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup

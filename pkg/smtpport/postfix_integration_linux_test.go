@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hostfix/hostfix/internal/postfixtest"
 	"github.com/hostfix/hostfix/internal/testenv"
 )
 
@@ -73,7 +74,7 @@ func postfixInNamespace(t *testing.T, pf string) {
 		}
 	}
 	os.Chown(data, uid, gid)
-	lib := filepath.Join(pf, "usr/lib/postfix")
+	lib := postfixtest.Lib(pf)
 	env := append(os.Environ(), "LD_LIBRARY_PATH="+lib)
 	run := func(tool string, args ...string) (string, error) {
 		c := exec.Command(filepath.Join(pf, "usr/sbin", tool), args...)
@@ -81,37 +82,11 @@ func postfixInNamespace(t *testing.T, pf string) {
 		out, err := c.CombinedOutput()
 		return string(out), err
 	}
-	out, err := run("postconf", "-dh", "import_environment")
+	imp, err := postfixtest.ImportEnvironment(pf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var imp string
-	for _, l := range strings.Split(out, "\n") {
-		if l != "" && !strings.Contains(l, "warning:") {
-			imp = l
-		}
-	}
-	mainCf := fmt.Sprintf(`compatibility_level = 3.6
-queue_directory = %[1]s
-command_directory = %[2]s/usr/sbin
-daemon_directory = %[2]s/usr/lib/postfix/sbin
-meta_directory = %[2]s/etc/postfix
-shlib_directory = %[3]s
-data_directory = %[4]s
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file = %[5]s/maillog
-maillog_file_prefixes = %[5]s
-import_environment = %[6]s LD_LIBRARY_PATH=%[3]s
-myhostname = test.example
-mydomain = test.example
-mydestination =
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-alias_maps =
-alias_database =
-smtpd_banner = $myhostname ESMTP hostfix-test
-`, queue, pf, lib, data, dir, strings.TrimSpace(imp))
+	mainCf := postfixtest.MainCf(pf, queue, data, dir, imp, "smtpd_banner = $myhostname ESMTP hostfix-test")
 	// The Debian master.cf with chroot off (the test has no chroot) and the smtp inet
 	// service bound to loopback, carrying an -o option the new port must keep.
 	dist, err := os.ReadFile(filepath.Join(pf, "usr/share/postfix/master.cf.dist"))
@@ -194,7 +169,7 @@ smtpport:
 		return string(out)
 	}
 
-	out = hostfix(0, "smtpport", "add", "--port", "2626")
+	out := hostfix(0, "smtpport", "add", "--port", "2626")
 	t.Logf("add:\n%s", out)
 	if !strings.Contains(out, "the edited master.cf was parsed by") {
 		t.Fatalf("add did not validate with postconf:\n%s", out)
