@@ -6,6 +6,7 @@
 #   scripts/bench-smartermail.sh                       # 20,000 files, ~1 GB
 #   DOMAINS=2 USERS=10 MESSAGES=50 scripts/bench-smartermail.sh   # 1,000 files, quick
 #   TMPDIR_BENCH=/dev/shm scripts/bench-smartermail.sh  # on tmpfs
+#   CACHE=cold scripts/bench-smartermail.sh             # source read from disk (as root)
 #
 # Tree: DOMAINS x USERS x MESSAGES .eml files of 2-50 KB, every BIG_EVERY-th one BIG bytes
 # (default 10 x 20 x 100 = 20,000 messages, one in 200 of 5 MiB: ~1 GB), plus the legacy
@@ -36,8 +37,6 @@ echo "# tree: $("$WORK/gensm" -install "$WORK/old/SmarterMail" -domains "$WORK/o
 FILES=$(find "$WORK/old/Domains" -type f | wc -l)
 BYTES=$(du -sb "$WORK/old/Domains" | cut -f1)
 echo "# Domains: $FILES files, $BYTES bytes (apparent, with folders)"
-mkdir -p "$WORK/root"
-sync
 
 # run NAME CMD...: wall seconds and peak RSS (KB) of one run, printed and kept in $SECS/$RSS.
 run() {
@@ -55,14 +54,33 @@ BASE=("$WORK/hostfix" --root "$WORK/root" smartermail migrate --from "$WORK/old/
 # with the default 2s is timed separately.
 MIGRATE=("${BASE[@]}" --settle 0)
 
-# The source is in the page cache for every run (it was just written); each copy goes to a
-# new folder, and a sync between runs keeps one run's write-back out of the next one's time.
+# Every copy starts from the same state, because on ext4 the state left by the run before
+# can cost a copy more than the copy itself: earlier copies are removed and synced, then
+# the script waits out ext4's "recently deleted inode" window (5-10 s, during which new
+# files skip over the freed inodes; on a filesystem without a journal every create also
+# looks each candidate up), and, as root, drops the page cache and (CACHE=warm, the
+# default) reads the source back in; CACHE=cold leaves it on disk, as on a server whose
+# mail store is not in memory.
+CACHE=${CACHE:-warm}
+prep() {
+	rm -rf "$WORK/cp" "$WORK/new" "$WORK/root"
+	mkdir -p "$WORK/root"
+	sync
+	sleep "${SETTLE_DELETES:-11}"
+	if [ -w /proc/sys/vm/drop_caches ]; then
+		echo 3 >/proc/sys/vm/drop_caches
+		[ "$CACHE" = cold ] || tar -cf - -C "$WORK" old | cat >/dev/null
+	fi
+}
+echo "# cache: $CACHE$([ -w /proc/sys/vm/drop_caches ] || echo ' (not root: page cache not dropped)')"
+
+prep
 run "cp -a" cp -a "$WORK/old/Domains" "$WORK/cp"
 CP=$SECS
-run "cp -a; sync" sh -c "cp -a '$WORK/old/Domains' '$WORK/cp2' && sync"
+prep
+run "cp -a; sync" sh -c "cp -a '$WORK/old/Domains' '$WORK/cp' && sync"
 CPSYNC=$SECS
-rm -rf "$WORK/cp" "$WORK/cp2"
-sync
+prep
 run "hostfix migrate (verified copy)" "${MIGRATE[@]}"
 HF=$SECS
 HFRSS=$RSS
@@ -76,9 +94,10 @@ grep -q 'nothing to do' "$WORK/out.hostfix migrate (no-change rerun)" || { echo 
 run "hostfix rerun, default settle 2s" "${BASE[@]}"
 # cp -a once more after hostfix: on a shared machine the reference is timed twice and the
 # faster run is the one compared against.
-run "cp -a (again)" cp -a "$WORK/old/Domains" "$WORK/cp3"
+prep
+run "cp -a (again)" cp -a "$WORK/old/Domains" "$WORK/cp"
 CP=$(awk -v a="$CP" -v b="$SECS" 'BEGIN {print (a < b) ? a : b}')
-rm -rf "$WORK/cp3"
+rm -rf "$WORK/cp"
 
 awk -v cp="$CP" -v cps="$CPSYNC" -v hf="$HF" -v re="$RE" -v rss="$HFRSS" -v rrss="$RERSS" -v bytes="$BYTES" 'BEGIN {
 	printf "throughput: cp -a %.0f MB/s, cp -a+sync %.0f MB/s, hostfix %.0f MB/s\n", bytes/cp/1e6, bytes/cps/1e6, bytes/hf/1e6

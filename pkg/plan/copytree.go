@@ -196,6 +196,8 @@ type copyTreeAction struct {
 	copied   atomic.Int64
 	bytes    atomic.Int64
 	verified atomic.Int64
+	unnamed  atomic.Int64 // unnamed temp files open (waiting for their batch)
+	linked   atomic.Int64 // copies written unnamed and linked into place
 	elapsed  time.Duration
 	applied  bool
 }
@@ -864,9 +866,11 @@ func (a *copyTreeAction) mkdirNew(r *Run, dir string, mode fs.FileMode) error {
 	return nil
 }
 
-// pendingCopy is a verified temp file waiting for its rename.
+// pendingCopy is a verified temp file waiting for its rename (a named one, tmp) or its
+// link (an unnamed one, f, still open).
 type pendingCopy struct {
 	it          *copyItem
+	f           *os.File
 	tmp, dst    string
 	sum, backup string
 	entry       Entry
@@ -894,10 +898,35 @@ func (a *copyTreeAction) prepare(r *Run, st *copyState, it *copyItem, buf []byte
 			return nil, &StaleError{Target: dstP, Reason: "the destination file is gone"}
 		}
 	}
+	// A new file is written unnamed where the system can (linked to its name once
+	// durable); a replacement, or where it cannot, to a named temp file renamed into place.
 	tmp := tempName(dstP, r.ID)
-	sum, err := a.writeTemp(srcP, tmp, it, buf, sync)
+	var out *os.File
+	if it.state == cpNew && !forceNamedTemps && a.unnamed.Load() < unnamedLimit() {
+		if f, ok := openUnnamed(filepath.Dir(dstP)); ok {
+			a.unnamed.Add(1)
+			out = f
+		}
+	}
+	unnamed := out != nil
+	metaName := tmp
+	if unnamed {
+		metaName = unnamedPath(out)
+	} else {
+		f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("copy to %s: %w", tmp, unwrapPath(err))
+		}
+		out = f
+	}
+	sum, err := a.writeTemp(srcP, out, metaName, it, buf, sync)
+	if err == nil && !unnamed {
+		if err = out.Close(); err != nil {
+			err = fmt.Errorf("copy to %s: %w", tmp, err)
+		}
+	}
 	if err != nil {
-		os.Remove(tmp)
+		a.dropTemp(out, tmp, unnamed)
 		return nil, err
 	}
 	sys, inRoot := a.sysPath(dstP)
@@ -907,7 +936,7 @@ func (a *copyTreeAction) prepare(r *Run, st *copyState, it *copyItem, buf []byte
 	if it.state != cpNew {
 		old, oldSum, err := a.saveOld(r, dstP, sys, inRoot)
 		if err != nil {
-			os.Remove(tmp)
+			a.drop(pc)
 			return nil, fmt.Errorf("back up %s: %w", dstP, unwrapPath(err))
 		}
 		pc.backup = old
@@ -916,8 +945,30 @@ func (a *copyTreeAction) prepare(r *Run, st *copyState, it *copyItem, buf []byte
 			pc.entry.Backup = ""
 		}
 	}
+	if unnamed {
+		pc.f = out
+	}
 	return pc, nil
 }
+
+// forceNamedTemps makes every copy use a named temp file (tests of that path on Linux).
+var forceNamedTemps = false
+
+// dropTemp removes a temp file that will not be installed: an unnamed one only needs
+// closing (its inode goes with its last descriptor).
+func (a *copyTreeAction) dropTemp(f *os.File, tmp string, unnamed bool) {
+	if unnamed {
+		f.Close()
+		a.unnamed.Add(-1)
+		return
+	}
+	if f != nil {
+		f.Close()
+	}
+	os.Remove(tmp)
+}
+
+func (a *copyTreeAction) drop(pc *pendingCopy) { a.dropTemp(pc.f, pc.tmp, pc.f != nil) }
 
 // install records a verified, durable temp file in the manifest and renames it into place.
 func (a *copyTreeAction) install(r *Run, st *copyState, pc *pendingCopy) error {
@@ -931,16 +982,23 @@ func (a *copyTreeAction) install(r *Run, st *copyState, pc *pendingCopy) error {
 		merr := r.man.err
 		a.mu.Unlock()
 		if merr != nil {
-			os.Remove(tmp)
+			a.drop(pc)
 			return fmt.Errorf("write manifest: %w", merr)
 		}
 	}
-	rename := os.Rename
-	if it.state == cpNew {
-		rename = renameNew
+	var err error
+	switch {
+	case pc.f != nil:
+		if err = linkUnnamed(pc.f, dstP); err == nil {
+			a.linked.Add(1)
+		}
+	case it.state == cpNew:
+		err = renameNew(tmp, dstP)
+	default:
+		err = os.Rename(tmp, dstP)
 	}
-	if err := rename(tmp, dstP); err != nil {
-		os.Remove(tmp)
+	if err != nil {
+		a.drop(pc)
 		if errors.Is(err, fs.ErrExist) {
 			return &StaleError{Target: dstP, Reason: "the file appeared at the destination meanwhile"}
 		}
@@ -953,7 +1011,13 @@ func (a *copyTreeAction) install(r *Run, st *copyState, pc *pendingCopy) error {
 		a.replaced = append(a.replaced, replacedFile{dst: dstP, backup: pc.backup})
 	}
 	a.mu.Unlock()
-	fi, err := os.Stat(dstP)
+	var fi fs.FileInfo
+	if pc.f != nil {
+		fi, err = pc.f.Stat()
+		a.drop(pc)
+	} else {
+		fi, err = os.Stat(dstP)
+	}
 	if err != nil {
 		return fmt.Errorf("copy to %s: %w", dstP, unwrapPath(err))
 	}
@@ -980,7 +1044,7 @@ func (a *copyTreeAction) commit(r *Run, st *copyState, pending <-chan *pendingCo
 	defer tick.Stop()
 	discard := func() {
 		for _, pc := range batch {
-			os.Remove(pc.tmp)
+			a.drop(pc)
 		}
 		batch, bytes = batch[:0], 0
 	}
@@ -1025,14 +1089,10 @@ func (a *copyTreeAction) commit(r *Run, st *copyState, pending <-chan *pendingCo
 	}
 }
 
-// writeTemp copies src into tmp, hashing while reading, fsyncs, keeps mode and mtime,
-// re-reads tmp and compares its SHA-256. It returns the checksum.
-func (a *copyTreeAction) writeTemp(srcP, tmp string, it *copyItem, buf []byte, sync bool) (string, error) {
-	out, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return "", fmt.Errorf("copy to %s: %w", tmp, unwrapPath(err))
-	}
-	defer out.Close()
+// writeTemp copies src into the open temp file out (named tmp for calls that take a
+// path), hashing while reading, fsyncs, keeps mode and mtime, re-reads the copy and
+// compares its SHA-256. It returns the checksum and leaves out open.
+func (a *copyTreeAction) writeTemp(srcP string, out *os.File, tmp string, it *copyItem, buf []byte, sync bool) (string, error) {
 	h := sha256.New()
 	if it.data != nil {
 		// A rewritten file: the source must still be what was rewritten.
@@ -1092,9 +1152,6 @@ func (a *copyTreeAction) writeTemp(srcP, tmp string, it *copyItem, buf []byte, s
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != sum {
 		return "", fmt.Errorf("verify %s: SHA-256 %s of the copy differs from the source's %s", tmp, got[:12], sum[:12])
-	}
-	if err := out.Close(); err != nil {
-		return "", fmt.Errorf("copy to %s: %w", tmp, err)
 	}
 	return sum, nil
 }

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -38,3 +41,53 @@ func syncFS(dir string) error {
 	defer f.Close()
 	return unix.Syncfs(int(f.Fd()))
 }
+
+// openUnnamed opens an unnamed temp file in dir (O_TMPFILE): the copy has no name until
+// linkUnnamed gives it its final one, so a kill leaves nothing behind, and creating it
+// does not hold dir's lock while the filesystem allocates the inode (parallel copies into
+// one folder do not queue behind each other). ok is false where this cannot work (no
+// O_TMPFILE on the filesystem: NFS, CIFS, FUSE; no /proc to link it by): the caller uses a
+// named temp file instead.
+func openUnnamed(dir string) (f *os.File, ok bool) {
+	if !procFD() {
+		return nil, false
+	}
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, false
+	}
+	return os.NewFile(uintptr(fd), filepath.Join(dir, "(unnamed)")), true
+}
+
+// unnamedPath names f's inode for calls that take a path (utimensat).
+func unnamedPath(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd())) }
+
+// linkUnnamed gives the unnamed file f the name dst; like renameNew it never replaces a
+// file (errors.Is(err, fs.ErrExist) when dst exists). It links through /proc/self/fd,
+// which needs no privilege (linkat's AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH).
+func linkUnnamed(f *os.File, dst string) error {
+	err := unix.Linkat(unix.AT_FDCWD, unnamedPath(f), unix.AT_FDCWD, dst, unix.AT_SYMLINK_FOLLOW)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, unix.EEXIST):
+		return &os.LinkError{Op: "link", Old: f.Name(), New: dst, Err: fs.ErrExist}
+	}
+	return &os.LinkError{Op: "link", Old: f.Name(), New: dst, Err: err}
+}
+
+var procFD = sync.OnceValue(func() bool {
+	fi, err := os.Stat("/proc/self/fd")
+	return err == nil && fi.IsDir()
+})
+
+// unnamedLimit is how many unnamed temp files a copy may hold open at once, waiting for
+// their batch's syncfs: a quarter of the open-file limit (Go raises the soft limit to the
+// hard one at start), so a low limit means named temp files, never EMFILE.
+var unnamedLimit = sync.OnceValue(func() int64 {
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) != nil {
+		return 0
+	}
+	return int64(min(rl.Cur, 1<<20) / 4)
+})
