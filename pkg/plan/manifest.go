@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -99,7 +100,7 @@ func ParseManifestLine(line []byte) (Entry, error) {
 		e.Stdin = nil
 	}
 	checkPath := func(what, p string) error {
-		if p == "" || !filepath.IsAbs(p) || filepath.Clean(p) != p {
+		if p == "" || !systemAbs(p, runtime.GOOS == "windows") || filepath.Clean(p) != p {
 			return fmt.Errorf("manifest line: %s %q is not a clean absolute path", what, p)
 		}
 		return nil
@@ -151,7 +152,8 @@ func ParseManifestLine(line []byte) (Entry, error) {
 	}
 	if e.Backup != "" {
 		b := filepath.Clean(e.Backup)
-		if filepath.IsAbs(b) || b == "." || b == ".." || strings.HasPrefix(b, "../") || b != e.Backup {
+		if filepath.IsAbs(b) || systemAbs(b, runtime.GOOS == "windows") || b == "." || b == ".." ||
+			strings.HasPrefix(b, "../") || strings.HasPrefix(b, ".."+string(filepath.Separator)) || b != e.Backup {
 			return Entry{}, fmt.Errorf("manifest line: backup %q leaves the run directory", e.Backup)
 		}
 	}
@@ -375,4 +377,20 @@ func (m *manifest) close() error {
 		err = cerr
 	}
 	return err
+}
+
+// systemAbs says whether p is a system path as manifests hold them: absolute on the host.
+// On Windows the Root is a drive (C:\ for the live system) and a path inside it is kept
+// without its volume, as \Program Files\SmarterMail: rooted, which filepath.IsAbs does
+// not call absolute there. A UNC path (\\server\share) is absolute as it is; a path on
+// another drive never gets into a manifest (it is outside the Root).
+func systemAbs(p string, windows bool) bool {
+	if !windows {
+		return strings.HasPrefix(p, "/")
+	}
+	if len(p) >= 3 && p[1] == ':' && (p[2] == '\\' || p[2] == '/') {
+		c := p[0] | 0x20
+		return c >= 'a' && c <= 'z'
+	}
+	return strings.HasPrefix(p, `\`) || strings.HasPrefix(p, "/")
 }
