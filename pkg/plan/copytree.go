@@ -77,8 +77,10 @@ type CopyTreeOptions struct {
 	// PerFileSync makes every copy durable with its own fsync before its rename. By
 	// default, where the system has syncfs (Linux), copies are made durable in batches:
 	// up to 1,024 verified temp files or 256 MB, one syncfs of the destination's filesystem, then
-	// their renames — the same guarantee (no file gets its final name before its data is
-	// on disk) for a fraction of the journal commits. Elsewhere every file is fsynced.
+	// their links or renames — the same guarantee (no file gets its final name before its
+	// data is on disk) for a fraction of the journal commits. Elsewhere every file is
+	// fsynced. (On Linux a new file's temp file is unnamed, O_TMPFILE, and linked to its
+	// name; a replacement, or a filesystem without O_TMPFILE, uses a named temp file.)
 	PerFileSync bool
 }
 
