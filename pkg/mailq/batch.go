@@ -2,6 +2,7 @@ package mailq
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -27,6 +28,9 @@ type batchAction struct {
 	// before it runs (Run.RecordUndoCommand), shown there as undoDetail.
 	undo       plan.Argv
 	undoDetail string
+	// undoHarmless are the lines undo prints for ids it has nothing left to do for
+	// (plan.HarmlessOutput): such a failure of the undo is none.
+	undoHarmless []string
 	// parallel is how many batches run at once (default 1).
 	parallel int
 	// noUndo explains why a rollback cannot take the step back; empty: there is nothing
@@ -108,7 +112,7 @@ func (a *batchAction) Apply(ctx context.Context, r *plan.Run) error {
 				if !a.stdin {
 					undo, in = withArgs(undo, ids...), nil
 				}
-				if err := r.RecordUndoCommand(undo, in, a.undoDetail); err != nil {
+				if err := r.RecordUndoCommand(undo, in, a.undoDetail, a.undoHarmless...); err != nil {
 					return err
 				}
 			}
@@ -174,8 +178,12 @@ func (a *batchAction) Rollback(ctx context.Context, r *plan.Run) (string, error)
 		} else {
 			c.Argv = append(append([]string{}, a.undo.Args...), a.done...)
 		}
-		if _, err := r.Host.Runner.Run(ctx, c); err != nil {
-			return "", fmt.Errorf("%s: %w", a.undo, err)
+		if res, err := r.Host.Runner.Run(ctx, c); err != nil {
+			var ee *system.ExitError
+			if !errors.As(err, &ee) || !plan.HarmlessOutput(res, a.undoHarmless) {
+				return "", fmt.Errorf("%s: %w", a.undo, err)
+			}
+			return fmt.Sprintf("%s: %s (%s)", a.undo, human.Plural(len(a.done), "message"), plan.LastLines(res, 2)), nil
 		}
 		return fmt.Sprintf("%s: %s", a.undo, human.Plural(len(a.done), "message")), nil
 	}
@@ -196,3 +204,7 @@ func (a *batchAction) Outcome() (bool, string) {
 // CommandArgv is the command the batches run: pkg/plan applies the --root command rule to
 // it (plan.CommandStep) before anything changes, and marks it in a dry-run.
 func (a *batchAction) CommandArgv() plan.Argv { return a.cmd }
+
+// eximThawHarmless: what exim -Mt says of a message it has nothing to do for (thawed by
+// hand, removed, delivered since it was frozen).
+var eximThawHarmless = []string{`^Message \S+ is not frozen$`, `^Spool data file for \S+ does not exist$`}

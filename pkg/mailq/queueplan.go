@@ -154,6 +154,8 @@ func PlanChange(ctx context.Context, h *system.Host, o ChangeOptions) (*plan.Pla
 			// itself, hostfix undo RUN runs it later (Exim locks each message, as for -Mf).
 			a.undo = withArgs(exim, "-Mt")
 			a.undoDetail = "thaw the messages frozen by the run (exim -Mt)"
+			// A message thawed, removed or delivered since is no failure of the thaw.
+			a.undoHarmless = eximThawHarmless
 			p.Note("--hold: the messages stay in the spool, frozen; hostfix undo RUN thaws them (exim -Mt, recorded with the ids), as a failed run does itself")
 		} else {
 			a = newBatch(withArgs(exim, "-Mrm"), sel.IDs, o.Config.EximBatch, fmt.Sprintf("remove %s (exim -Mrm, no bounces sent)", human.Plural(sel.Count, "message")))

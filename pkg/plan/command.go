@@ -155,9 +155,12 @@ func stepName(d Description) string {
 type commandAction struct {
 	cmd   Argv
 	stdin []byte // an undo's recorded command (Run.RecordUndoCommand) may have input
-	desc  Description
-	ran   bool
-	out   string
+	// harmless: output lines that make a failure a success (Run.RecordUndoCommand).
+	harmless []string
+	desc     Description
+	ran      bool
+	out      string
+	note     string
 }
 
 func newCommand(kind Kind, target string, a Argv, detail string) *commandAction {
@@ -226,6 +229,11 @@ func (a *commandAction) Apply(ctx context.Context, r *Run) error {
 	res, err := r.Host.Runner.Run(ctx, system.Cmd{Argv: a.cmd.Args, Env: a.cmd.Env, Stdin: a.stdin})
 	a.out = strings.TrimSpace(string(res.Stdout))
 	var ee *system.ExitError
+	if errors.As(err, &ee) && HarmlessOutput(ee.Result, a.harmless) {
+		a.note = fmt.Sprintf("exit status %d, nothing left to do: %s", ee.Result.ExitCode, LastLines(ee.Result, 3))
+		r.Logf("  %s: %s", a.desc.Target, a.note)
+		return nil
+	}
 	if errors.As(err, &ee) {
 		// Package managers and init scripts say what went wrong at the end of their
 		// output, not in its first line: report the last lines, on one line.
@@ -266,4 +274,4 @@ func (a *commandAction) Rollback(context.Context, *Run) (string, error) {
 	return "", fmt.Errorf("%s ran and cannot be undone by hostfix", a.cmd)
 }
 
-func (a *commandAction) Outcome() (bool, string) { return a.ran, "" }
+func (a *commandAction) Outcome() (bool, string) { return a.ran, a.note }

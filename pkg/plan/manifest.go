@@ -60,6 +60,9 @@ type Entry struct {
 	Stdin    []byte   `json:"stdin,omitempty"`
 	Detail   string   `json:"detail,omitempty"`
 	For      string   `json:"for,omitempty"`
+	// Harmless are regular expressions of the lines a failing undo command prints when
+	// what it takes back is taken back already (exim -Mt: "Message X is not frozen").
+	Harmless []string `json:"harmless,omitempty"`
 	// A times entry: the access and modification times before (Unix nanoseconds) and the
 	// modification time the run set (undo compares the file with it).
 	ATimeNS    int64 `json:"atime_ns,omitempty"`
@@ -99,6 +102,9 @@ func ParseManifestLine(line []byte) (Entry, error) {
 	if len(e.Stdin) == 0 {
 		e.Stdin = nil
 	}
+	if len(e.Harmless) == 0 {
+		e.Harmless = nil
+	}
 	checkPath := func(what, p string) error {
 		if p == "" || !systemAbs(p, runtime.GOOS == "windows") || filepath.Clean(p) != p {
 			return fmt.Errorf("manifest line: %s %q is not a clean absolute path", what, p)
@@ -137,6 +143,9 @@ func ParseManifestLine(line []byte) (Entry, error) {
 	case EntryUndoCommand:
 		if len(e.Args) == 0 || e.Args[0] == "" {
 			return Entry{}, errors.New("manifest line: undo_command without a command")
+		}
+		if _, err := compileHarmless(e.Harmless); err != nil {
+			return Entry{}, fmt.Errorf("manifest line: undo_command: %w", err)
 		}
 	case EntrySysctl:
 		if e.Key == "" || strings.ContainsAny(e.Key, "/\x00") || strings.Contains(e.Key, "..") {

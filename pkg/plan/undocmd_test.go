@@ -239,3 +239,76 @@ func TestSetTimesRollback(t *testing.T) {
 		t.Error("SetTimes of no file is an action")
 	}
 }
+
+// An undo command recorded with harmless patterns (exim -Mt: "Message X is not frozen")
+// succeeds when its failure printed only such lines, with them as its note; any other line
+// still fails the undo.
+func TestUndoCommandHarmlessOutput(t *testing.T) {
+	harmless := []string{`^Message \S+ is not frozen$`, `^Spool data file for \S+ does not exist$`}
+	for _, tc := range []struct {
+		name, stderr string
+		ok           bool
+	}{
+		{"already thawed or gone", "Message 1a is not frozen\nSpool data file for 1b does not exist\n", true},
+		{"another error too", "Message 1a is not frozen\nexim: permission denied\n", false},
+		{"no output", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := newTree(t)
+			p := New("mailq purge --hold")
+			p.Add(&thawRecorder{harmless: harmless})
+			rep := tr.mustApply(p)
+			entries, _, err := ReadManifest(filepath.Join(runDir(tr, rep.RunID), "manifest.jsonl"))
+			if err != nil || len(entries) != 1 || strings.Join(entries[0].Harmless, "|") != strings.Join(harmless, "|") {
+				t.Fatalf("manifest: %v %+v", err, entries)
+			}
+			tr.rec.Func = func(c system.Cmd) (system.Result, error) {
+				res := system.Result{ExitCode: 1, Stderr: []byte(tc.stderr)}
+				return res, &system.ExitError{Cmd: c, Result: res}
+			}
+			up, err := Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			urep, err := tr.apply(up)
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("undo: %v", err)
+				}
+				if d := urep.Actions[0].Detail; !strings.Contains(d, "nothing left to do: Message 1a is not frozen | Spool data file for 1b does not exist") {
+					t.Errorf("undo note: %s", d)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("undo succeeded on %q", tc.stderr)
+			}
+		})
+	}
+	if HarmlessOutput(system.Result{Stderr: []byte("x\n")}, []string{"("}) {
+		t.Error("an invalid pattern matched")
+	}
+}
+
+// A manifest's harmless patterns must compile.
+func TestManifestRefusesBadHarmlessPattern(t *testing.T) {
+	_, err := ParseManifestLine([]byte(`{"action":"undo_command","uid":-1,"gid":-1,"args":["exim","-Mt","1a"],"harmless":["("]}`))
+	if err == nil || !strings.Contains(err.Error(), "harmless output pattern") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+type thawRecorder struct {
+	harmless []string
+	ran      bool
+}
+
+func (a *thawRecorder) Describe() Description {
+	return Description{Kind: KindCommand, Op: OpRun, Target: "freeze 1a 1b", Detail: "freeze"}
+}
+func (a *thawRecorder) Verify(context.Context, *Run) error { return nil }
+func (a *thawRecorder) Apply(_ context.Context, r *Run) error {
+	a.ran = true
+	return r.RecordUndoCommand(Argv{Args: []string{"exim", "-Mt", "1a", "1b"}, Key: "mailq.exim_command"}, nil, "thaw", a.harmless...)
+}
+func (a *thawRecorder) Outcome() (bool, string) { return a.ran, "" }
