@@ -204,14 +204,15 @@ func (app *App) RenderCheck(r *check.Result, textfileDir, promName string) error
 		err = check.WriteNagios(app.IO.Out, r)
 	case "prometheus":
 		samples := append(check.StatusSamples("hostfix_"+promName, r), r.Samples...)
+		file := check.TextfileName(promName, r)
 		if textfileDir != "" && app.Opts.DryRun {
 			// --dry-run writes nothing: show what the file would hold.
-			app.Logf("dry run: would write %s", filepath.Join(textfileDir, "hostfix_"+promName+".prom"))
+			app.Logf("dry run: would write %s", filepath.Join(textfileDir, file))
 			err = check.WritePrometheus(app.IO.Out, samples)
 		} else if textfileDir != "" {
-			err = check.WriteTextfile(textfileDir, "hostfix_"+promName+".prom", samples)
+			err = check.WriteTextfile(textfileDir, file, samples)
 			if err == nil {
-				app.Debugf("wrote %s", filepath.Join(textfileDir, "hostfix_"+promName+".prom"))
+				app.Debugf("wrote %s", filepath.Join(textfileDir, file))
 			}
 		} else {
 			err = check.WritePrometheus(app.IO.Out, samples)

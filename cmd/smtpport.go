@@ -91,7 +91,7 @@ EXIT STATUS
 	}
 	c.Flags().Int("port", 26, "the alternate SMTP `PORT` to report on (config smtpport.port)")
 	app.Bind(c, "port", "smtpport.port")
-	c.Flags().StringVar(&textfileDir, "textfile-dir", "", "with -o prometheus: write hostfix_smtpport.prom atomically into `DIR` (node_exporter textfile collector)")
+	c.Flags().StringVar(&textfileDir, "textfile-dir", "", "with -o prometheus: write hostfix_smtpport_<port>.prom atomically into `DIR` (node_exporter textfile collector)")
 	return c
 }
 

@@ -123,6 +123,11 @@ type Result struct {
 	Perfdata []Perf `json:"-"`
 	// Samples are written by the prometheus renderer.
 	Samples []Sample `json:"-"`
+	// Instance labels say which instance of the check this is, when one host can run it
+	// for several (smtpport: port="26"): they label the status sample and name the
+	// textfile (TextfileName), so two instances' files neither replace each other nor
+	// repeat a series. The check's own samples carry them too.
+	Instance map[string]string `json:"-"`
 }
 
 // Add appends a finding and raises the status to at least its severity.

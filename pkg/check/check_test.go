@@ -223,3 +223,22 @@ func TestWriteTextfile(t *testing.T) {
 		t.Errorf("file as dir: %v\nwant %s", err, want)
 	}
 }
+
+// A check run for one of several instances (smtpport's port) labels its status and names
+// its textfile after the instance; one without instance labels keeps hostfix_NAME.prom.
+func TestInstanceLabels(t *testing.T) {
+	r := &Result{Status: Warning, Instance: map[string]string{"port": "587"}}
+	if got := TextfileName("smtpport", r); got != "hostfix_smtpport_587.prom" {
+		t.Errorf("TextfileName = %q", got)
+	}
+	var b strings.Builder
+	if err := WritePrometheus(&b, StatusSamples("hostfix_smtpport", r)); err != nil || !strings.Contains(b.String(), "\nhostfix_smtpport_status{port=\"587\"} 1\n") {
+		t.Errorf("status sample: %v\n%s", err, b.String())
+	}
+	if got := TextfileName("synflood", &Result{}); got != "hostfix_synflood.prom" {
+		t.Errorf("TextfileName without instance = %q", got)
+	}
+	if got := TextfileName("x", &Result{Instance: map[string]string{"b": "a/b", "a": "1"}}); got != "hostfix_x_1_a_b.prom" {
+		t.Errorf("TextfileName with two labels = %q", got)
+	}
+}

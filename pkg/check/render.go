@@ -170,11 +170,32 @@ func escapeLabel(s string) string {
 // state, so alert rules need no magic numbers.
 func StatusSamples(prefix string, r *Result) []Sample {
 	return []Sample{{
-		Name:  prefix + "_status",
-		Help:  "Check status: 0 ok, 1 warning, 2 critical, 3 unknown.",
-		Type:  "gauge",
-		Value: float64(r.Status),
+		Name:   prefix + "_status",
+		Help:   "Check status: 0 ok, 1 warning, 2 critical, 3 unknown.",
+		Type:   "gauge",
+		Labels: r.Instance,
+		Value:  float64(r.Status),
 	}}
+}
+
+// TextfileName is the textfile of a check's result: hostfix_NAME.prom, and with instance
+// labels their values too, in the order of their keys (hostfix_smtpport_26.prom).
+func TextfileName(name string, r *Result) string {
+	s := "hostfix_" + name
+	keys := make([]string, 0, len(r.Instance))
+	for k := range r.Instance {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		s += "_" + strings.Map(func(c rune) rune {
+			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' {
+				return c
+			}
+			return '_'
+		}, r.Instance[k])
+	}
+	return s + ".prom"
 }
 
 // WriteTextfile writes samples to DIR/NAME for node_exporter's textfile collector

@@ -159,7 +159,7 @@ func WriteNagios(w io.Writer, out []Outcome) error {
 }
 
 // PromFiles returns the Prometheus textfiles of a doctor run: one per check that ran
-// (hostfix_<name>.prom, the same samples the check writes on its own) and hostfix_doctor.prom
+// (check.TextfileName: hostfix_<name>.prom, the file and samples the check writes on its own) and hostfix_doctor.prom
 // with hostfix_doctor_check_status{check=…} and the duration of every check.
 func PromFiles(out []Outcome) (names []string, files map[string][]check.Sample) {
 	files = map[string][]check.Sample{}
@@ -173,7 +173,7 @@ func PromFiles(out []Outcome) (names []string, files map[string][]check.Sample) 
 			continue
 		}
 		prefix := "hostfix_" + promName(o.Name)
-		name := prefix + ".prom"
+		name := check.TextfileName(promName(o.Name), o.Result)
 		names = append(names, name)
 		files[name] = append(check.StatusSamples(prefix, o.Result), o.Result.Samples...)
 		doctor = append(doctor,

@@ -288,6 +288,7 @@ func Check(ctx context.Context, h *system.Host, o CheckOptions) (*check.Result, 
 		return 0
 	}
 	lbl := map[string]string{"port": strconv.Itoa(port)}
+	r.Instance = lbl
 	r.Samples = []check.Sample{
 		{Name: "hostfix_smtpport_configured", Help: "1 when the port is in the xinetd or Postfix configuration", Type: "gauge", Labels: lbl, Value: b2f(configured)},
 		{Name: "hostfix_smtpport_listening", Help: "1 when something listens on the port", Type: "gauge", Labels: lbl, Value: b2f(len(listen) > 0)},
