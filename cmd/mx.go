@@ -216,8 +216,9 @@ update-exim4.conf (mx.exim4_update_command) and restarts exim4
 (mx.exim4_restart_command). Empty commands are detected.
 
 Every domain is validated first: one bad name and nothing is changed for any domain. A
-domain whose DNS fails, or names no mail server at all (NXDOMAIN, null MX), is not
-guessed at: nothing changes (pass --remote to make it remote anyway). On the live host the MTA's routing of postmaster@DOMAIN is verified
+domain whose DNS fails, or a local one whose DNS names no mail server at all (NXDOMAIN,
+null MX), is not guessed at: nothing changes (pass --remote to make it remote anyway); a
+domain DNS names no server for that is not local is left as it is (nothing to fix). On the live host the MTA's routing of postmaster@DOMAIN is verified
 afterwards (exim -bt, sendmail -bv, postconf) and a wrong result rolls everything back;
 under --root that check is skipped with a note. On cPanel a domain with MXCHECK auto
 gets a note: cPanel may re-detect and revert the edit. Running it again changes nothing.`,

@@ -52,7 +52,7 @@ func PlanFix(ctx context.Context, h *system.Host, o FixOptions) (*plan.Plan, *Re
 		return nil, nil, err
 	}
 	var targets []Target
-	var unknown, nowhere []string
+	var unknown, nowhere, aside []string
 	for _, dr := range rep.Results {
 		t := Target{Domain: dr.Domain}
 		switch {
@@ -65,9 +65,16 @@ func PlanFix(ctx context.Context, h *system.Host, o FixOptions) (*plan.Plan, *Re
 			t.Backup = true
 		case dr.Place == "elsewhere":
 			t.NotMX = true
+		case dr.Place == "nowhere" && rep.Lists.Local[dr.Domain.Name] == "":
+			// DNS names no server and the MTA does not deliver it here: no MX can point at
+			// this host, so there is nothing to fix (the "lowest numbered MX" error
+			// cannot happen for it).
+			aside = append(aside, dr.Domain.Name)
+			continue
 		case dr.Place == "nowhere":
-			// NXDOMAIN, a null MX, no MX and no address: DNS names no server, neither this
-			// one nor another; a domain being set up looks the same. Only --remote decides.
+			// NXDOMAIN, a null MX, no MX and no address for a local domain: DNS names no
+			// server, neither this one nor another; a domain being set up looks the same.
+			// Only --remote decides.
 			nowhere = append(nowhere, dr.Result.Summary)
 			continue
 		default:
@@ -83,6 +90,13 @@ func PlanFix(ctx context.Context, h *system.Host, o FixOptions) (*plan.Plan, *Re
 		return nil, rep, fmt.Errorf("DNS names no mail server, so nothing was changed for any domain: %s (pass --remote to take them out of the local list)", strings.Join(nowhere, "; "))
 	}
 	p, err := planTargets(h, o, rep.Lists, targets)
+	if err == nil && len(aside) > 0 {
+		names := strings.Join(aside[:min(len(aside), 5)], ", ")
+		if len(aside) > 5 {
+			names += fmt.Sprintf(" and %d more", len(aside)-5)
+		}
+		p.Note("DNS names no mail server for " + names + ", not local here: nothing to fix, left as it is")
+	}
 	return p, rep, err
 }
 
