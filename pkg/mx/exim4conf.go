@@ -63,8 +63,9 @@ func splitExim4List(v string) (names, skipped []string) {
 }
 
 // SetOtherHostnames returns the file with dc_other_hostnames holding names added and
-// removed, written with semicolons (as debconf writes it). Entries that are not plain
-// names (wildcards) are kept as they are.
+// removed, written with semicolons (as debconf writes it) unless the list used colons
+// only (update-exim4.conf takes both), so an edit changes only the names. Entries that are
+// not plain names (wildcards) are kept as they are.
 func (c *Exim4Conf) SetOtherHostnames(add, remove []string) []byte {
 	drop := map[string]bool{}
 	for _, d := range remove {
@@ -91,7 +92,11 @@ func (c *Exim4Conf) SetOtherHostnames(add, remove []string) []byte {
 			items = append(items, d)
 		}
 	}
-	line := "dc_other_hostnames='" + strings.Join(items, ";") + "'"
+	sep := ";"
+	if v := c.Values["dc_other_hostnames"]; strings.Contains(v, ":") && !strings.Contains(v, ";") {
+		sep = ":"
+	}
+	line := "dc_other_hostnames='" + strings.Join(items, sep) + "'"
 	out := append([]string(nil), c.Lines...)
 	if i, ok := c.line["dc_other_hostnames"]; ok {
 		out[i] = line

@@ -125,6 +125,11 @@ func TestExim4Conf(t *testing.T) {
 	if len(names) != 2 {
 		t.Fatalf("colon list: %v", names)
 	}
+	// A list written with colons stays one: the edit changes only the names.
+	c = ParseExim4Conf([]byte("dc_other_hostnames='a.example:b.example'\n"))
+	if got := string(c.SetOtherHostnames([]string{"c.example"}, []string{"a.example"})); got != "dc_other_hostnames='b.example:c.example'\n" {
+		t.Fatalf("colon edit: %q", got)
+	}
 }
 
 func FuzzExim4Conf(f *testing.F) {
