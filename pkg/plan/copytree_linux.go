@@ -56,7 +56,26 @@ func openUnnamed(dir string) (f *os.File, ok bool) {
 	if err != nil {
 		return nil, false
 	}
-	return os.NewFile(uintptr(fd), filepath.Join(dir, "(unnamed)")), true
+	f = os.NewFile(uintptr(fd), filepath.Join(dir, "(unnamed)"))
+	// Once per process: /proc/self/fd must name this process's files (a /proc mounted
+	// from another PID namespace would not), or nothing could be linked.
+	procSelf.once.Do(func() { procSelf.ok = sameFile(f, unnamedPath(f)) })
+	if !procSelf.ok {
+		f.Close()
+		return nil, false
+	}
+	return f, true
+}
+
+var procSelf struct {
+	once sync.Once
+	ok   bool
+}
+
+// sameFile says whether path names f's inode.
+func sameFile(f *os.File, path string) bool {
+	var a, b unix.Stat_t
+	return unix.Fstat(int(f.Fd()), &a) == nil && unix.Stat(path, &b) == nil && a.Dev == b.Dev && a.Ino == b.Ino
 }
 
 // unnamedPath names f's inode for calls that take a path (utimensat).

@@ -56,6 +56,9 @@ func TestUnnamedTempFiles(t *testing.T) {
 	if !ok {
 		t.Fatalf("no O_TMPFILE in %s", dir)
 	}
+	if !sameFile(f, unnamedPath(f)) || sameFile(f, dir) {
+		t.Fatalf("/proc/self/fd check: %v for its own path, %v for the folder", sameFile(f, unnamedPath(f)), sameFile(f, dir))
+	}
 	if _, err := f.WriteString("first"); err != nil {
 		t.Fatal(err)
 	}
