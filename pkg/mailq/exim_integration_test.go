@@ -3,7 +3,6 @@
 package mailq_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -116,40 +115,16 @@ func (r *eximRig) bp(t *testing.T) map[string]string {
 
 func (r *eximRig) hostfix(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	c := exec.Command("hostfix", append([]string{"--root", r.root, "--config", r.config}, args...)...)
-	c.Env = append(os.Environ(), "HOSTFIX_ROOT=", "NO_COLOR=1")
-	out, err := c.CombinedOutput()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return string(out), code
+	return runHostfix(t, nil, r.root, r.config, args...)
 }
 
 // listed is hostfix mailq list -o json in the same form as bp.
 func (r *eximRig) listed(t *testing.T, args ...string) map[string]string {
 	t.Helper()
-	c := exec.Command("hostfix", append([]string{"--root", r.root, "--config", r.config, "mailq", "list", "-o", "json"}, args...)...)
-	c.Env = append(os.Environ(), "HOSTFIX_ROOT=", "NO_COLOR=1")
-	out, err := c.Output()
-	if err != nil {
-		t.Fatalf("hostfix mailq list: %v\n%s", err, out)
-	}
 	got := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(string(out)))
-	for sc.Scan() {
-		var m struct {
-			ID, State, MTA string
-			Size           int64
-			Sender         *string
-		}
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("list line %q: %v", sc.Text(), err)
-		}
+	for _, m := range listJSON(t, nil, r.root, r.config, args...) {
 		if m.MTA != "exim" || m.Sender == nil {
-			t.Errorf("list line %s", sc.Text())
+			t.Errorf("list line %+v", m)
 			continue
 		}
 		v := fmt.Sprintf("%d <%s>", m.Size, *m.Sender)

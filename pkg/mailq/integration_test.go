@@ -100,16 +100,7 @@ func (r *qmailRig) running(t *testing.T) bool {
 
 func (r *qmailRig) hostfix(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	c := exec.Command("hostfix", append([]string{"--root", r.root, "--config", r.config}, args...)...)
-	c.Env = append(os.Environ(), "HOSTFIX_ROOT=", "NO_COLOR=1")
-	out, err := c.CombinedOutput()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return string(out), code
+	return runHostfix(t, nil, r.root, r.config, args...)
 }
 
 func (r *qmailRig) scan(t *testing.T) map[string]*mailq.Message {

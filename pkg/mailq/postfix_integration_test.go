@@ -218,36 +218,15 @@ func (r *postfixRig) queue(t *testing.T) map[string]string {
 
 func (r *postfixRig) hostfix(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	c := exec.Command("hostfix", append([]string{"--root", r.root, "--config", r.config}, args...)...)
-	c.Env = append(r.env, "HOSTFIX_ROOT=", "NO_COLOR=1")
-	out, err := c.CombinedOutput()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return string(out), code
+	return runHostfix(t, r.env, r.root, r.config, args...)
 }
 
 func (r *postfixRig) listed(t *testing.T, args ...string) map[string]string {
 	t.Helper()
-	c := exec.Command("hostfix", append([]string{"--root", r.root, "--config", r.config, "mailq", "list", "-o", "json"}, args...)...)
-	c.Env = append(r.env, "HOSTFIX_ROOT=", "NO_COLOR=1")
-	out, err := c.Output()
-	if err != nil {
-		t.Fatalf("hostfix mailq list: %v\n%s", err, out)
-	}
 	got := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(string(out)))
-	for sc.Scan() {
-		var m struct {
-			ID, State, MTA string
-			Size           int64
-			Sender         *string
-		}
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil || m.Sender == nil || m.MTA != "postfix" {
-			t.Fatalf("list line %q: %v", sc.Text(), err)
+	for _, m := range listJSON(t, r.env, r.root, r.config, args...) {
+		if m.Sender == nil || m.MTA != "postfix" {
+			t.Fatalf("list line %+v", m)
 		}
 		got[m.ID] = fmt.Sprintf("%s %d %s", m.State, m.Size, *m.Sender)
 	}
