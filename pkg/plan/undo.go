@@ -28,14 +28,33 @@ type UndoOptions struct {
 var ErrNoRun = errors.New("no such run")
 
 // ConflictError lists what changed since the run being undone; nothing was changed.
+// Conflicts are later changes --force overwrites; Kept are targets undo never overwrites,
+// not even with --force (a new file took a removed file's name, a removed directory
+// exists again): their saved copies stay in the run's backup.
 type ConflictError struct {
 	RunID     string
 	Conflicts []string
+	Kept      []string
+	BackupDir string // the run's backup directory (host path), for the by-hand hint
 }
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("undo %s: %s changed since that run: %s; nothing was changed (use --force to overwrite them with the saved state)",
-		e.RunID, human.Plural(int64(len(e.Conflicts)), "target"), strings.Join(e.Conflicts, "; "))
+	var parts []string
+	if len(e.Conflicts) > 0 {
+		parts = append(parts, fmt.Sprintf("%s changed since that run: %s", human.Plural(int64(len(e.Conflicts)), "target"), strings.Join(e.Conflicts, "; ")))
+	}
+	if len(e.Kept) > 0 {
+		parts = append(parts, fmt.Sprintf("%s never overwritten, not even with --force: %s", human.Plural(int64(len(e.Kept)), "target"), strings.Join(e.Kept, "; ")))
+	}
+	msg := fmt.Sprintf("undo %s: %s; nothing was changed", e.RunID, strings.Join(parts, "; "))
+	var hints []string
+	if len(e.Conflicts) > 0 {
+		hints = append(hints, "use --force to overwrite the changed ones with the saved state")
+	}
+	if len(e.Kept) > 0 {
+		hints = append(hints, "put the others back by hand from "+e.BackupDir+" if that is really wanted")
+	}
+	return msg + " (" + strings.Join(hints, "; ") + ")"
 }
 
 // LatestUndoable returns the id of the newest run that changed something (or was
@@ -181,11 +200,17 @@ func Undo(h *system.Host, cfg Config, id string, o UndoOptions) (*Plan, error) {
 			}
 		}
 	}
-	if len(u.conflicts) > 0 && !o.Force {
-		return nil, &ConflictError{RunID: id, Conflicts: u.conflicts}
+	cerr := &ConflictError{RunID: id, Conflicts: u.conflicts, Kept: u.kept, BackupDir: u.h.Unroot(runDir)}
+	if (len(u.conflicts) > 0 && !o.Force) || (len(u.kept) > 0 && (!o.Force || len(p.Actions) == 0)) {
+		// Refused; with --force too when only targets it never overwrites are left (that
+		// would be "nothing to do" while nothing is as the run found it).
+		return nil, cerr
 	}
 	for _, c := range u.conflicts {
 		p.Note("--force: overwriting a later change: " + c)
+	}
+	for _, k := range u.kept {
+		p.Note("not restored, never overwritten (not even with --force): " + k)
 	}
 	return p, nil
 }
@@ -281,7 +306,8 @@ type undoer struct {
 	runDir    string
 	force     bool
 	p         *Plan
-	conflicts []string
+	conflicts []string // later changes: refused, overwritten with --force
+	kept      []string // never overwritten: refused, notes with --force
 	res       *parentResolver
 	removing  map[string]bool // system paths this undo removes (files it unlinks, moves away, dirs)
 
@@ -417,7 +443,7 @@ func (u *undoer) removed(e Entry) error {
 				return nil // copied, but the run died before deleting the original
 			}
 			// A new file took the name (qmail names queue files by inode): never clobber it.
-			u.conflicts = append(u.conflicts, sys+" exists again (a new file took its name); it stays in the backup")
+			u.kept = append(u.kept, sys+" exists again (a new file took its name); it stays in the backup")
 			return nil
 		}
 		fi, err := d.Info()
@@ -472,7 +498,7 @@ func (u *undoer) move(e Entry) error {
 		u.removing[e.To] = true
 		u.p.Add(&restoreAction{Action: a, detail: "move back to " + e.Path})
 	default:
-		u.conflicts = append(u.conflicts, fmt.Sprintf("%s / %s: both or neither exist now", e.Path, e.To))
+		u.kept = append(u.kept, fmt.Sprintf("%s / %s: both or neither exist now", e.Path, e.To))
 	}
 	return nil
 }
@@ -530,7 +556,7 @@ func (u *undoer) removedDir(e Entry) error {
 		return err
 	}
 	if fileExists(dst) {
-		u.conflicts = append(u.conflicts, e.Path+" exists again; the removed directory stays in the backup")
+		u.kept = append(u.kept, e.Path+" exists again; the removed directory stays in the backup")
 		return nil
 	}
 	detail := "move the directory back from the backup of " + u.id

@@ -117,10 +117,10 @@ func TestUndoRefusesLaterChangesUnlessForced(t *testing.T) {
 	tr.write("/var/spool/q/1", "a new message took the name", 0o600)
 	_, err := Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{})
 	var ce *ConflictError
-	if !errors.As(err, &ce) || len(ce.Conflicts) != 3 {
+	if !errors.As(err, &ce) || len(ce.Conflicts) != 2 || len(ce.Kept) != 1 {
 		t.Fatalf("err %v", err)
 	}
-	for _, want := range []string{"/etc/a.conf was edited since", "net.ipv4.tcp_syncookies is 2 now", "/var/spool/q/1 exists again", "--force"} {
+	for _, want := range []string{"/etc/a.conf was edited since", "net.ipv4.tcp_syncookies is 2 now", "never overwritten, not even with --force: /var/spool/q/1 exists again", "use --force to overwrite the changed ones", "by hand from /var/backups/hostfix/" + rep.RunID} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}
@@ -128,6 +128,16 @@ func TestUndoRefusesLaterChangesUnlessForced(t *testing.T) {
 	up, err := Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{Force: true})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The dry-run says what --force overwrites and what it leaves alone, truthfully.
+	out := text(PreviewOn(up, tr.h))
+	for _, want := range []string{"--force: overwriting a later change: /etc/a.conf was edited since", "not restored, never overwritten (not even with --force): /var/spool/q/1 exists again"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--force dry-run lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "overwriting a later change: /var/spool/q/1") {
+		t.Errorf("--force dry-run claims to overwrite the kept file:\n%s", out)
 	}
 	tr.mustApply(up)
 	if tr.read("/etc/a.conf") != "alpha\x00\xff\n" || tr.read("/proc/sys/net/ipv4/tcp_syncookies") != "0\n" {
@@ -336,5 +346,30 @@ func TestUndoDamagedManifest(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "invalid character") || strings.Contains(err.Error(), "Go ") {
 			t.Errorf("%q: %v\nwant %s…", bad, err, want)
 		}
+	}
+}
+
+// With --force, a run whose only targets left are ones undo never overwrites (a removed
+// directory that exists again) is refused, not "nothing to do".
+func TestUndoForceOnlyKeptIsRefused(t *testing.T) {
+	tr := newTree(t)
+	tr.write("/var/cpanel/serviceauth/exim/send", "OLDKEY", 0o600)
+	a, err := RemoveDir(tr.h, "/var/cpanel/serviceauth/exim", RemoveDirOptions{Detail: "old keys"})
+	if err != nil || a == nil {
+		t.Fatalf("RemoveDir: %v %v", a, err)
+	}
+	p := New("exim auth-reset")
+	p.Add(a)
+	rep := tr.mustApply(p)
+	tr.write("/var/cpanel/serviceauth/exim/send", "NEWKEY", 0o600) // cPanel wrote new keys
+	for _, force := range []bool{false, true} {
+		_, err := Undo(tr.h, tr.cfg, rep.RunID, UndoOptions{Force: force})
+		var ce *ConflictError
+		if !errors.As(err, &ce) || len(ce.Kept) != 1 || len(ce.Conflicts) != 0 || strings.Contains(err.Error(), "use --force") {
+			t.Errorf("force %v: %v", force, err)
+		}
+	}
+	if tr.read("/var/cpanel/serviceauth/exim/send") != "NEWKEY" {
+		t.Error("the new keys were touched")
 	}
 }
