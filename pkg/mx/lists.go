@@ -84,7 +84,7 @@ func DetectMTA(h *system.Host, cfg Config) (string, error) {
 	}
 	switch len(found) {
 	case 0:
-		return "", fmt.Errorf("no MTA configuration found (%s, %s, %s/main.cf or %s): set mx.mta (--mta) if the MTA keeps it elsewhere", LocalDomainsFile, Exim4ConfFile, cfg.PostfixConfigDir, LocalHostNamesFile)
+		return "", usage.Errorf("no MTA configuration found (%s, %s, %s/main.cf or %s): set mx.mta (--mta) if the MTA keeps it elsewhere", LocalDomainsFile, Exim4ConfFile, cfg.PostfixConfigDir, LocalHostNamesFile)
 	case 1:
 		return found[0], nil
 	}
