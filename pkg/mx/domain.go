@@ -170,3 +170,16 @@ func Unique(ds []Domain) []Domain {
 	}
 	return out
 }
+
+// Unicode is the domain as people write it (an IDN's U-label form, bücher.example for
+// xn--bcher-kva.example); Name itself when it has no A-label or does not convert.
+func (d Domain) Unicode() string {
+	if !strings.Contains(d.Name, "xn--") {
+		return d.Name
+	}
+	u, err := idna.ToUnicode(d.Name)
+	if err != nil {
+		return d.Name
+	}
+	return u
+}

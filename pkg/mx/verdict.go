@@ -251,7 +251,12 @@ func Judge(f Facts) *DomainResult {
 	case p.backup:
 		place = "backup"
 	}
-	return &DomainResult{Domain: f.Domain, Result: r, Row: [5]string{d, lowestText, hereText, localText, r.Status.Upper()}, Place: place}
+	shown := d
+	if u := f.Domain.Unicode(); u != d {
+		shown = d + " (" + u + ")"
+		r.Metrics["unicode"] = u
+	}
+	return &DomainResult{Domain: f.Domain, Result: r, Row: [5]string{shown, lowestText, hereText, localText, r.Status.Upper()}, Place: place}
 }
 
 func removeNote(ls *Lists, remote bool) string {
