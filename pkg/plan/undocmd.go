@@ -61,8 +61,9 @@ func compileHarmless(pats []string) ([]*regexp.Regexp, error) {
 }
 
 // HarmlessOutput says whether a failed command printed only lines matching one of the
-// regular expressions patterns (and at least one line; an invalid pattern: false): its failure is then about things already as wanted, not a failure of the
-// step. A runbook's own rollback of the same command uses it too.
+// regular expressions patterns (and at least one line; an invalid pattern: false): its
+// failure is then about things already as wanted, not a failure of the step. A
+// runbook's own rollback of the same command uses it too.
 func HarmlessOutput(res system.Result, patterns []string) bool {
 	pats, err := compileHarmless(patterns)
 	if err != nil || len(pats) == 0 {
