@@ -52,7 +52,11 @@ func (e *ConflictError) Error() string {
 		hints = append(hints, "use --force to overwrite the changed ones with the saved state")
 	}
 	if len(e.Kept) > 0 {
-		hints = append(hints, "put the others back by hand from "+e.BackupDir+" if that is really wanted")
+		them := "them"
+		if len(e.Conflicts) > 0 {
+			them = "the others"
+		}
+		hints = append(hints, "put "+them+" back by hand from "+e.BackupDir+" if that is really wanted")
 	}
 	return msg + " (" + strings.Join(hints, "; ") + ")"
 }
