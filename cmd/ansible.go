@@ -522,10 +522,18 @@ func ansibleFlagList(c *cobra.Command) string {
 		}
 	})
 	sort.Strings(names)
-	if len(names) == 0 {
-		return "it takes no keys besides command, root, config and fail_on"
+	own := "command, root, config"
+	if c.Annotations[kindKey] == kindCheck {
+		own += ", fail_on"
 	}
-	return "its keys are " + strings.Join(names, ", ") + " (and command, root, config, fail_on)"
+	if c.Args == nil || c.Args(c, []string{"x"}) == nil {
+		// It takes positional arguments (mx fix DOMAIN...): they go in args, a list.
+		own += ", args (its arguments, a list)"
+	}
+	if len(names) == 0 {
+		return "it takes no keys besides " + own
+	}
+	return "its keys are " + strings.Join(names, ", ") + " (and " + own + ")"
 }
 
 func ansibleCommands(root *cobra.Command) []string {

@@ -77,6 +77,10 @@ func TestAnsibleBadArguments(t *testing.T) {
 		{"arguments in command", map[string]any{"command": "php max-input-vars set 5000"}, `"5000" is not part of a command; give arguments as args: [5000]`},
 		{"flags in command", map[string]any{"command": "php check --sapi fpm"}, `"--sapi fpm" is not part of a command; give flags as keys`},
 		{"unknown key", map[string]any{"command": "synflood fix", "root": root, "backlogg": 1}, "unknown key backlogg"},
+		{"unknown key lists the keys", map[string]any{"command": "synflood fix", "root": root, "backlogg": 1}, "persist_file, synack_retries (and command, root, config)"},
+		// A command with arguments: the message says where they go.
+		{"arguments as a key", map[string]any{"command": "mx fix", "root": root, "domains": []string{"example.com"}}, "its keys are remote (and command, root, config, args (its arguments, a list))"},
+		{"a check's keys", map[string]any{"command": "synflood check", "root": root, "x": 1}, "(and command, root, config, fail_on)"},
 		{"reserved key", map[string]any{"command": "synflood fix", "root": root, "dry_run": true}, "unknown key dry_run"},
 		{"wrong type", map[string]any{"command": "synflood fix", "root": root, "backlog": "many"}, "key backlog: want an integer"},
 		{"list for scalar", map[string]any{"command": "synflood fix", "root": root, "backlog": []int{1}}, "key backlog: want a single value"},
