@@ -233,7 +233,11 @@ func ansibleCheckResult(res ansibleResult, failOn, errText string) ansibleResult
 		if res.Result != nil && json.Unmarshal(res.Result, &many) == nil && len(many) > 0 {
 			var parts []string
 			for _, m := range many {
-				parts = append(parts, m.Check+" "+m.Status)
+				part := m.Check + " " + m.Status
+				if m.Status != "ok" && m.Summary != "" {
+					part += " (" + m.Summary + ")" // what is wrong, not only that it is
+				}
+				parts = append(parts, part)
 			}
 			obj.Summary = strings.Join(parts, ", ")
 			obj.Status = statusName(res.RC)

@@ -238,3 +238,12 @@ func TestAnsibleBooleans(t *testing.T) {
 		t.Fatalf("check mode \"yes\" was not honoured: tcp_syncookies %q", b)
 	}
 }
+
+// doctor's msg names each check with its status and, for one that is not ok, why.
+func TestAnsibleDoctorMsgSaysWhy(t *testing.T) {
+	res, code, _ := runModule(t, map[string]any{"command": "doctor", "root": t.TempDir(), "fail_on": "never"})
+	msg, _ := res["msg"].(string)
+	if code != 0 || res["failed"] != false || !strings.HasPrefix(msg, "UNKNOWN: synflood unknown (could not run: sockets: neither /proc/net/tcp nor /proc/net/tcp6 exists") {
+		t.Fatalf("exit %d, %v", code, res)
+	}
+}
