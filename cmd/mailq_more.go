@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hostfix/hostfix/pkg/human"
+	"github.com/hostfix/hostfix/pkg/config"
 	"github.com/hostfix/hostfix/pkg/mailq"
 	"github.com/hostfix/hostfix/pkg/usage"
 )
@@ -37,9 +38,23 @@ func (f *mailqFilterFlags) compile(app *App) (mailq.Filter, error) {
 	return f.spec.Compile()
 }
 
-// mailqSource opens the queue of the configured (or detected) MTA.
+// mailqSource opens the queue of the configured (or detected) MTA. A --queue on the
+// command line is qmail's queue: with mailq.mta auto it decides (detection would pass
+// over a directory that is not a qmail queue and open another MTA's instead of saying
+// so); with another MTA it is a contradiction.
 func mailqSource(app *App) (mailq.Source, error) {
-	return mailq.OpenSource(app.Host(), mailq.OpenOptions{Config: app.Config().Mailq, Path: app.Getenv("PATH")})
+	cfg := app.Config().Mailq
+	var mta string
+	if src := app.Loaded().Sources["mailq.queue"]; src.Kind == config.FromFlag {
+		switch cfg.MTA {
+		case "", "auto":
+			mta = mailq.MTAQmail
+		case mailq.MTAQmail:
+		default:
+			return nil, usage.Errorf("--queue %s is a qmail queue, but mailq.mta is %s: drop one of them", usage.ClipPath(cfg.Queue), cfg.MTA)
+		}
+	}
+	return mailq.OpenSource(app.Host(), mailq.OpenOptions{Config: cfg, MTA: mta, Path: app.Getenv("PATH")})
 }
 
 func newMailqShowCmd(app *App) *cobra.Command {
