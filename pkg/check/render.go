@@ -188,14 +188,20 @@ func TextfileName(name string, r *Result) string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		s += "_" + strings.Map(func(c rune) rune {
-			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' {
-				return c
-			}
-			return '_'
-		}, r.Instance[k])
+		s += "_" + MetricPart(r.Instance[k])
 	}
 	return s + ".prom"
+}
+
+// MetricPart turns a name ("exim auth-check", a label value) into a part of a metric or
+// textfile name: anything but letters, digits and _ becomes _.
+func MetricPart(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
 }
 
 // WriteTextfile writes samples to DIR/NAME for node_exporter's textfile collector

@@ -172,8 +172,8 @@ func PromFiles(out []Outcome) (names []string, files map[string][]check.Sample) 
 			})
 			continue
 		}
-		prefix := "hostfix_" + promName(o.Name)
-		name := check.TextfileName(promName(o.Name), o.Result)
+		prefix := "hostfix_" + check.MetricPart(o.Name)
+		name := check.TextfileName(check.MetricPart(o.Name), o.Result)
 		names = append(names, name)
 		files[name] = append(check.StatusSamples(prefix, o.Result), o.Result.Samples...)
 		doctor = append(doctor,
@@ -190,14 +190,4 @@ func PromFiles(out []Outcome) (names []string, files map[string][]check.Sample) 
 	names = append(names, "hostfix_doctor.prom")
 	files["hostfix_doctor.prom"] = doctor
 	return names, files
-}
-
-// promName turns a check name ("exim auth-check") into a metric name part.
-func promName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
-			return r
-		}
-		return '_'
-	}, s)
 }
